@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/* The JSON report: the primary artefact, described by docs/report.schema.json. */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "report.h"
+#include "util.h"
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+/* jansson rejects invalid UTF-8; network data may hold anything, so such a value
+ * is carried with each bad byte replaced by U+FFFD rather than dropped. */
+static json_t *jstr(const char *s)
+{
+	json_t *j;
+	struct apf_buf b = {0};
+	char *fixed;
+
+	if (!s)
+		return json_null();
+	j = json_string(s);
+	if (j)
+		return j;
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		size_t n = 0;
+		if (*p < 0x80)
+			n = 1;
+		else if ((*p & 0xe0) == 0xc0 && *p >= 0xc2)
+			n = 2;
+		else if ((*p & 0xf0) == 0xe0)
+			n = 3;
+		else if ((*p & 0xf8) == 0xf0 && *p <= 0xf4)
+			n = 4;
+		for (size_t i = 1; n && i < n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				n = 0;
+		}
+		if (n && (j = json_stringn((const char *)p, n))) {
+			json_decref(j);
+			apf_buf_add(&b, (const char *)p, n);
+			p += n;
+		} else {
+			apf_buf_add(&b, "\xef\xbf\xbd", 3);
+			p++;
+		}
+	}
+	fixed = apf_buf_steal(&b);
+	j = json_string(fixed);
+	free(fixed);
+	return j ? j : json_string("");
+}
+
+static json_t *finding_json(const struct apf_finding *f)
+{
+	json_t *o = json_object(), *ev = json_object();
+
+	json_object_set_new(o, "status", json_string(apf_status_name(f->status)));
+	json_object_set_new(o, "code", jstr(f->code));
+	json_object_set_new(o, "message", jstr(f->message));
+	for (size_t i = 0; i < f->n_evidence; i++) {
+		/* Evidence is ordered key/value; a repeated key gets a #N suffix so
+		 * nothing is lost in a JSON object. */
+		char *key = apf_xstrdup(f->evidence[i].key);
+		for (int n = 2; json_object_get(ev, key); n++) {
+			free(key);
+			key = apf_xasprintf("%s#%d", f->evidence[i].key, n);
+		}
+		json_t *v = jstr(f->evidence[i].value);
+		if (json_object_set_new(ev, key, v) != 0) {
+			/* a key with invalid UTF-8 */
+			char *k2 = apf_xasprintf("evidence_%zu", i + 1);
+			json_object_set_new(ev, k2, jstr(f->evidence[i].value));
+			free(k2);
+		}
+		free(key);
+	}
+	json_object_set_new(o, "evidence", ev);
+	json_object_set_new(o, "remediation", f->remediation ? jstr(f->remediation) : json_null());
+	return o;
+}
+
+static json_t *run_json(const struct apf_run *run)
+{
+	json_t *root = json_object(), *checks = json_array(), *counts = json_object(), *tool = json_object(),
+	       *cfg = json_object();
+	char started[32] = "";
+	struct tm tm;
+
+	json_object_set_new(root, "schema_version", json_integer(APF_REPORT_SCHEMA_VERSION));
+	json_object_set_new(tool, "name", json_string("amt-preflight"));
+	json_object_set_new(tool, "version", str_or_null(run->tool_version));
+	json_object_set_new(root, "tool", tool);
+	if (gmtime_r(&run->started, &tm))
+		strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_object_set_new(root, "started", json_string(started));
+	json_object_set_new(root, "duration_ms", json_integer((json_int_t)run->duration_ms));
+	json_object_set_new(root, "host", jstr(run->host));
+	json_object_set_new(root, "site", jstr(run->site));
+	json_object_set_new(cfg, "path", jstr(run->config_path));
+	json_object_set_new(cfg, "digest", str_or_null(run->config_digest));
+	json_object_set_new(root, "config", cfg);
+	json_object_set_new(root, "verdict", json_string(apf_verdict_name(run->verdict)));
+	json_object_set_new(root, "exit_code", json_integer(apf_verdict_exit_code(run->verdict)));
+	for (int s = 0; s < APF_STATUS_COUNT; s++)
+		json_object_set_new(counts, apf_status_name((enum apf_status)s), json_integer((json_int_t)run->counts[s]));
+	json_object_set_new(root, "counts", counts);
+	for (size_t i = 0; i < run->n_checks; i++) {
+		const struct apf_check_result *r = &run->checks[i];
+		json_t *c = json_object(), *fs = json_array();
+		const char *dot = strchr(r->id, '.');
+		json_object_set_new(c, "id", json_string(r->id));
+		json_object_set_new(c, "area", json_stringn(r->id, dot ? (size_t)(dot - r->id) : strlen(r->id)));
+		json_object_set_new(c, "title", jstr(r->title));
+		json_object_set_new(c, "status", json_string(apf_status_name(r->status)));
+		json_object_set_new(c, "duration_ms", json_integer((json_int_t)r->duration_ms));
+		for (size_t j = 0; j < r->n_findings; j++)
+			json_array_append_new(fs, finding_json(r->findings[j]));
+		json_object_set_new(c, "findings", fs);
+		json_array_append_new(checks, c);
+	}
+	json_object_set_new(root, "checks", checks);
+	return root;
+}
+
+static int dump_cb(const char *buf, size_t size, void *data)
+{
+	return fwrite(buf, 1, size, data) == size ? 0 : -1;
+}
+
+int apf_report_json_write(const struct apf_run *run, FILE *out)
+{
+	json_t *root = run_json(run);
+	int rc = json_dump_callback(root, dump_cb, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	json_decref(root);
+	if (rc != 0 || fputc('\n', out) == EOF)
+		return -EIO;
+	return 0;
+}

@@ -1,0 +1,517 @@
+/* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ini.h>
+
+#include "config.h"
+#include "result.h"
+#include "util.h"
+
+#define CONFIG_MAX_BYTES (1024 * 1024)
+
+/* ---- value validators: NULL when fine, else what is wrong ---------------- */
+
+static const char *v_addr(const char *s)
+{
+	unsigned char buf[16];
+	char host[64];
+	const char *hash = strchr(s, '#');
+	size_t n = hash ? (size_t)(hash - s) : strlen(s);
+
+	if (n == 0 || n >= sizeof(host))
+		return "is not an IP address";
+	memcpy(host, s, n);
+	host[n] = '\0';
+	if (hash) {
+		char *end;
+		long port = strtol(hash + 1, &end, 10);
+		if (*end || port < 1 || port > 65535)
+			return "has a bad port after '#' (1-65535)";
+	}
+	if (inet_pton(AF_INET, host, buf) != 1 && inet_pton(AF_INET6, host, buf) != 1)
+		return "is not an IP address (names are not accepted here: give the address)";
+	return NULL;
+}
+
+static const char *v_hostname(const char *s)
+{
+	size_t label = 0, n = strlen(s);
+
+	if (n == 0 || n > 253)
+		return "is not a valid host or domain name";
+	if (!v_addr(s))
+		return NULL;
+	for (const char *p = s; *p; p++) {
+		if (*p == '.') {
+			if (label == 0 && p[1] != '\0')
+				return "has an empty label";
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+			return "has a character not allowed in a DNS name";
+		if (++label > 63)
+			return "has a label longer than 63 characters";
+	}
+	return NULL;
+}
+
+static const char *v_generation(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*end || v < 1 || v > 99)
+		return "is not an AMT/CSME major version (1-99)";
+	return NULL;
+}
+
+static const char *v_check_id(const char *s)
+{
+	for (const char *p = s; *p; p++) {
+		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '.' && *p != '-')
+			return "is not a check id (like dhcp.ddns-registration)";
+	}
+	return NULL;
+}
+
+static const char *v_template(const char *s)
+{
+	return apf_str_is_clean(s) && *s ? NULL : "is not a template name";
+}
+
+static const char *v_iface(const char *s)
+{
+	if (strlen(s) >= 16 || strchr(s, '/'))
+		return "is not a network interface name";
+	return NULL;
+}
+
+/* ---- the key table --------------------------------------------------------- */
+
+#define OFF(f) offsetof(struct apf_config, f)
+
+/* Every key the file may hold. docs/config.md and docs/example.conf document each
+ * one; tests/unit/test_config.c keeps them in sync with this table. */
+const struct apf_cfg_key apf_cfg_keys[] = {
+	{"site", "name", APF_CFG_STRING, OFF(site.name), NULL, 0, 0, NULL, NULL, NULL,
+	 "A name for the site or environment, shown at the top of every report."},
+	{"site", "enable", APF_CFG_LIST, OFF(site.enable), NULL, 0, 0, NULL, NULL, v_check_id,
+	 "Intrusive checks to run (they change state on the network, e.g. dhcp.ddns-registration takes a lease). "
+	 "They run only when listed here or named with --only."},
+
+	{"dns", "servers", APF_CFG_LIST, OFF(dns.servers), NULL, 0, 0, NULL, NULL, v_addr,
+	 "The DNS servers AMT clients use, as IP addresses (optionally ADDRESS#PORT). When empty, the "
+	 "servers learned from DHCP option 6 by dhcp.options are used. The host's own resolver is never used."},
+	{"dns", "tsig_key_file", APF_CFG_PATH, OFF(dns.tsig_key_file), NULL, 0, 0, NULL, NULL, NULL,
+	 "A BIND key file (key \"name\" { algorithm hmac-sha256; secret \"...\"; };) used to sign queries "
+	 "in dns.servers. The secret is never reported."},
+	{"dns", "hosts_file", APF_CFG_PATH, OFF(dns.hosts_file), NULL, 0, 0, NULL, NULL, NULL,
+	 "Host list for dns.host-registration: one FQDN a line, optionally followed by its expected address; "
+	 "# starts a comment."},
+	{"dns", "window", APF_CFG_INT, OFF(dns.window), "256", 1, 4096, NULL, NULL, NULL,
+	 "Queries in flight at once in fleet audits."},
+	{"dns", "rate_limit", APF_CFG_INT, OFF(dns.rate_limit), "5000", 0, 10000000, NULL, NULL, NULL,
+	 "Queries per second sent to each DNS server in fleet audits (0 = no limit). The default is polite "
+	 "to production resolvers; raise it for a lab or an authoritative server you own."},
+
+	{"dhcp", "interface", APF_CFG_STRING, OFF(dhcp.interface), NULL, 0, 0, NULL, NULL, v_iface,
+	 "The wired interface on the AMT client segment that DHCP probes are sent from (needs root or "
+	 "CAP_NET_BIND_SERVICE and CAP_NET_RAW to bind UDP port 68)."},
+	{"dhcp", "mode", APF_CFG_CHOICE, OFF(dhcp.mode), "inform", 0, 0, "inform|discover", NULL, NULL,
+	 "inform sends DHCPINFORM (takes no lease; the default). discover sends DHCPDISCOVER and never "
+	 "REQUESTs the offer."},
+	{"dhcp", "listen_seconds", APF_CFG_INT, OFF(dhcp.listen_seconds), "3", 1, 60, NULL, NULL, NULL,
+	 "How long to collect DHCP replies (every server that answers is reported)."},
+	{"dhcp", "test_fqdn", APF_CFG_STRING, OFF(dhcp.test_fqdn), NULL, 0, 0, NULL, NULL, v_hostname,
+	 "The client FQDN dhcp.ddns-registration sends in option 81 and then looks for in DNS."},
+	{"dhcp", "register_wait_seconds", APF_CFG_INT, OFF(dhcp.register_wait_seconds), "15", 1, 300, NULL, NULL,
+	 NULL, "How long dhcp.ddns-registration waits for the A and PTR records to appear."},
+	{"dhcp", "expected_servers", APF_CFG_LIST, OFF(dhcp.expected_servers), NULL, 0, 0, NULL, NULL, v_addr,
+	 "The DHCP servers that should answer on the segment; any other is reported as unexpected."},
+
+	{"ad", "domain", APF_CFG_STRING, OFF(ad.domain), NULL, 0, 0, NULL, NULL, v_hostname,
+	 "The Active Directory DNS domain (e.g. corp.example.com)."},
+	{"ad", "domain_controllers", APF_CFG_LIST, OFF(ad.domain_controllers), NULL, 0, 0, NULL, NULL, v_hostname,
+	 "Domain controllers to check; when empty they are found through the _ldap._tcp.dc._msdcs SRV record."},
+	{"ad", "bind_dn", APF_CFG_STRING, OFF(ad.bind_dn), NULL, 0, 0, NULL, NULL, NULL,
+	 "The service account amt-preflight binds as: a DN or user@domain (UPN). Read access to the "
+	 "Configuration partition is enough."},
+	{"ad", "bind_password_file", APF_CFG_PATH, OFF(ad.bind_password_file), NULL, 0, 0, NULL,
+	 "AMT_PREFLIGHT_BIND_PASSWORD", NULL,
+	 "A file holding the bind password (first line). Alternatively set the environment variable "
+	 "AMT_PREFLIGHT_BIND_PASSWORD. Passwords are never accepted in this file or on the command line."},
+	{"ad", "ca_bundle", APF_CFG_PATH, OFF(ad.ca_bundle), NULL, 0, 0, NULL, NULL, NULL,
+	 "PEM bundle used to verify the domain controllers' LDAPS/StartTLS certificates."},
+	{"ad", "tls", APF_CFG_CHOICE, OFF(ad.tls), "starttls", 0, 0, "starttls|ldaps|none", NULL, NULL,
+	 "How the authenticated bind is protected. none sends the password in clear and is reported as a warning."},
+
+	{"ca", "templates", APF_CFG_LIST, OFF(ca.templates), NULL, 0, 0, NULL, NULL, v_template,
+	 "The certificate template names (cn) the setup and configuration server requests AMT certificates with."},
+	{"ca", "web_enrollment_url", APF_CFG_STRING, OFF(ca.web_enrollment_url), NULL, 0, 0, NULL, NULL, NULL,
+	 "Web enrollment URL to probe (https://ca.example.com/certsrv/), when the setup server uses it."},
+	{"ca", "crl_warn_hours", APF_CFG_INT, OFF(ca.crl_warn_hours), "48", 0, 8760, NULL, NULL, NULL,
+	 "Warn when a CRL's nextUpdate is closer than this."},
+
+	{"provisioning", "certificate", APF_CFG_PATH, OFF(provisioning.certificate), NULL, 0, 0, NULL, NULL, NULL,
+	 "The provisioning (setup) certificate: PFX/PKCS#12 (also legacy RC2/3DES exports), PEM or DER."},
+	{"provisioning", "key", APF_CFG_PATH, OFF(provisioning.key), NULL, 0, 0, NULL, NULL, NULL,
+	 "The private key (PEM or DER) when the certificate file does not hold it."},
+	{"provisioning", "chain", APF_CFG_PATH, OFF(provisioning.chain), NULL, 0, 0, NULL, NULL, NULL,
+	 "Extra certificates (PEM) to build the chain with, as the setup server's certificate stores would."},
+	{"provisioning", "password_file", APF_CFG_PATH, OFF(provisioning.password_file), NULL, 0, 0, NULL,
+	 "AMT_PREFLIGHT_PFX_PASSWORD", NULL,
+	 "A file holding the PFX password (first line). Alternatively set AMT_PREFLIGHT_PFX_PASSWORD."},
+	{"provisioning", "server_addresses", APF_CFG_LIST, OFF(provisioning.server_addresses), NULL, 0, 0, NULL,
+	 NULL, v_addr,
+	 "The setup and configuration server's addresses: ProvisionServer must resolve to these."},
+	{"provisioning", "hello_port", APF_CFG_INT, OFF(provisioning.hello_port), "9971", 1, 65535, NULL, NULL,
+	 NULL, "The TCP port the setup and configuration server takes AMT hello messages on."},
+	{"provisioning", "intermediate_store", APF_CFG_PATH, OFF(provisioning.intermediate_store), NULL, 0, 0,
+	 NULL, NULL, NULL,
+	 "A directory of certificates exported from the setup server's Intermediate Certification "
+	 "Authorities store (PEM, DER or PKCS#7), audited by cert.intermediate-store."},
+	{"provisioning", "warn_days", APF_CFG_INT, OFF(provisioning.warn_days), "30", 0, 3650, NULL, NULL, NULL,
+	 "Warn about certificates that expire within this many days."},
+	{"provisioning", "check_revocation", APF_CFG_BOOL, OFF(provisioning.check_revocation), "yes", 0, 0, NULL,
+	 NULL, NULL, "Ask the CRL distribution points and OCSP responders of the chain (bounded by the timeout)."},
+
+	{"amt", "domain_suffixes", APF_CFG_LIST, OFF(amt.domain_suffixes), NULL, 0, 0, NULL, NULL, v_hostname,
+	 "The AMT domain suffixes: what DHCP option 15 hands out or the MEBx PKI DNS suffix is set to."},
+	{"amt", "generations", APF_CFG_LIST, OFF(amt.generations), NULL, 0, 0, NULL, NULL, v_generation,
+	 "AMT/CSME major versions in the fleet (e.g. 11, 12, 16). ME 16 and later reject SHA-1 and RSA "
+	 "keys under 2048 bits anywhere in the provisioning chain."},
+	{"amt", "device_hashes", APF_CFG_LIST, OFF(amt.device_hashes), NULL, 0, 0, NULL, NULL, NULL,
+	 "Files with the trusted root hashes of real devices: `rpc amtinfo --cert --json` output, or one hex "
+	 "hash a line. Used to say which devices will accept the provisioning chain."},
+	{NULL},
+};
+
+static size_t n_keys(void)
+{
+	size_t n = 0;
+
+	while (apf_cfg_keys[n].section)
+		n++;
+	return n;
+}
+
+const struct apf_cfg_key *apf_cfg_key_find(const char *dotted)
+{
+	const char *dot = strchr(dotted, '.');
+
+	if (!dot)
+		return NULL;
+	for (const struct apf_cfg_key *k = apf_cfg_keys; k->section; k++) {
+		if (strlen(k->section) == (size_t)(dot - dotted) && strncmp(k->section, dotted, dot - dotted) == 0 &&
+		    strcmp(k->name, dot + 1) == 0)
+			return k;
+	}
+	return NULL;
+}
+
+bool apf_config_is_set(const struct apf_config *cfg, const char *dotted)
+{
+	const struct apf_cfg_key *k = apf_cfg_key_find(dotted);
+
+	return k && cfg->is_set[k - apf_cfg_keys];
+}
+
+bool apf_strlist_has(const struct apf_strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (strcasecmp(l->v[i], s) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void strlist_add(struct apf_strlist *l, const char *s)
+{
+	l->v = apf_xrealloc(l->v, (l->n + 2) * sizeof(*l->v));
+	l->v[l->n++] = apf_xstrdup(s);
+	l->v[l->n] = NULL;
+}
+
+static void strlist_clear(struct apf_strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static int parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false", "off", "0"};
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static bool choice_ok(const char *choices, const char *v)
+{
+	size_t n = strlen(v);
+
+	for (const char *p = choices; p;) {
+		const char *bar = strchr(p, '|');
+		size_t len = bar ? (size_t)(bar - p) : strlen(p);
+		if (len == n && strncmp(p, v, n) == 0)
+			return true;
+		p = bar ? bar + 1 : NULL;
+	}
+	return false;
+}
+
+/*
+ * Stores `value` into the field of key `k`. Returns NULL, or a message saying
+ * what is wrong with the value (caller frees).
+ */
+static char *set_value(struct apf_config *cfg, const struct apf_cfg_key *k, const char *value)
+{
+	char *field = (char *)cfg + k->offset;
+	const char *why;
+
+	switch (k->type) {
+	case APF_CFG_STRING:
+	case APF_CFG_PATH:
+	case APF_CFG_CHOICE:
+		if (k->type == APF_CFG_CHOICE && !choice_ok(k->choices, value))
+			return apf_xasprintf("must be one of %s", k->choices);
+		if (k->validate && (why = k->validate(value)))
+			return apf_xasprintf("'%s' %s", value, why);
+		free(*(char **)field);
+		*(char **)field = apf_xstrdup(value);
+		return NULL;
+	case APF_CFG_INT: {
+		char *end;
+		long v;
+		errno = 0;
+		v = strtol(value, &end, 10);
+		if (errno || end == value || *end)
+			return apf_xasprintf("'%s' is not a whole number", value);
+		if (v < k->min || v > k->max)
+			return apf_xasprintf("%ld is out of range (%d to %d)", v, k->min, k->max);
+		*(int *)field = (int)v;
+		return NULL;
+	}
+	case APF_CFG_BOOL:
+		if (parse_bool(value, (bool *)field))
+			return apf_xasprintf("'%s' is not yes or no", value);
+		return NULL;
+	case APF_CFG_LIST: {
+		struct apf_strlist *l = (struct apf_strlist *)field;
+		char *copy = apf_xstrdup(value), *save = NULL, *msg = NULL;
+		for (char *tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+			if (k->validate && (why = k->validate(tok))) {
+				msg = apf_xasprintf("'%s' %s", tok, why);
+				break;
+			}
+			strlist_add(l, tok);
+		}
+		free(copy);
+		return msg;
+	}
+	}
+	return apf_xstrdup("has an unknown type");
+}
+
+struct parse_state {
+	struct apf_config *cfg;
+	const char *name;
+	char *err; /* first error, without location (inih reports the line) */
+};
+
+static int on_pair(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_state *ps = user;
+	const struct apf_cfg_key *k = NULL;
+	char *why = NULL;
+	size_t idx;
+
+	if (ps->err)
+		return 1; /* keep only the first error: inih returns its line */
+	for (const struct apf_cfg_key *p = apf_cfg_keys; p->section; p++) {
+		if (strcmp(p->section, section) == 0 && strcmp(p->name, name) == 0) {
+			k = p;
+			break;
+		}
+	}
+	if (!k) {
+		bool known_section = false;
+		for (const struct apf_cfg_key *p = apf_cfg_keys; p->section; p++)
+			known_section |= strcmp(p->section, section) == 0;
+		if (!*section)
+			ps->err = apf_xasprintf("'%s' is outside any section (start with [site], [dns], ...)", name);
+		else if (!known_section)
+			ps->err = apf_xasprintf("unknown section [%s] (key '%s')", section, name);
+		else if (strstr(name, "password") || strstr(name, "secret"))
+			ps->err = apf_xasprintf("unknown key '%s' in [%s]: secrets are never read from the config file; "
+						"use a *_file key or the environment (see docs/config.md)",
+						name, section);
+		else
+			ps->err = apf_xasprintf("unknown key '%s' in [%s]", name, section);
+		return 0;
+	}
+	idx = (size_t)(k - apf_cfg_keys);
+	if (ps->cfg->is_set[idx] && k->type != APF_CFG_LIST) {
+		ps->err = apf_xasprintf("key '%s' in [%s] is given twice", name, section);
+		return 0;
+	}
+	if (!apf_str_is_clean(value)) {
+		ps->err = apf_xasprintf("key '%s' in [%s] has a control character in its value", name, section);
+		return 0;
+	}
+	if (!*value) {
+		ps->err = apf_xasprintf("key '%s' in [%s] has no value", name, section);
+		return 0;
+	}
+	why = set_value(ps->cfg, k, value);
+	if (why) {
+		ps->err = apf_xasprintf("bad value for '%s' in [%s]: %s", name, section, why);
+		free(why);
+		return 0;
+	}
+	ps->cfg->is_set[idx] = true;
+	return 1;
+}
+
+struct apf_config *apf_config_new_default(void)
+{
+	struct apf_config *cfg = apf_xcalloc(1, sizeof(*cfg));
+
+	cfg->is_set = apf_xcalloc(n_keys() + 1, sizeof(*cfg->is_set));
+	for (const struct apf_cfg_key *k = apf_cfg_keys; k->section; k++) {
+		if (k->def) {
+			char *why = set_value(cfg, k, k->def);
+			/* A bad default is a bug in the table; the unit test catches it. */
+			free(why);
+		}
+	}
+	return cfg;
+}
+
+int apf_config_parse(const char *text, const char *name, struct apf_config **out, char **err_out)
+{
+	struct parse_state ps = {.cfg = apf_config_new_default(), .name = name};
+	int line, rc = 0;
+
+	*out = NULL;
+	if (err_out)
+		*err_out = NULL;
+	line = ini_parse_string(text, on_pair, &ps);
+	if (line != 0) {
+		if (err_out) {
+			if (line < 0)
+				*err_out = apf_xasprintf("%s: cannot parse", name);
+			else if (ps.err)
+				*err_out = apf_xasprintf("%s:%d: %s", name, line, ps.err);
+			else
+				*err_out = apf_xasprintf("%s:%d: not a [section] or key = value line", name, line);
+		}
+		rc = -EINVAL;
+		goto out;
+	}
+	ps.cfg->path = apf_xstrdup(name);
+	*out = ps.cfg;
+	ps.cfg = NULL;
+out:
+	free(ps.err);
+	apf_config_free(ps.cfg);
+	return rc;
+}
+
+int apf_config_load(const char *path, struct apf_config **out, char **err_out)
+{
+	unsigned char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	rc = apf_read_file(path, CONFIG_MAX_BYTES, &text, &len);
+	if (rc) {
+		if (err_out)
+			*err_out = apf_xasprintf("%s: cannot read config file: %s", path,
+						 rc == -EFBIG ? "larger than 1 MiB" : strerror(-rc));
+		goto out;
+	}
+	if (memchr(text, '\0', len)) {
+		if (err_out)
+			*err_out = apf_xasprintf("%s: not a text file (contains NUL bytes)", path);
+		rc = -EINVAL;
+		goto out;
+	}
+	rc = apf_config_parse((const char *)text, path, out, err_out);
+out:
+	free(text);
+	return rc;
+}
+
+void apf_config_free(struct apf_config *cfg)
+{
+	if (!cfg)
+		return;
+	for (const struct apf_cfg_key *k = apf_cfg_keys; k->section; k++) {
+		char *field = (char *)cfg + k->offset;
+		if (k->type == APF_CFG_LIST)
+			strlist_clear((struct apf_strlist *)field);
+		else if (k->type == APF_CFG_STRING || k->type == APF_CFG_PATH || k->type == APF_CFG_CHOICE)
+			free(*(char **)field);
+	}
+	free(cfg->is_set);
+	free(cfg->path);
+	free(cfg);
+}
+
+char *apf_config_digest(const struct apf_config *cfg)
+{
+	struct apf_buf b = {0};
+	char hex[65], *text;
+
+	/* Only values from the file, in table order: the same settings always give the
+	 * same digest. No secret can be in here: secrets live only in *_file targets. */
+	for (const struct apf_cfg_key *k = apf_cfg_keys; k->section; k++) {
+		const char *field = (const char *)cfg + k->offset;
+		if (!cfg->is_set[k - apf_cfg_keys])
+			continue;
+		apf_buf_addf(&b, "%s.%s=", k->section, k->name);
+		switch (k->type) {
+		case APF_CFG_LIST: {
+			const struct apf_strlist *l = (const struct apf_strlist *)field;
+			for (size_t i = 0; i < l->n; i++)
+				apf_buf_addf(&b, "%s%s", i ? "," : "", l->v[i]);
+			break;
+		}
+		case APF_CFG_INT:
+			apf_buf_addf(&b, "%d", *(const int *)field);
+			break;
+		case APF_CFG_BOOL:
+			apf_buf_addf(&b, "%s", *(const bool *)field ? "yes" : "no");
+			break;
+		default:
+			apf_buf_addf(&b, "%s", *(char *const *)field);
+		}
+		apf_buf_add(&b, "\n", 1);
+	}
+	text = apf_buf_steal(&b);
+	apf_sha256_hex(text, strlen(text), hex);
+	free(text);
+	return apf_xstrdup(hex);
+}

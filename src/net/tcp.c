@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "net/tcp.h"
+
+int apf_tcp_probe(const char *ip, uint16_t port, unsigned int timeout_ms, uint64_t *rtt_ms)
+{
+	struct sockaddr_storage ss = {0};
+	socklen_t sl;
+	uint64_t t0 = apf_now_ms();
+	int fd = -1, rc, err = 0;
+	socklen_t el = sizeof(err);
+	struct pollfd pfd;
+
+	if (inet_pton(AF_INET, ip, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons(port);
+		sl = sizeof(struct sockaddr_in);
+	} else if (inet_pton(AF_INET6, ip, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
+		sl = sizeof(struct sockaddr_in6);
+	} else {
+		return -EINVAL;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	rc = connect(fd, (struct sockaddr *)&ss, sl);
+	if (rc == 0)
+		goto out;
+	if (errno != EINPROGRESS) {
+		rc = -errno;
+		goto out;
+	}
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	for (;;) {
+		uint64_t spent = apf_now_ms() - t0;
+		int left = spent >= timeout_ms ? 0 : (int)(timeout_ms - spent);
+		rc = poll(&pfd, 1, left);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	if (rc == 0) {
+		rc = -ETIMEDOUT;
+		goto out;
+	}
+	if (rc < 0) {
+		rc = -errno;
+		goto out;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0)
+		err = errno;
+	rc = err ? -err : 0;
+out:
+	if (rtt_ms)
+		*rtt_ms = apf_now_ms() - t0;
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+const char *apf_tcp_strerror(int rc)
+{
+	switch (rc) {
+	case 0:
+		return "connected";
+	case -ECONNREFUSED:
+		return "connection refused";
+	case -ETIMEDOUT:
+		return "timed out";
+	case -EHOSTUNREACH:
+		return "host unreachable";
+	case -ENETUNREACH:
+		return "network unreachable";
+	case -EINVAL:
+		return "not an IP address";
+	default:
+		return strerror(rc < 0 ? -rc : rc);
+	}
+}

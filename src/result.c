@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "result.h"
+
+/* Paired with enum apf_status; a unit test checks every value has a name. */
+static const char *const status_names[APF_STATUS_COUNT] = {
+	[APF_SKIP] = "SKIP",
+	[APF_PASS] = "PASS",
+	[APF_INFO] = "INFO",
+	[APF_WARN] = "WARN",
+	[APF_ERROR] = "ERROR",
+	[APF_FAIL] = "FAIL",
+};
+
+static const struct {
+	const char *name;
+	int exit_code;
+} verdicts[APF_VERDICT_COUNT] = {
+	[APF_VERDICT_READY] = {"READY", 0},
+	[APF_VERDICT_READY_WARNINGS] = {"READY WITH WARNINGS", 1},
+	[APF_VERDICT_NOT_READY] = {"NOT READY", 2},
+	[APF_VERDICT_INCOMPLETE] = {"INCOMPLETE", 3},
+};
+
+const char *apf_status_name(enum apf_status st)
+{
+	return (unsigned)st < APF_STATUS_COUNT ? status_names[st] : NULL;
+}
+
+int apf_status_parse(const char *s, enum apf_status *out)
+{
+	for (int i = 0; i < APF_STATUS_COUNT; i++) {
+		if (strcasecmp(s, status_names[i]) == 0) {
+			*out = (enum apf_status)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *apf_verdict_name(enum apf_verdict v)
+{
+	return (unsigned)v < APF_VERDICT_COUNT ? verdicts[v].name : NULL;
+}
+
+int apf_verdict_exit_code(enum apf_verdict v)
+{
+	return (unsigned)v < APF_VERDICT_COUNT ? verdicts[v].exit_code : 3;
+}
+
+static void oom(void)
+{
+	fputs("amt-preflight: out of memory\n", stderr);
+	abort();
+}
+
+void *apf_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+void *apf_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+void *apf_xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q)
+		oom();
+	return q;
+}
+
+char *apf_xstrdup(const char *s)
+{
+	char *p = strdup(s ? s : "");
+	if (!p)
+		oom();
+	return p;
+}
+
+char *apf_xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		oom();
+	va_end(ap);
+	return s;
+}
+
+struct apf_finding *apf_finding_new(enum apf_status st, const char *code, const char *message)
+{
+	struct apf_finding *f = apf_xcalloc(1, sizeof(*f));
+
+	f->status = st;
+	f->code = apf_xstrdup(code);
+	f->message = apf_xstrdup(message);
+	return f;
+}
+
+void apf_finding_add_evidence(struct apf_finding *f, const char *key, const char *value)
+{
+	f->evidence = apf_xrealloc(f->evidence, (f->n_evidence + 1) * sizeof(*f->evidence));
+	f->evidence[f->n_evidence].key = apf_xstrdup(key);
+	f->evidence[f->n_evidence].value = apf_xstrdup(value);
+	f->n_evidence++;
+}
+
+void apf_finding_set_remedy(struct apf_finding *f, const char *remedy)
+{
+	free(f->remediation);
+	f->remediation = remedy ? apf_xstrdup(remedy) : NULL;
+}
+
+void apf_finding_free(struct apf_finding *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->n_evidence; i++) {
+		free(f->evidence[i].key);
+		free(f->evidence[i].value);
+	}
+	free(f->evidence);
+	free(f->code);
+	free(f->message);
+	free(f->remediation);
+	free(f);
+}
+
+void apf_check_result_take_finding(struct apf_check_result *r, struct apf_finding *f)
+{
+	r->findings = apf_xrealloc(r->findings, (r->n_findings + 1) * sizeof(*r->findings));
+	r->findings[r->n_findings++] = f;
+	if (r->n_findings == 1 || f->status > r->status)
+		r->status = f->status;
+}
+
+void apf_run_finish(struct apf_run *run)
+{
+	memset(run->counts, 0, sizeof(run->counts));
+	for (size_t i = 0; i < run->n_checks; i++) {
+		struct apf_check_result *r = &run->checks[i];
+		r->status = APF_SKIP;
+		for (size_t j = 0; j < r->n_findings; j++) {
+			if (j == 0 || r->findings[j]->status > r->status)
+				r->status = r->findings[j]->status;
+		}
+		run->counts[r->status]++;
+	}
+	/* FAIL outranks ERROR: something known broken is the actionable news;
+	 * INCOMPLETE is for runs where nothing failed but something could not be checked. */
+	if (run->counts[APF_FAIL])
+		run->verdict = APF_VERDICT_NOT_READY;
+	else if (run->counts[APF_ERROR])
+		run->verdict = APF_VERDICT_INCOMPLETE;
+	else if (run->counts[APF_WARN])
+		run->verdict = APF_VERDICT_READY_WARNINGS;
+	else
+		run->verdict = APF_VERDICT_READY;
+}
+
+enum apf_status apf_run_worst(const struct apf_run *run)
+{
+	enum apf_status worst = APF_SKIP;
+
+	for (size_t i = 0; i < run->n_checks; i++) {
+		if (run->checks[i].status > worst)
+			worst = run->checks[i].status;
+	}
+	return worst;
+}
+
+void apf_run_free(struct apf_run *run)
+{
+	if (!run)
+		return;
+	for (size_t i = 0; i < run->n_checks; i++) {
+		for (size_t j = 0; j < run->checks[i].n_findings; j++)
+			apf_finding_free(run->checks[i].findings[j]);
+		free(run->checks[i].findings);
+	}
+	free(run->checks);
+	free(run->tool_version);
+	free(run->host);
+	free(run->site);
+	free(run->config_path);
+	free(run->config_digest);
+	free(run);
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Revocation through CRL distribution points and OCSP, for ca.revocation and
+ * cert.provisioning. Fetches are bounded by the caller's timeout and a size cap.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "pki.h"
+
+enum apf_rev_state {
+	APF_REV_GOOD,        /* not revoked per a valid CRL / OCSP response */
+	APF_REV_REVOKED,     /* revoked */
+	APF_REV_UNREACHABLE, /* URL could not be fetched (network, HTTP status) */
+	APF_REV_INVALID,     /* fetched but unusable: bad signature, not a CRL, wrong issuer */
+	APF_REV_EXPIRED,     /* CRL nextUpdate has passed */
+	APF_REV_NONE,        /* the certificate names no CDP / OCSP URL */
+};
+
+struct apf_rev_result {
+	enum apf_rev_state state;
+	char *url;            /* what was asked (may be NULL for NONE) */
+	char *detail;         /* HTTP status, curl/OpenSSL error, OCSP status text */
+	time_t this_update, next_update; /* CRL or OCSP response times, 0 if unknown */
+	time_t revoked_at;    /* 0 unless REVOKED */
+	char *reason;         /* revocation reason, may be NULL */
+};
+
+/* Checks `cert` against the first CRL distribution point that answers, verifying
+ * the CRL's signature with `issuer`. Never fails: the state says what happened. */
+void apf_rev_check_crl(const struct apf_cert *cert, const struct apf_cert *issuer, unsigned int timeout_ms,
+		       struct apf_rev_result *out);
+/* Judges a CRL the caller already fetched (DER or PEM; e.g. read over an
+ * authenticated LDAP connection for Microsoft's "ldap:///" CDP URLs, which name
+ * no server): issuer and signature against `issuer`, nextUpdate, and whether
+ * `cert` (may be NULL: only the CRL itself is judged) is listed. `url` is copied
+ * into out->url. Added by the ad engineer (additive). */
+void apf_rev_check_crl_data(const unsigned char *data, size_t len, const char *url, const struct apf_cert *cert,
+			    const struct apf_cert *issuer, struct apf_rev_result *out);
+/* Asks the certificate's OCSP responder (AIA) about `cert`. */
+void apf_rev_check_ocsp(const struct apf_cert *cert, const struct apf_cert *issuer, unsigned int timeout_ms,
+			struct apf_rev_result *out);
+void apf_rev_result_clear(struct apf_rev_result *r);
+const char *apf_rev_state_name(enum apf_rev_state s);

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdlib.h>
+#include <string.h>
+
+#include "apf_test.h"
+#include "config.h"
+#include "util.h"
+
+static struct apf_config *parse_ok(const char *text)
+{
+	struct apf_config *cfg = NULL;
+	char *err = NULL;
+	int rc = apf_config_parse(text, "t.conf", &cfg, &err);
+
+	if (rc)
+		fail_msg("unexpected error: %s", err);
+	return cfg;
+}
+
+static char *parse_err(const char *text)
+{
+	struct apf_config *cfg = NULL;
+	char *err = NULL;
+
+	assert_int_not_equal(apf_config_parse(text, "t.conf", &cfg, &err), 0);
+	assert_null(cfg);
+	assert_non_null(err);
+	return err;
+}
+
+static void test_defaults_and_values(void **state)
+{
+	struct apf_config *cfg = parse_ok("[site]\nname = Lab\n[dns]\nservers = 192.0.2.1, 192.0.2.2#5353 2001:db8::1\n"
+					  "window = 64\n[provisioning]\ncheck_revocation = no\n"
+					  "[amt]\ngenerations = 11,16\n");
+	assert_string_equal(cfg->site.name, "Lab");
+	assert_int_equal(cfg->dns.servers.n, 3);
+	assert_string_equal(cfg->dns.servers.v[1], "192.0.2.2#5353");
+	assert_null(cfg->dns.servers.v[3]);
+	assert_int_equal(cfg->dns.window, 64);
+	assert_int_equal(cfg->dns.rate_limit, 5000);     /* default */
+	assert_int_equal(cfg->provisioning.warn_days, 30); /* default */
+	assert_int_equal(cfg->provisioning.hello_port, 9971);
+	assert_false(cfg->provisioning.check_revocation);
+	assert_string_equal(cfg->dhcp.mode, "inform");
+	assert_true(apf_config_is_set(cfg, "dns.window"));
+	assert_false(apf_config_is_set(cfg, "dns.rate_limit"));
+	assert_false(apf_config_is_set(cfg, "no.such"));
+	assert_true(apf_strlist_has(&cfg->amt.generations, "16"));
+	apf_config_free(cfg);
+}
+
+static void test_errors_name_file_and_line(void **state)
+{
+	char *e;
+
+	e = parse_err("[dns]\nservers = 192.0.2.1\nservres = 192.0.2.2\n");
+	assert_non_null(strstr(e, "t.conf:3:"));
+	assert_non_null(strstr(e, "servres"));
+	free(e);
+	e = parse_err("[dns]\nwindow = lots\n");
+	assert_non_null(strstr(e, "t.conf:2:"));
+	assert_non_null(strstr(e, "window"));
+	free(e);
+	e = parse_err("[dns]\nwindow = 0\n");
+	assert_non_null(strstr(e, "out of range"));
+	free(e);
+	e = parse_err("[dns]\nservers = dns1.example.com\n");
+	assert_non_null(strstr(e, "t.conf:2:"));
+	assert_non_null(strstr(e, "dns1.example.com"));
+	free(e);
+	e = parse_err("[nonsense]\nx = 1\n");
+	assert_non_null(strstr(e, "t.conf:2:"));
+	assert_non_null(strstr(e, "[nonsense]"));
+	free(e);
+	e = parse_err("[ad]\nbind_password = hunter2\n");
+	assert_non_null(strstr(e, "bind_password"));
+	assert_non_null(strstr(e, "_file"));
+	assert_null(strstr(e, "hunter2")); /* the secret itself is never echoed */
+	free(e);
+	e = parse_err("[dhcp]\nmode = spray\n");
+	assert_non_null(strstr(e, "inform|discover"));
+	free(e);
+	e = parse_err("[site]\nname = a\nname = b\n");
+	assert_non_null(strstr(e, "t.conf:3:"));
+	free(e);
+	e = parse_err("this is not ini\n");
+	assert_non_null(strstr(e, "t.conf:1:"));
+	free(e);
+	e = parse_err("[amt]\ngenerations = 16, sixteen\n");
+	assert_non_null(strstr(e, "sixteen"));
+	free(e);
+}
+
+static void test_missing_file(void **state)
+{
+	struct apf_config *cfg = NULL;
+	char *err = NULL;
+
+	assert_int_not_equal(apf_config_load("/nonexistent/amt.conf", &cfg, &err), 0);
+	assert_null(cfg);
+	assert_non_null(strstr(err, "/nonexistent/amt.conf"));
+	assert_non_null(strstr(err, "No such file"));
+	free(err);
+}
+
+static void test_digest_stable_and_sensitive(void **state)
+{
+	struct apf_config *a = parse_ok("[site]\nname = X\n[dns]\nservers = 192.0.2.1\n");
+	struct apf_config *b = parse_ok("[dns]\nservers = 192.0.2.1\n[site]\nname = X\n");
+	struct apf_config *c = parse_ok("[site]\nname = Y\n[dns]\nservers = 192.0.2.1\n");
+	char *da = apf_config_digest(a), *db = apf_config_digest(b), *dc = apf_config_digest(c);
+
+	assert_int_equal(strlen(da), 64);
+	assert_string_equal(da, db);
+	assert_string_not_equal(da, dc);
+	free(da);
+	free(db);
+	free(dc);
+	apf_config_free(a);
+	apf_config_free(b);
+	apf_config_free(c);
+}
+
+/* Every key in the table has a valid default, a doc, and is documented in
+ * docs/config.md and docs/example.conf: the docs cannot drift from the code. */
+static void test_table_matches_docs(void **state)
+{
+	const char *root = getenv("APF_SOURCE_ROOT");
+	char path[4096];
+	unsigned char *md = NULL, *ex = NULL;
+	size_t len;
+	struct apf_config *cfg = apf_config_new_default();
+
+	assert_non_null(root);
+	snprintf(path, sizeof(path), "%s/docs/config.md", root);
+	assert_int_equal(apf_read_file(path, 1 << 20, &md, &len), 0);
+	snprintf(path, sizeof(path), "%s/docs/example.conf", root);
+	assert_int_equal(apf_read_file(path, 1 << 20, &ex, &len), 0);
+	for (const struct apf_cfg_key *k = apf_cfg_keys; k->section; k++) {
+		char needle[128];
+		assert_non_null(k->doc);
+		snprintf(needle, sizeof(needle), "`%s`", k->name);
+		if (!strstr((char *)md, needle))
+			fail_msg("docs/config.md does not document [%s] %s", k->section, k->name);
+		snprintf(needle, sizeof(needle), "%s =", k->name);
+		if (!strstr((char *)ex, needle))
+			fail_msg("docs/example.conf does not show [%s] %s", k->section, k->name);
+	}
+	/* The example itself must parse (its keys are commented out or valid). */
+	{
+		struct apf_config *e = NULL;
+		char *err = NULL;
+		snprintf(path, sizeof(path), "%s/docs/example.conf", root);
+		if (apf_config_load(path, &e, &err))
+			fail_msg("docs/example.conf does not load: %s", err);
+		apf_config_free(e);
+	}
+	free(md);
+	free(ex);
+	apf_config_free(cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_and_values),
+		cmocka_unit_test(test_errors_name_file_and_line),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_digest_stable_and_sensitive),
+		cmocka_unit_test(test_table_matches_docs),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
