@@ -432,6 +432,9 @@ static int cmd_explain(int argc, char **argv)
 		for (k = c->codes; k && k->code; k++)
 			printf("  %-5s %-32s %s\n", apf_status_name(k->status), k->code, k->meaning);
 		printf("\nSee docs/checks/%s.md\n", c->id);
+		/* dns.servers is both a check and a config key: say both. */
+		if ((ck = apf_cfg_key_find(argv[1])))
+			printf("\nThe config key [%s] %s: %s\n", ck->section, ck->name, ck->doc);
 		return 0;
 	}
 	if ((k = apf_registry_find_code(argv[1], &owner))) {
