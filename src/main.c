@@ -47,7 +47,7 @@ static const char usage_text[] =
 	"      --json FILE        write the JSON report to FILE (- for stdout)\n"
 	"      --html FILE        write the HTML report to FILE (- for stdout)\n"
 	"      --junit FILE       write a JUnit XML report to FILE (- for stdout)\n"
-	"  -j, --jobs N           checks run at once (default 4)\n"
+	"  -j, --jobs N           checks run at once (default 16)\n"
 	"  -t, --timeout SEC      deadline of every check, overriding their defaults\n"
 	"  -q, --quiet            print only the one-line verdict\n"
 	"  -v, --verbose          print every finding with its evidence, not only problems\n"
@@ -139,7 +139,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
 	long v;
 	int c;
 
-	a->jobs = 4;
+	a->jobs = 16;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":c:j:t:qvhV", run_options, NULL)) != -1) {
