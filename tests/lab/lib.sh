@@ -1,0 +1,249 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034  # the variables are used by the scripts that source this
+# Shared helpers for the amt-preflight lab scripts (up.sh, down.sh, fault.sh).
+# Sourced, never executed. Callers set `set -euo pipefail` themselves.
+#
+# Everything the lab starts lives in one of three network namespaces that the
+# lab creates (${P}srv, ${P}cli, ${P}ad) and every file it writes lives under
+# $LAB_DIR, apart from /run/netns/<ns> (ip netns) and /etc/netns/<ns>/resolv.conf
+# (so that resolution inside a namespace never reaches the host's resolver).
+
+LAB_PREFIX=${LAB_PREFIX:-apl}
+LAB_DIR=${LAB_DIR:-/tmp/amt-lab-$LAB_PREFIX}
+P=$LAB_PREFIX
+export LAB_PREFIX LAB_DIR
+NS_SRV=${P}srv
+NS_CLI=${P}cli
+NS_AD=${P}ad
+LAB_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# Fixed lab facts; other engineers' code and tests rely on these values.
+LAB_DOMAIN=corp.example.test
+LAB_REALM=CORP.EXAMPLE.TEST
+LAB_SRV_IP=192.0.2.1
+LAB_CLI_IP=192.0.2.2
+LAB_PROV_IP=192.0.2.10
+LAB_DC_IP=198.51.100.10
+LAB_CLI_AD_IP=198.51.100.2
+LAB_BASE_DN=DC=corp,DC=example,DC=test
+LAB_PKS_DN="CN=Public Key Services,CN=Services,CN=Configuration,$LAB_BASE_DN"
+
+# Every fault name the lab knows (the contract with the integration tests).
+LAB_FAULTS="no-provisionserver wrong-provisionserver no-ddns no-option15 dc-down template-pend"
+LAB_FAULTS+=" template-unpublished crl-expired pfx-expired-int pfx-nochain bad-bind-password"
+
+lab_log() { printf '[lab %s %5ss] %s\n' "$P" "$(lab_elapsed)" "$*" >&2; }
+lab_die() { printf '[lab %s] ERROR: %s\n' "$P" "$*" >&2; exit 1; }
+
+# Seconds since the script started, for the progress lines and the timings report.
+LAB_T0=${LAB_T0:-$EPOCHREALTIME}
+export LAB_T0
+lab_elapsed() { awk -v a="$EPOCHREALTIME" -v b="$LAB_T0" 'BEGIN { printf "%.1f", a - b }'; }
+
+lab_check_prefix() {
+	# veth names are ${P}v0..${P}v3 and must fit IFNAMSIZ (15); the namespaces
+	# are shared with ip(8), so keep the prefix to plain lowercase letters/digits.
+	[[ $P =~ ^[a-z][a-z0-9]{0,3}$ ]] || lab_die "LAB_PREFIX must be 1-4 chars [a-z0-9], starting with a letter (got '$P')"
+}
+
+lab_ns_exists() { ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$1"; }
+
+# Start a long-running server inside a namespace and record it.
+# ip netns exec execs the command after entering the namespace, so $! is the
+# server's own PID. The start time from /proc lets down.sh refuse to signal a
+# PID that was reused by an unrelated process after the server died.
+# usage: lab_spawn NAME NS LOGFILE cmd...
+lab_spawn() {
+	local name=$1 ns=$2 log=$3
+	shift 3
+	ip netns exec "$ns" "$@" </dev/null >>"$log" 2>&1 &
+	local pid=$!
+	lab_record_pid "$pid" "$name"
+}
+
+lab_record_pid() {
+	local pid=$1 name=$2 start
+	start=$(lab_starttime "$pid") || start=0
+	echo "$pid $start $name" >>"$LAB_DIR/pids"
+}
+
+# Field 22 of /proc/PID/stat (clock ticks since boot). The comm field may contain
+# spaces, so cut after the last ')'.
+lab_starttime() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	awk '{print $20}' <<<"$stat"
+}
+
+# Is PID alive and still the process we recorded (same start time)?
+lab_pid_is_ours() {
+	local pid=$1 start=$2 now
+	now=$(lab_starttime "$pid") || return 1
+	[ "$start" = 0 ] || [ "$now" = "$start" ]
+}
+
+# Latest recorded PID for a server name (servers restarted by faults get a new line).
+lab_pid_of() {
+	[ -f "$LAB_DIR/pids" ] || return 1
+	awk -v n="$1" '$3 == n { p = $1 " " $2 } END { if (p == "") exit 1; print p }' "$LAB_DIR/pids"
+}
+
+# Poll until a command succeeds. usage: lab_wait DESC TIMEOUT_S cmd...
+lab_wait() {
+	local desc=$1 timeout=$2 i=0 n
+	shift 2
+	n=$(awk -v t="$timeout" 'BEGIN { print int(t * 20) }')
+	until "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ "$i" -lt "$n" ] || { lab_log "timeout waiting for $desc"; return 1; }
+		sleep 0.05
+	done
+}
+
+# A TCP listener is up inside NS on ADDR:PORT (ss comes with iproute2).
+lab_listening() {
+	local ns=$1 port=$2
+	ip netns exec "$ns" ss -Hltn "sport = :$port" | grep -q LISTEN
+}
+
+# Stop one recorded server by name and wait until it has exited.
+lab_stop() {
+	local name=$1 pid start i
+	read -r pid start < <(lab_pid_of "$name") || return 0
+	lab_pid_is_ours "$pid" "$start" || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for ((i = 0; i < 100; i++)); do
+		lab_pid_is_ours "$pid" "$start" || return 0
+		# A zombie still has a /proc entry; treat it as gone.
+		grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------- faults state
+
+lab_fault_active() { [ -f "$LAB_DIR/faults" ] && grep -qx "$1" "$LAB_DIR/faults"; }
+lab_fault_valid() { grep -qw -- "$1" <<<"$LAB_FAULTS"; }
+
+# ---------------------------------------------------------------- generated configs
+
+# lab.conf is what amt-preflight runs with. It is regenerated from the active
+# faults, so config-only faults and their revert cannot drift apart.
+lab_write_conf() {
+	local cert=$LAB_DIR/pki/prov-chain.pfx pwfile=$LAB_DIR/secrets/bind.pw
+	lab_fault_active pfx-nochain && cert=$LAB_DIR/pki/prov-nochain.pfx
+	lab_fault_active pfx-expired-int && cert=$LAB_DIR/pki/prov-expired-int.pfx
+	lab_fault_active bad-bind-password && pwfile=$LAB_DIR/secrets/bind-wrong.pw
+	cat >"$LAB_DIR/lab.conf.tmp" <<EOF
+# amt-preflight configuration for the lab (written by tests/lab/up.sh; faults rewrite it)
+[site]
+name = AMT lab (corp.example.test)
+
+[dns]
+servers = $LAB_SRV_IP
+tsig_key_file = $LAB_DIR/bind/ddns-key.conf
+hosts_file = $LAB_DIR/hosts.txt
+
+[dhcp]
+interface = ${P}v1
+mode = inform
+test_fqdn = amt-preflight-test.$LAB_DOMAIN
+
+[ad]
+domain = $LAB_DOMAIN
+domain_controllers = dc1.$LAB_DOMAIN
+bind_dn = amtcheck@$LAB_DOMAIN
+bind_password_file = $pwfile
+ca_bundle = $LAB_DIR/samba/private/tls/ca.pem
+
+[ca]
+templates = AMTWebServer, AMTProvisioning
+
+[provisioning]
+certificate = $cert
+password_file = $LAB_DIR/secrets/pfx.pw
+server_addresses = $LAB_PROV_IP
+intermediate_store = $LAB_DIR/pki/intermediate-store
+
+[amt]
+domain_suffixes = $LAB_DOMAIN
+generations = 16
+device_hashes = $LAB_DIR/pki/device-hashes.txt
+EOF
+	mv -f "$LAB_DIR/lab.conf.tmp" "$LAB_DIR/lab.conf"
+}
+
+# Kea DHCPv4 config; the no-ddns and no-option15 faults change it and Kea
+# reloads it on SIGHUP.
+lab_write_kea4() {
+	local ddns=true opt15='{ "name": "domain-name", "data": "corp.example.test" },'
+	lab_fault_active no-ddns && ddns=false
+	lab_fault_active no-option15 && opt15=''
+	cat >"$LAB_DIR/kea/kea-dhcp4.conf.tmp" <<EOF
+{
+  "Dhcp4": {
+    "interfaces-config": { "interfaces": [ "${P}v0" ], "dhcp-socket-type": "raw" },
+    "lease-database": { "type": "memfile", "persist": true, "name": "$LAB_DIR/kea/leases4.csv", "lfc-interval": 0 },
+    "valid-lifetime": 600,
+    "renew-timer": 300,
+    "rebind-timer": 500,
+    "authoritative": true,
+    "dhcp-ddns": {
+      "enable-updates": $ddns,
+      "server-ip": "127.0.0.1",
+      "server-port": 53001,
+      "sender-ip": "127.0.0.1",
+      "sender-port": 0,
+      "ncr-protocol": "UDP",
+      "ncr-format": "JSON"
+    },
+    "ddns-send-updates": $ddns,
+    "ddns-override-no-update": false,
+    "ddns-override-client-update": false,
+    "ddns-replace-client-name": "never",
+    "ddns-qualifying-suffix": "$LAB_DOMAIN.",
+    "ddns-update-on-renew": true,
+    "subnet4": [
+      {
+        "id": 1,
+        "subnet": "192.0.2.0/24",
+        "pools": [ { "pool": "192.0.2.100 - 192.0.2.199" } ],
+        "option-data": [
+          $opt15
+          { "name": "domain-name-servers", "data": "$LAB_SRV_IP" },
+          { "name": "routers", "data": "$LAB_SRV_IP" }
+        ]
+      }
+    ],
+    "loggers": [ { "name": "kea-dhcp4", "severity": "INFO", "output_options": [ { "output": "stdout" } ] } ]
+  }
+}
+EOF
+	mv -f "$LAB_DIR/kea/kea-dhcp4.conf.tmp" "$LAB_DIR/kea/kea-dhcp4.conf"
+}
+
+# ---------------------------------------------------------------- Samba helpers
+
+lab_start_samba() {
+	lab_spawn samba "$NS_AD" "$LAB_DIR/logs/samba-stdout.log" \
+		samba -i -s "$LAB_DIR/samba/etc/smb.conf" --debug-stdout -d1
+}
+
+# Ready = LDAP answers an anonymous rootDSE query from the client netns and the
+# self-signed TLS CA Samba generates on first start exists (lab.conf points at it).
+lab_samba_ready() {
+	[ -s "$LAB_DIR/samba/private/tls/ca.pem" ] &&
+		ip netns exec "$NS_CLI" ldapsearch -x -LLL -o nettimeout=1 -H "ldap://$LAB_DC_IP" -b "" -s base dnsHostName |
+		grep -q '^dnsHostName'
+}
+lab_wait_samba() { lab_wait "Samba AD DC" 40 lab_samba_ready; }
+
+# ldapmodify/ldapadd/ldapsearch as the domain Administrator, run in the AD netns.
+lab_ldap_admin() {
+	local tool=$1
+	shift
+	ip netns exec "$NS_AD" "$tool" -x -H "ldap://$LAB_DC_IP" -D "Administrator@$LAB_DOMAIN" \
+		-y "$LAB_DIR/secrets/admin.pw" "$@"
+}
