@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one escaping function of the HTML and JUnit renderers.
+ *
+ * Everything in a report came from somewhere we do not control: a certificate
+ * subject, an LDAP attribute, a DNS name, an HTTP body. So every string goes
+ * through here, and the output is safe both as HTML text/attribute value (in
+ * double or single quotes) and as XML 1.0 character data:
+ *   - & < > " ' become character references;
+ *   - C0 controls other than TAB/LF/CR, DEL, C1 controls and U+FFFE/U+FFFF
+ *     (which XML 1.0 forbids and HTML flags as parse errors) become U+FFFD;
+ *   - invalid UTF-8 (stray continuation bytes, overlong forms, surrogates,
+ *     values above U+10FFFF, truncated sequences) becomes U+FFFD, one per bad
+ *     byte, so a reader can see that something was there without the bytes
+ *     reaching the browser or the CI's XML parser.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+/* U+FFFD REPLACEMENT CHARACTER in UTF-8. */
+static const char apf_replacement[] = "\xEF\xBF\xBD";
+
+/*
+ * Length of the valid UTF-8 sequence at `p` (at most `left` bytes), storing the
+ * code point in *cp; 0 when the bytes there are not well-formed UTF-8
+ * (Unicode 15, table 3-7).
+ */
+static size_t apf_utf8_decode(const unsigned char *p, size_t left, unsigned long *cp)
+{
+	unsigned char lo = 0x80, hi = 0xBF;
+	size_t len;
+	unsigned long v;
+
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return 1;
+	}
+	if (p[0] >= 0xC2 && p[0] <= 0xDF) {
+		len = 2;
+		v = p[0] & 0x1F;
+	} else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
+		len = 3;
+		v = p[0] & 0x0F;
+		if (p[0] == 0xE0)
+			lo = 0xA0; /* overlong */
+		else if (p[0] == 0xED)
+			hi = 0x9F; /* UTF-16 surrogates */
+	} else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
+		len = 4;
+		v = p[0] & 0x07;
+		if (p[0] == 0xF0)
+			lo = 0x90; /* overlong */
+		else if (p[0] == 0xF4)
+			hi = 0x8F; /* above U+10FFFF */
+	} else {
+		return 0;
+	}
+	if (left < len)
+		return 0;
+	/* Only the second byte has a narrowed range; the rest are plain continuations. */
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		v = (v << 6) | (p[i] & 0x3F);
+	}
+	*cp = v;
+	return len;
+}
+
+/* Code points that must not reach an HTML or XML 1.0 document as they are. */
+static int apf_cp_forbidden(unsigned long cp)
+{
+	if (cp == '\t' || cp == '\n' || cp == '\r')
+		return 0;
+	if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
+		return 1;
+	return cp == 0xFFFE || cp == 0xFFFF;
+}
+
+int apf_html_escape_n(FILE *out, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, run = 0; /* run: bytes at p[i-run..i) that need no escaping */
+	int rc = 0;
+
+	if (!s)
+		return 0;
+	while (i < n) {
+		const char *rep = NULL;
+		unsigned long cp = 0;
+		size_t len = apf_utf8_decode(p + i, n - i, &cp);
+
+		if (len == 0) {
+			rep = apf_replacement;
+			len = 1;
+		} else if (apf_cp_forbidden(cp)) {
+			rep = apf_replacement;
+		} else if (len == 1) {
+			switch (cp) {
+			case '&': rep = "&amp;"; break;
+			case '<': rep = "&lt;"; break;
+			case '>': rep = "&gt;"; break;
+			case '"': rep = "&quot;"; break;
+			/* &apos; is not HTML 4; the numeric form is valid everywhere */
+			case '\'': rep = "&#39;"; break;
+			default: break;
+			}
+		}
+		if (!rep) {
+			run += len;
+			i += len;
+			continue;
+		}
+		/* Copy the clean stretch in one call: reports are mostly plain text. */
+		if (run && fwrite(p + i - run, 1, run, out) != run) {
+			rc = -EIO;
+			goto out;
+		}
+		run = 0;
+		if (fputs(rep, out) == EOF) {
+			rc = -EIO;
+			goto out;
+		}
+		i += len;
+	}
+	if (run && fwrite(p + i - run, 1, run, out) != run)
+		rc = -EIO;
+out:
+	return rc;
+}
+
+int apf_html_escape(FILE *out, const char *s)
+{
+	return s ? apf_html_escape_n(out, s, strlen(s)) : 0;
+}
+
+char *apf_html_escape_dup(const char *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+
+	if (!mem)
+		abort(); /* only fails on OOM, which the model's allocators abort on too */
+	if (apf_html_escape(mem, s ? s : "") < 0 || fclose(mem) != 0)
+		abort();
+	return buf;
+}

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/* apf_html_escape: the one function every HTML and JUnit string goes through. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "report.h"
+
+#define REPL "\xEF\xBF\xBD" /* U+FFFD */
+
+static void expect_escape(const char *in, const char *want)
+{
+	char *got = apf_html_escape_dup(in);
+
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_specials(void **state)
+{
+	(void)state;
+	expect_escape("&", "&amp;");
+	expect_escape("<", "&lt;");
+	expect_escape(">", "&gt;");
+	expect_escape("\"", "&quot;");
+	expect_escape("'", "&#39;");
+	expect_escape("<script>alert('x')</script>", "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;");
+	expect_escape("a&amp;b", "a&amp;amp;b"); /* already-escaped text is text: escaped again */
+	expect_escape("plain text, 123 = ok/fine", "plain text, 123 = ok/fine");
+}
+
+static void test_empty_and_null(void **state)
+{
+	(void)state;
+	expect_escape("", "");
+	expect_escape(NULL, "");
+}
+
+static void test_controls(void **state)
+{
+	(void)state;
+	/* TAB, LF, CR are whitespace in HTML and XML 1.0: kept */
+	expect_escape("a\tb\nc\rd", "a\tb\nc\rd");
+	expect_escape("\x01", REPL);
+	expect_escape("x\x1b[31my", "x" REPL "[31my");
+	expect_escape("\x7f", REPL);
+	expect_escape("\x0b\x0c", REPL REPL);
+	/* C1 controls (U+0085 NEL, U+009B CSI) are valid UTF-8 but not wanted */
+	expect_escape("\xc2\x85\xc2\x9b", REPL REPL);
+	/* XML 1.0 forbids U+FFFE and U+FFFF */
+	expect_escape("\xef\xbf\xbe\xef\xbf\xbf", REPL REPL);
+}
+
+static void test_valid_utf8_passes(void **state)
+{
+	(void)state;
+	expect_escape("caf\xc3\xa9", "caf\xc3\xa9");                 /* U+00E9 */
+	expect_escape("\xc2\xa0", "\xc2\xa0");                       /* U+00A0, first after C1 */
+	expect_escape("\xe2\x82\xac", "\xe2\x82\xac");               /* U+20AC */
+	expect_escape("\xed\x9f\xbf", "\xed\x9f\xbf");               /* U+D7FF, last before surrogates */
+	expect_escape("\xf0\x9f\x94\x92", "\xf0\x9f\x94\x92");       /* U+1F512 */
+	expect_escape("\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf");       /* U+10FFFF */
+	expect_escape(REPL, REPL);
+}
+
+static void test_invalid_utf8(void **state)
+{
+	(void)state;
+	expect_escape("\xff", REPL);
+	expect_escape("a\x80" "b", "a" REPL "b");          /* lone continuation */
+	expect_escape("\xc0\xaf", REPL REPL);              /* overlong '/' */
+	expect_escape("\xe0\x80\xaf", REPL REPL REPL);     /* overlong 3-byte */
+	expect_escape("\xed\xa0\x80", REPL REPL REPL);     /* surrogate U+D800 */
+	expect_escape("\xf4\x90\x80\x80", REPL REPL REPL REPL); /* above U+10FFFF */
+	expect_escape("\xf8\x88\x80\x80\x80", REPL REPL REPL REPL REPL);
+	expect_escape("\xe2\x82", REPL REPL);              /* truncated at end */
+	expect_escape("\xe2\x82<", REPL REPL "&lt;");      /* truncated before markup: the '<' is not swallowed */
+	expect_escape("\xc3", REPL);
+}
+
+static void test_length_bounded(void **state)
+{
+	char buf[64];
+	FILE *mem;
+
+	(void)state;
+	/* Only the first n bytes count, even inside a longer string. */
+	mem = fmemopen(buf, sizeof(buf), "w");
+	assert_non_null(mem);
+	assert_int_equal(apf_html_escape_n(mem, "dns.<x>", 3), 0);
+	fclose(mem);
+	assert_string_equal(buf, "dns");
+}
+
+static void test_very_long(void **state)
+{
+	const size_t n = 1u << 20;
+	char *in = malloc(n + 1), *out;
+
+	(void)state;
+	assert_non_null(in);
+	for (size_t i = 0; i < n; i++)
+		in[i] = (i % 4 == 3) ? '<' : 'a';
+	in[n] = '\0';
+	out = apf_html_escape_dup(in);
+	assert_int_equal(strlen(out), n / 4 * 3 + n / 4 * 4);
+	assert_null(strchr(out, '<'));
+	assert_memory_equal(out, "aaa&lt;aaa&lt;", 14);
+	free(in);
+	free(out);
+}
+
+static void test_write_error(void **state)
+{
+	char buf[4];
+	FILE *mem;
+	int rc;
+
+	(void)state;
+	/* A full output is reported, not ignored. */
+	mem = fmemopen(buf, sizeof(buf), "w");
+	assert_non_null(mem);
+	setvbuf(mem, NULL, _IONBF, 0);
+	rc = apf_html_escape(mem, "<<<<<<<<<<<<<<<<");
+	fclose(mem);
+	assert_int_equal(rc, -EIO);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_specials),
+		cmocka_unit_test(test_empty_and_null),
+		cmocka_unit_test(test_controls),
+		cmocka_unit_test(test_valid_utf8_passes),
+		cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_length_bounded),
+		cmocka_unit_test(test_very_long),
+		cmocka_unit_test(test_write_error),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
