@@ -9,11 +9,6 @@
 #include "report.h"
 #include "util.h"
 
-static json_t *str_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
 /* jansson rejects invalid UTF-8; network data may hold anything, so such a value
  * is carried with each bad byte replaced by U+FFFD rather than dropped. */
 static json_t *jstr(const char *s)
@@ -89,12 +84,12 @@ static json_t *run_json(const struct apf_run *run)
 {
 	json_t *root = json_object(), *checks = json_array(), *counts = json_object(), *tool = json_object(),
 	       *cfg = json_object();
-	char started[32] = "";
+	char started[32] = "1970-01-01T00:00:00Z";
 	struct tm tm;
 
 	json_object_set_new(root, "schema_version", json_integer(APF_REPORT_SCHEMA_VERSION));
 	json_object_set_new(tool, "name", json_string("amt-preflight"));
-	json_object_set_new(tool, "version", str_or_null(run->tool_version));
+	json_object_set_new(tool, "version", jstr(run->tool_version));
 	json_object_set_new(root, "tool", tool);
 	if (gmtime_r(&run->started, &tm))
 		strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -103,7 +98,7 @@ static json_t *run_json(const struct apf_run *run)
 	json_object_set_new(root, "host", jstr(run->host));
 	json_object_set_new(root, "site", jstr(run->site));
 	json_object_set_new(cfg, "path", jstr(run->config_path));
-	json_object_set_new(cfg, "digest", str_or_null(run->config_digest));
+	json_object_set_new(cfg, "digest", jstr(run->config_digest));
 	json_object_set_new(root, "config", cfg);
 	json_object_set_new(root, "verdict", json_string(apf_verdict_name(run->verdict)));
 	json_object_set_new(root, "exit_code", json_integer(apf_verdict_exit_code(run->verdict)));
@@ -114,8 +109,12 @@ static json_t *run_json(const struct apf_run *run)
 		const struct apf_check_result *r = &run->checks[i];
 		json_t *c = json_object(), *fs = json_array();
 		const char *dot = strchr(r->id, '.');
-		json_object_set_new(c, "id", json_string(r->id));
-		json_object_set_new(c, "area", json_stringn(r->id, dot ? (size_t)(dot - r->id) : strlen(r->id)));
+		json_object_set_new(c, "id", jstr(r->id));
+		{
+			char *area = strndup(r->id, dot ? (size_t)(dot - r->id) : strlen(r->id));
+			json_object_set_new(c, "area", jstr(area));
+			free(area);
+		}
 		json_object_set_new(c, "title", jstr(r->title));
 		json_object_set_new(c, "status", json_string(apf_status_name(r->status)));
 		json_object_set_new(c, "duration_ms", json_integer((json_int_t)r->duration_ms));
