@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cert.amt-root-hash: AMT trusts a provisioning chain only when the hash of the
+ * chain's root certificate (SHA-256; SHA-1 before ME 16) is in the device's
+ * trusted root hash list. This check hashes the root of the configured chain
+ * and compares it with AMT's built-in default roots (data/amt-root-hashes.csv,
+ * compiled in) and with the lists exported from real devices ([amt]
+ * device_hashes: `rpc amtinfo --cert --json` output or one hash a line), which
+ * are the ground truth. Sources: shared/reference/amt-domain.md 1.1-1.6.
+ *
+ * Status policy:
+ *   device lists given: every list holds the root -> PASS; a list lacks it -> FAIL
+ *   (naming the device); no lists: a built-in root -> PASS, a private root -> WARN.
+ *   A built-in root not known in a targeted generation's default list -> WARN.
+ *   An expired root -> FAIL. A SHA-1/MD5/MD2-signed root -> FAIL when ME 16+ is
+ *   targeted (or no generation is configured), else WARN.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "check.h"
+#include "pki.h"
+#include "pki_check.h"
+#include "pki_roots.h"
+
+static const struct apf_code codes[] = {
+	{"ROOT_CHAIN_UNAVAILABLE", APF_ERROR,
+	 "The provisioning certificate could not be loaded, or its chain does not reach a self-signed root, so there "
+	 "is no root hash to compare",
+	 "Fix what cert.provisioning reports (password, file, missing issuer) and run again"},
+	{"ROOT_HASH_DEFAULT", APF_PASS, "The chain's root is one of AMT's built-in trusted roots", NULL},
+	{"ROOT_NOT_IN_GENERATION", APF_WARN,
+	 "The chain's root is a built-in AMT root, but not one known in the default list of a targeted firmware "
+	 "generation",
+	 "Check a device of that generation with `rpc amtinfo --cert` and list its output in [amt] device_hashes; "
+	 "prefer a certificate chaining to a root all generations carry (e.g. DigiCert Global Root G2)"},
+	{"ROOT_PRIVATE", APF_WARN,
+	 "The chain's root is not a built-in AMT root: its hash must be added to every device before remote "
+	 "configuration (USB provisioning file on AMT 16+, where MEBx no longer offers it; MEBx on older firmware "
+	 "takes only a SHA-1 hash), and is erased again whenever a device is unprovisioned",
+	 "Add the root's hash to each device, or use a provisioning certificate from a CA whose root AMT carries"},
+	{"ROOT_ON_DEVICES", APF_PASS, "Every supplied device hash list contains the chain's root", NULL},
+	{"ROOT_NOT_ON_DEVICE", APF_FAIL,
+	 "A device's trusted root hash list does not contain the chain's root: that device will refuse remote "
+	 "configuration with this certificate",
+	 "Add the root hash to the device (USB provisioning / MEBx), or use a certificate chaining to a root it lists"},
+	{"ROOT_DEVICE_LIST_UNREADABLE", APF_ERROR, "A file of [amt] device_hashes cannot be read or holds no hash",
+	 "Export it again with `rpc amtinfo --cert --json > FILE`, or write one hash a line"},
+	{"ROOT_EXPIRED", APF_FAIL, "The chain's root certificate has expired",
+	 "Use a provisioning certificate from a CA whose current root has not expired"},
+	{"ROOT_SHA1_SIGNED", APF_FAIL,
+	 "The root is self-signed with SHA-1/MD5/MD2; ME 16 and later accept no SHA-1 certificate in the chain, the "
+	 "root included",
+	 "Use a certificate chaining to a SHA-256 root the devices carry (e.g. DigiCert Global Root G2)"},
+	{0},
+};
+
+static const char *const requires_keys[] = {"provisioning.certificate", NULL};
+
+static bool weak_hash(const char *h)
+{
+	return h && (!strcasecmp(h, "sha1") || !strcasecmp(h, "md5") || !strcasecmp(h, "md2") || !strcasecmp(h, "md4"));
+}
+
+static int max_generation(const struct apf_config *cfg)
+{
+	int m = 0;
+	for (size_t i = 0; i < cfg->amt.generations.n; i++)
+		if (atoi(cfg->amt.generations.v[i]) > m)
+			m = atoi(cfg->amt.generations.v[i]);
+	return m;
+}
+
+static void root_evidence(struct apf_finding *f, const struct apf_cert *root)
+{
+	char t[32];
+	apf_evidence(f, "root_subject", "%s", root->subject);
+	apf_evidence(f, "root_sha256", "%s", root->sha256_hex);
+	apf_evidence(f, "root_sha1", "%s", root->sha1_hex);
+	apf_evidence(f, "root_not_after", "%s", apf_pki_time_str(root->not_after, t, sizeof(t)));
+}
+
+/* Compares the root with each device list; returns how many lists lack it (-1: none given). */
+static int check_devices(struct apf_ctx *ctx, const struct apf_cert *root)
+{
+	const struct apf_config *cfg = apf_cfg(ctx);
+	char accepted[1024] = "";
+	size_t off = 0, ok = 0;
+	int missing = 0, read = 0;
+
+	for (size_t i = 0; i < cfg->amt.device_hashes.n; i++) {
+		const char *path = cfg->amt.device_hashes.v[i];
+		struct apf_device_hashes *d = NULL;
+		struct apf_finding *f;
+		char *err = NULL;
+
+		if (apf_device_hashes_load(path, &d, &err)) {
+			f = apf_report(ctx, APF_ERROR, "ROOT_DEVICE_LIST_UNREADABLE", "%s", err ? err : path);
+			apf_evidence(f, "file", "%s", path);
+			free(err);
+			continue;
+		}
+		read++;
+		if (apf_device_hashes_has(d, root->sha256_hex) || apf_device_hashes_has(d, root->sha1_hex)) {
+			ok++;
+			if (off < sizeof(accepted))
+				off += (size_t)snprintf(accepted + off, sizeof(accepted) - off, "%s%s%s%s%s",
+							off ? ", " : "", d->device, d->amt_version ? " (AMT " : "",
+							d->amt_version ? d->amt_version : "", d->amt_version ? ")" : "");
+		} else {
+			f = apf_report(ctx, APF_FAIL, "ROOT_NOT_ON_DEVICE",
+				       "Device %s does not trust the root %s (%zu hashes in its list)", d->device,
+				       root->subject, d->n);
+			apf_evidence(f, "device", "%s", d->device);
+			apf_evidence(f, "file", "%s", path);
+			if (d->amt_version)
+				apf_evidence(f, "amt_version", "%s", d->amt_version);
+			apf_evidence(f, "device_hashes", "%zu", d->n);
+			root_evidence(f, root);
+			if (d->generation >= 16)
+				apf_remedy(f, "Add the root's SHA-256 to %s with a USB provisioning file (AMT 16+ has no MEBx "
+					      "option for it), or use a certificate chaining to a root it lists",
+					   d->device);
+			missing++;
+		}
+		apf_device_hashes_free(d);
+	}
+	if (read && !missing) {
+		struct apf_finding *f = apf_report(ctx, APF_PASS, "ROOT_ON_DEVICES",
+						   "The %zu supplied device list%s contain%s the root %s", ok,
+						   ok == 1 ? "" : "s", ok == 1 ? "s" : "", root->subject);
+		apf_evidence(f, "accepted_by", "%s", accepted);
+		root_evidence(f, root);
+	}
+	return read ? missing : -1;
+}
+
+static int run(struct apf_ctx *ctx)
+{
+	const struct apf_config *cfg = apf_cfg(ctx);
+	struct apf_pki_bundle *b = NULL;
+	struct apf_chain ch = {0};
+	const struct apf_amt_root *r;
+	const struct apf_cert *root;
+	struct apf_finding *f;
+	char *err = NULL;
+	time_t now = time(NULL);
+	int gen_max = max_generation(cfg), missing;
+
+	if (apf_pki_load_configured(ctx, &b, &err)) {
+		f = apf_report(ctx, APF_ERROR, "ROOT_CHAIN_UNAVAILABLE", "Cannot load the provisioning certificate: %s",
+			       err ? err : "unknown error");
+		apf_evidence(f, "file", "%s", cfg->provisioning.certificate);
+		goto out;
+	}
+	apf_chain_build(b->certs[b->leaf], b->certs, b->n, now, &ch);
+	root = ch.v[ch.n - 1];
+	if (!ch.complete) {
+		f = apf_report(ctx, APF_ERROR, "ROOT_CHAIN_UNAVAILABLE",
+			       "The chain stops at %s without its root, so the root hash is unknown", root->subject);
+		apf_evidence(f, "missing_issuer", "%s", root->issuer);
+		apf_evidence(f, "last_subject", "%s", root->subject);
+		goto out;
+	}
+
+	r = apf_amt_root_find(root->sha256_hex);
+	missing = check_devices(ctx, root);
+	if (r) {
+		f = apf_report(ctx, APF_PASS, "ROOT_HASH_DEFAULT", "The root %s is AMT's built-in root \"%s\"",
+			       root->subject, r->name);
+		root_evidence(f, root);
+		apf_evidence(f, "amt_name", "%s", r->name);
+		apf_evidence(f, "default_in_generations", "%s", r->generations);
+		apf_evidence(f, "source", "%s", r->source);
+		for (size_t i = 0; i < cfg->amt.generations.n; i++) {
+			int g = atoi(cfg->amt.generations.v[i]);
+			if (apf_amt_root_in_generation(r, g) != 0)
+				continue;
+			f = apf_report(ctx, APF_WARN, "ROOT_NOT_IN_GENERATION",
+				       "The root \"%s\" is not known in the default list of AMT %d (seen in %s)", r->name, g,
+				       r->generations);
+			apf_evidence(f, "generation", "%d", g);
+			apf_evidence(f, "default_in_generations", "%s", r->generations);
+			root_evidence(f, root);
+		}
+	} else {
+		/* With lists that all contain it, the private root is fine today; say
+		 * what keeps it working, without raising the status. */
+		enum apf_status st = missing == 0 ? APF_INFO : APF_WARN;
+		f = apf_report(ctx, st, "ROOT_PRIVATE", "The root %s is not a built-in AMT root%s", root->subject,
+			       missing == 0 ? "; the supplied device lists carry its hash"
+			       : missing < 0 ? " and no device hash list was supplied to show devices carry it"
+					     : "");
+		root_evidence(f, root);
+		apf_evidence(f, "add_to_devices_sha256", "%s", root->sha256_hex);
+		if (missing == 0)
+			apf_remedy(f, "Keep the hash in the USB provisioning file for new and re-provisioned devices: "
+				      "unprovisioning erases it");
+	}
+	if (now > root->not_after) {
+		char t[32];
+		f = apf_report(ctx, APF_FAIL, "ROOT_EXPIRED", "The root %s expired on %s", root->subject,
+			       apf_pki_time_str(root->not_after, t, sizeof(t)));
+		root_evidence(f, root);
+		if (r && r->expiry[0])
+			apf_evidence(f, "table_expiry", "%s", r->expiry);
+	}
+	if (weak_hash(root->sig_hash)) {
+		bool strict = gen_max == 0 || gen_max >= 16;
+		f = apf_report(ctx, strict ? APF_FAIL : APF_WARN, "ROOT_SHA1_SIGNED", "The root %s is signed with %s",
+			       root->subject, root->sig_alg);
+		root_evidence(f, root);
+		apf_evidence(f, "signature", "%s", root->sig_alg);
+		apf_evidence(f, "strict_generations", "%s", strict ? "yes (ME 16 or later targeted, or none configured)"
+								   : "no (only generations before 16 targeted)");
+	}
+out:
+	apf_chain_clear(&ch);
+	apf_pki_bundle_free(b);
+	free(err);
+	return 0;
+}
+
+const struct apf_check apf_check_cert_amt_root_hash = {
+	.id = "cert.amt-root-hash",
+	.title = "Provisioning chain root in AMT's trusted hashes",
+	.summary = "Hashes the provisioning chain's root (SHA-256, SHA-1) and compares it with AMT's built-in root "
+		   "hashes and with hash lists exported from devices; flags private, expired and SHA-1 roots.",
+	.requires_keys = requires_keys,
+	.timeout_ms = 5000,
+	.codes = codes,
+	.run = run,
+};

@@ -1,0 +1,740 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cert.provisioning: the certificate the setup and configuration server shows
+ * AMT during remote configuration (ACM). AMT checks it in firmware and answers
+ * a bad one with a bare TLS failure (ConfigMgr: 0x80090304/0x80090308 in
+ * amtopmgr.log), so every rule AMT applies is checked here, by name: key, a
+ * complete chain to a self-signed root, validity of every certificate (the
+ * field notes' expired intermediate), the AMT OID or OU, the domain suffix,
+ * SHA-1/short keys for ME 16+, chain length and revocation.
+ * Sources: shared/reference/amt-domain.md sections 1.1, 1.6 and 2.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "check.h"
+#include "net/http.h"
+#include "pki.h"
+#include "pki_check.h"
+#include "pki_roots.h"
+#include "revocation.h"
+
+#define OID_AMT_SETUP "2.16.840.1.113741.1.2.3"
+#define OID_SERVER_AUTH "1.3.6.1.5.5.7.3.1"
+#define AMT_OU "Intel(R) Client Setup Certificate"
+/* AIA fetches: a CA certificate is a few KiB; a generous cap still refuses junk. */
+#define AIA_MAX_BYTES (256u * 1024u)
+#define FETCH_MAX_MS 5000u
+
+static const struct apf_code codes[] = {
+	{"CERT_FILE_UNREADABLE", APF_ERROR, "The configured certificate, key, chain or password file cannot be read",
+	 "Check the path in [provisioning] and that the user running amt-preflight may read it"},
+	{"CERT_FILE_INVALID", APF_FAIL,
+	 "The certificate file is not a PFX/PKCS#12, PEM, DER or PKCS#7 certificate (or is damaged); the setup server "
+	 "cannot load it either",
+	 "Export the provisioning certificate again (with its private key and the full chain) as a PFX"},
+	{"CERT_PFX_PASSWORD", APF_ERROR,
+	 "The PFX could not be opened: the password is wrong or missing, so nothing in it could be checked",
+	 "Put the PFX password in the file named by [provisioning] password_file, or in $AMT_PREFLIGHT_PFX_PASSWORD"},
+	{"CERT_PFX_LEGACY", APF_INFO,
+	 "The PFX uses the legacy RC2/3DES encryption of older Windows exports; it was read with OpenSSL's legacy provider",
+	 "None needed; newer tools (OpenSSL 3 without the legacy provider) need an AES export"},
+	{"CERT_KEY_MISSING", APF_FAIL, "No private key came with the certificate; the setup server cannot do TLS with it",
+	 "Export the certificate with its private key (PFX, \"Yes, export the private key\"), or set [provisioning] key"},
+	{"CERT_KEY_MISMATCH", APF_FAIL, "The private key does not belong to the leaf certificate",
+	 "Pair the certificate with the key its request was made with; re-export both as one PFX"},
+	{"CERT_KEY_OK", APF_PASS, "The private key is present and matches the leaf certificate", NULL},
+	{"CERT_CHAIN_INCOMPLETE", APF_FAIL,
+	 "The chain does not reach a self-signed root: AMT needs the complete chain and rejects the handshake otherwise",
+	 "Export the PFX with \"Include all certificates in the certification path\", or add the missing issuer to "
+	 "[provisioning] chain"},
+	{"CERT_CHAIN_COMPLETE", APF_PASS, "The chain is complete up to a self-signed root", NULL},
+	{"CERT_CHAIN_EXPIRED", APF_FAIL,
+	 "A certificate of the provisioning chain has expired: AMT rejects the whole chain (the TLS handshake fails)",
+	 "Replace the expired certificate: get the current intermediate from the CA, rebuild the PFX, and remove the "
+	 "expired one from the server's Intermediate Certification Authorities store"},
+	{"CERT_NOT_YET_VALID", APF_FAIL, "A certificate of the chain is not valid yet (or the clock is wrong)",
+	 "Check the clocks of this machine and the setup server; wait for the validity start or reissue"},
+	{"CERT_EXPIRING", APF_WARN, "A certificate of the chain expires within [provisioning] warn_days",
+	 "Renew it now: after expiry every provisioning attempt fails"},
+	{"CERT_VALIDITY_OK", APF_PASS, "Every certificate of the chain is valid now and beyond the warning horizon", NULL},
+	{"CERT_EKU_OK", APF_PASS, "The leaf carries the AMT setup OID with serverAuth, or the exact AMT OU", NULL},
+	{"CERT_EKU_MISSING", APF_FAIL,
+	 "The leaf has neither the AMT setup OID 2.16.840.1.113741.1.2.3 (with serverAuth) nor the OU "
+	 "\"Intel(R) Client Setup Certificate\"; AMT does not accept it as a provisioning certificate",
+	 "Request the certificate from a template whose Application Policies hold Server Authentication and "
+	 "2.16.840.1.113741.1.2.3, or (public CA) with OU=Intel(R) Client Setup Certificate"},
+	{"CERT_EKU_NO_SERVER_AUTH", APF_FAIL,
+	 "The leaf has the AMT setup OID but its extended key usage lacks Server Authentication, which AMT requires",
+	 "Add Server Authentication (1.3.6.1.5.5.7.3.1) to the template's Application Policies and reissue"},
+	{"CERT_OU_NEAR_MISS", APF_FAIL,
+	 "The leaf's OU is almost \"Intel(R) Client Setup Certificate\" but AMT compares it exactly (case, spaces and "
+	 "a trailing period count)",
+	 "Reissue with OU exactly \"Intel(R) Client Setup Certificate\", or use the OID 2.16.840.1.113741.1.2.3"},
+	{"CERT_DOMAIN_MATCH", APF_PASS, "The leaf CN's last two labels match every AMT domain suffix", NULL},
+	{"CERT_DOMAIN_MISMATCH", APF_FAIL,
+	 "The leaf CN's last two labels differ from an AMT domain suffix; AMT only trusts a provisioning certificate "
+	 "whose domain matches the suffix it learned (DHCP option 15 or MEBx)",
+	 "Use a provisioning certificate for the domain AMT clients get, or fix the suffix (DHCP option 15 / MEBx)"},
+	{"CERT_DOMAIN_UNKNOWN", APF_INFO,
+	 "No AMT domain suffix is known ([amt] domain_suffixes is empty and dhcp.options published none), so the "
+	 "domain rule was not checked",
+	 "Set [amt] domain_suffixes to the DNS suffix AMT clients receive, or run dhcp.options too"},
+	{"CERT_DOMAIN_NONPUBLIC", APF_WARN,
+	 "A .local/.corp-style suffix is combined with a publicly issued certificate: a public CA cannot issue for it, "
+	 "and Intel reports ACM failing with such suffixes",
+	 "Give AMT clients a public DNS suffix the company owns (DHCP option 15) and a certificate for it"},
+	{"CERT_WEAK_SIGNATURE", APF_FAIL,
+	 "A certificate of the chain (the root included) is signed with SHA-1 or MD5: ME 16 and later reject the chain",
+	 "Get a SHA-256 chain (intermediate and root included) from the CA"},
+	{"CERT_WEAK_KEY", APF_FAIL, "A certificate of the chain has an RSA key under 2048 bits: ME 16 and later reject it",
+	 "Reissue with an RSA key of at least 2048 bits"},
+	{"CERT_CHAIN_TOO_LONG", APF_WARN,
+	 "The chain has more than four certificates; Open AMT supports at most four and AMT's chain slots are limited",
+	 "Use a CA hierarchy with at most two intermediates for the provisioning certificate"},
+	{"CERT_CRYPTO_OK", APF_PASS, "Keys and signature algorithms of the chain suit the targeted AMT generations", NULL},
+	{"CERT_CRYPTO_NEWER", APF_INFO,
+	 "Newer AMT platforms also accept SHA-384 and 3072-bit provisioning chains; the chain uses less, which every "
+	 "supported generation still takes",
+	 "None needed now; prefer SHA-384 / RSA 3072 when the certificate is renewed"},
+	{"CERT_REVOKED", APF_FAIL, "A certificate of the chain is revoked (CRL or OCSP)",
+	 "Replace the revoked certificate and rebuild the PFX"},
+	{"CERT_REVOCATION_UNREACHABLE", APF_WARN,
+	 "A CRL or OCSP URL of the chain could not be fetched from here; the setup server (Intel SCS) fails when it "
+	 "cannot get the CRL either",
+	 "Make the CRL distribution point / OCSP URL reachable over HTTP from the setup server"},
+	{"CERT_REVOCATION_UNUSABLE", APF_WARN, "A CRL or OCSP answer was fetched but is expired, unsigned or malformed",
+	 "Publish a fresh CRL (check the CA's CRL publication schedule) or fix the OCSP responder"},
+	{"CERT_REVOCATION_OK", APF_PASS, "No certificate of the chain is revoked per its CRL/OCSP", NULL},
+	{"CERT_REVOCATION_NONE", APF_INFO,
+	 "The chain names no CRL distribution point or OCSP URL, or revocation checks are disabled, so revocation was "
+	 "not checked", NULL},
+	{0},
+};
+
+static const char *const requires_keys[] = {"provisioning.certificate", NULL};
+static const char *const after[] = {"dhcp.options", NULL};
+
+static bool has(const struct apf_strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i], s))
+			return true;
+	return false;
+}
+
+/* ---- generations -------------------------------------------------------- */
+
+/* Highest targeted generation, or 0 when none is configured. */
+static int max_generation(const struct apf_config *cfg)
+{
+	int m = 0;
+	for (size_t i = 0; i < cfg->amt.generations.n; i++) {
+		int g = atoi(cfg->amt.generations.v[i]);
+		if (g > m)
+			m = g;
+	}
+	return m;
+}
+
+/* ME 16 removed SHA-1 and short RSA keys. With no generations configured we
+ * assume the worst: every vPro platform sold since 2022 runs CSME 16 or later. */
+static bool strict_crypto(const struct apf_config *cfg)
+{
+	int m = max_generation(cfg);
+	return m == 0 || m >= 16;
+}
+
+static const char *targets(const struct apf_config *cfg, char *buf, size_t size)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	if (!cfg->amt.generations.n) {
+		snprintf(buf, size, "not configured (assumed 16 and later)");
+		return buf;
+	}
+	for (size_t i = 0; i < cfg->amt.generations.n && off < size; i++)
+		off += (size_t)snprintf(buf + off, size - off, "%s%s", i ? ", " : "", cfg->amt.generations.v[i]);
+	return buf;
+}
+
+/* ---- steps ------------------------------------------------------------- */
+
+static void check_key(struct apf_ctx *ctx, const struct apf_pki_bundle *b, const struct apf_cert *leaf)
+{
+	struct apf_finding *f;
+	const struct apf_config *cfg = apf_cfg(ctx);
+
+	if (!b->has_key) {
+		f = apf_report(ctx, APF_FAIL, "CERT_KEY_MISSING", "No private key in %s for %s",
+			       cfg->provisioning.certificate, leaf->subject);
+		apf_evidence(f, "file", "%s", cfg->provisioning.certificate);
+		apf_evidence(f, "format", "%s", b->format);
+		apf_cert_evidence(f, leaf, "leaf");
+	} else if (!b->key_matches) {
+		f = apf_report(ctx, APF_FAIL, "CERT_KEY_MISMATCH", "The private key does not belong to %s", leaf->subject);
+		apf_evidence(f, "key_file", "%s",
+			     cfg->provisioning.key ? cfg->provisioning.key : cfg->provisioning.certificate);
+		apf_cert_evidence(f, leaf, "leaf");
+	} else {
+		f = apf_report(ctx, APF_PASS, "CERT_KEY_OK", "The private key matches the leaf certificate");
+		apf_evidence(f, "subject", "%s", leaf->subject);
+		apf_evidence(f, "key", "%s %d", leaf->key_type, leaf->key_bits);
+	}
+}
+
+/* Fetches the missing issuer from the AIA caIssuers URL(s) of `top`, to say
+ * exactly which certificate is missing and where it can be had. */
+static void fetch_aia(struct apf_ctx *ctx, struct apf_finding *f, const struct apf_cert *top)
+{
+	for (size_t i = 0; i < top->aia_ca_issuers.n && i < 3; i++) {
+		const char *url = top->aia_ca_issuers.v[i];
+		struct apf_http_response *resp = NULL;
+		struct apf_cert **certs = NULL;
+		size_t n = 0;
+		char *err = NULL;
+		unsigned int ms = apf_ctx_remaining_ms(ctx) / 3;
+		int rc;
+
+		if (ms > FETCH_MAX_MS)
+			ms = FETCH_MAX_MS;
+		apf_ctx_step(ctx, "fetching AIA caIssuers %s", url);
+		apf_evidence(f, "aia_ca_issuers", "%s", url);
+		rc = ms ? apf_http_get(url, AIA_MAX_BYTES, ms, NULL, &resp, &err) : -ETIMEDOUT;
+		if (rc) {
+			apf_evidence(f, "aia_fetch", "failed: %s", err ? err : strerror(-rc));
+		} else if (resp->status != 200) {
+			apf_evidence(f, "aia_fetch", "HTTP %ld", resp->status);
+		} else if (apf_certs_from_data(resp->body, resp->len, &certs, &n) != 0) {
+			apf_evidence(f, "aia_fetch", "HTTP 200 but no certificate in %zu bytes", resp->len);
+		} else {
+			bool ok = apf_cert_issued_by(top, certs[0]);
+			char t[32];
+			apf_evidence(f, "aia_fetch", "%s", ok ? "found the issuer" : "got a certificate that did not sign it");
+			apf_evidence(f, "aia_subject", "%s", certs[0]->subject);
+			apf_evidence(f, "aia_sha1", "%s", certs[0]->sha1_hex);
+			apf_evidence(f, "aia_not_after", "%s", apf_pki_time_str(certs[0]->not_after, t, sizeof(t)));
+			if (ok) {
+				apf_remedy(f, "Add the issuer \"%s\" (downloadable from %s) to the PFX or to [provisioning] "
+					      "chain, up to its root",
+					   certs[0]->subject, url);
+				apf_certs_free(certs, n);
+				apf_http_response_free(resp);
+				free(err);
+				return;
+			}
+		}
+		apf_certs_free(certs, n);
+		apf_http_response_free(resp);
+		free(err);
+	}
+}
+
+static void check_chain(struct apf_ctx *ctx, const struct apf_chain *ch)
+{
+	const struct apf_cert *top = ch->v[ch->n - 1];
+	struct apf_finding *f;
+
+	if (!ch->complete) {
+		f = apf_report(ctx, APF_FAIL, "CERT_CHAIN_INCOMPLETE", "The chain stops at %s: its issuer %s is missing",
+			       top->subject, top->issuer);
+		apf_evidence(f, "missing_issuer", "%s", top->issuer);
+		apf_evidence(f, "chain_length", "%zu", ch->n);
+		apf_cert_evidence(f, top, "last certificate found");
+		if (top->aia_ca_issuers.n)
+			fetch_aia(ctx, f, top);
+		else
+			apf_evidence(f, "aia_ca_issuers", "none in the certificate");
+		return;
+	}
+	f = apf_report(ctx, APF_PASS, "CERT_CHAIN_COMPLETE", "The chain has %zu certificates up to the root %s", ch->n,
+		       top->subject);
+	apf_evidence(f, "chain_length", "%zu", ch->n);
+	for (size_t i = 0; i < ch->n; i++) {
+		char k[32];
+		snprintf(k, sizeof(k), "chain[%zu]", i);
+		apf_evidence(f, k, "%s", ch->v[i]->subject);
+	}
+	apf_evidence(f, "root_sha256", "%s", top->sha256_hex);
+}
+
+/* Position of a bundle certificate: on the chain, or an extra certificate of the file. */
+static char *position_of(const struct apf_chain *ch, const struct apf_cert *c)
+{
+	for (size_t i = 0; i < ch->n; i++)
+		if (ch->v[i] == c)
+			return apf_chain_position(ch, i);
+	return apf_xstrdup("in the file but not on the chain");
+}
+
+static void check_validity(struct apf_ctx *ctx, const struct apf_pki_bundle *b, const struct apf_chain *ch, time_t now)
+{
+	const struct apf_config *cfg = apf_cfg(ctx);
+	time_t horizon = now + (time_t)cfg->provisioning.warn_days * 86400;
+	const struct apf_cert *soonest = NULL;
+	bool bad = false;
+
+	/* Every certificate of the file: RPS refuses a PFX holding any expired one,
+	 * and the chain a Windows server builds may pick an expired extra one. */
+	for (size_t i = 0; i < b->n; i++) {
+		const struct apf_cert *c = b->certs[i];
+		char *pos = position_of(ch, c);
+		char t[32];
+		struct apf_finding *f = NULL;
+
+		if (now > c->not_after) {
+			f = apf_report(ctx, APF_FAIL, "CERT_CHAIN_EXPIRED", "%s %s expired on %s", pos, c->subject,
+				       apf_pki_time_str(c->not_after, t, sizeof(t)));
+			apf_cert_evidence(f, c, pos);
+			apf_evidence(f, "days_expired", "%lld", (long long)((now - c->not_after) / 86400));
+		} else if (now < c->not_before) {
+			f = apf_report(ctx, APF_FAIL, "CERT_NOT_YET_VALID", "%s %s is valid only from %s", pos, c->subject,
+				       apf_pki_time_str(c->not_before, t, sizeof(t)));
+			apf_cert_evidence(f, c, pos);
+		} else if (c->not_after < horizon) {
+			f = apf_report(ctx, APF_WARN, "CERT_EXPIRING", "%s %s expires on %s", pos, c->subject,
+				       apf_pki_time_str(c->not_after, t, sizeof(t)));
+			apf_cert_evidence(f, c, pos);
+			apf_evidence(f, "days_left", "%lld", (long long)((c->not_after - now) / 86400));
+			apf_evidence(f, "warn_days", "%d", cfg->provisioning.warn_days);
+		}
+		bad |= f != NULL;
+		if (!soonest || c->not_after < soonest->not_after)
+			soonest = c;
+		free(pos);
+	}
+	if (!bad && soonest) {
+		char t[32];
+		struct apf_finding *f = apf_report(ctx, APF_PASS, "CERT_VALIDITY_OK",
+						   "All %zu certificates are valid; the first to expire does so on %s", b->n,
+						   apf_pki_time_str(soonest->not_after, t, sizeof(t)));
+		apf_evidence(f, "certificates", "%zu", b->n);
+		apf_evidence(f, "first_expiry_subject", "%s", soonest->subject);
+		apf_evidence(f, "first_expiry", "%s", t);
+		apf_evidence(f, "warn_days", "%d", cfg->provisioning.warn_days);
+	}
+}
+
+/* Lowercase, "®" read as "(r)", whitespace collapsed, trailing spaces/periods dropped. */
+static void ou_fold(const char *in, char *out, size_t size)
+{
+	size_t n = 0;
+	bool space = false;
+
+	for (const unsigned char *p = (const unsigned char *)in; *p && n + 4 < size; p++) {
+		if (p[0] == 0xc2 && p[1] == 0xae) { /* U+00AE REGISTERED SIGN */
+			memcpy(out + n, "(r)", 3);
+			n += 3;
+			p++;
+			continue;
+		}
+		if (isspace(*p)) {
+			space = true;
+			continue;
+		}
+		if (space && n)
+			out[n++] = ' ';
+		space = false;
+		out[n++] = (char)tolower(*p);
+	}
+	while (n && (out[n - 1] == '.' || out[n - 1] == ' '))
+		n--;
+	out[n] = '\0';
+}
+
+static const char *near_miss_kind(const char *ou)
+{
+	size_t n = strlen(ou);
+	if (n && (ou[n - 1] == '.'))
+		return "trailing period";
+	if (n && isspace((unsigned char)ou[n - 1]))
+		return "trailing space";
+	if (isspace((unsigned char)ou[0]))
+		return "leading space";
+	if (!strcasecmp(ou, AMT_OU))
+		return "letter case";
+	return "spelling (spaces or the (R) sign)";
+}
+
+static void check_eku(struct apf_ctx *ctx, const struct apf_cert *leaf)
+{
+	bool oid = has(&leaf->eku, OID_AMT_SETUP), sa = has(&leaf->eku, OID_SERVER_AUTH);
+	const char *near = NULL;
+	bool ou = false;
+	struct apf_finding *f;
+	char want[64], got[256];
+
+	ou_fold(AMT_OU, want, sizeof(want));
+	for (size_t i = 0; i < leaf->subject_ou.n; i++) {
+		if (!strcmp(leaf->subject_ou.v[i], AMT_OU)) {
+			ou = true;
+		} else {
+			ou_fold(leaf->subject_ou.v[i], got, sizeof(got));
+			if (!strcmp(got, want))
+				near = leaf->subject_ou.v[i];
+		}
+	}
+	if ((oid && sa) || (ou && (sa || leaf->eku.n == 0))) {
+		f = apf_report(ctx, APF_PASS, "CERT_EKU_OK", "The leaf is marked for AMT setup by %s",
+			       oid && sa ? "the OID 2.16.840.1.113741.1.2.3 with serverAuth" : "the OU " AMT_OU);
+		apf_evidence(f, "method", "%s", oid && sa ? "oid" : "ou");
+		goto evidence;
+	}
+	if (near) {
+		f = apf_report(ctx, APF_FAIL, "CERT_OU_NEAR_MISS", "The leaf's OU \"%s\" differs from \"" AMT_OU "\" by %s",
+			       near, near_miss_kind(near));
+		apf_evidence(f, "ou", "\"%s\"", near);
+		apf_evidence(f, "expected_ou", "\"%s\"", AMT_OU);
+		apf_evidence(f, "difference", "%s", near_miss_kind(near));
+		goto evidence;
+	}
+	if (oid || ou) {
+		f = apf_report(ctx, APF_FAIL, "CERT_EKU_NO_SERVER_AUTH",
+			       "The leaf is marked for AMT setup but its extended key usage lacks serverAuth");
+		goto evidence;
+	}
+	f = apf_report(ctx, APF_FAIL, "CERT_EKU_MISSING",
+		       "The leaf has neither the AMT setup OID nor the OU \"" AMT_OU "\"");
+evidence:
+	apf_evidence(f, "subject", "%s", leaf->subject);
+	if (leaf->eku.n) {
+		char buf[512];
+		size_t off = 0;
+		buf[0] = '\0';
+		for (size_t i = 0; i < leaf->eku.n && off < sizeof(buf); i++)
+			off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s", i ? ", " : "", leaf->eku.v[i]);
+		apf_evidence(f, "eku", "%s", buf);
+	} else {
+		apf_evidence(f, "eku", "none (any usage)");
+	}
+	apf_evidence(f, "sha1", "%s", leaf->sha1_hex);
+}
+
+/* Pointer to the last two labels of a DNS name ("example.com" of "a.b.example.com"),
+ * ignoring a trailing dot; copied lowercased into out. */
+static const char *last_two(const char *name, char *out, size_t size)
+{
+	size_t n = strlen(name), dots = 0, i;
+
+	while (n && name[n - 1] == '.')
+		n--;
+	for (i = n; i > 0; i--) {
+		if (name[i - 1] == '.' && ++dots == 2)
+			break;
+	}
+	snprintf(out, size, "%.*s", (int)(n - i), name + i);
+	for (char *p = out; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return out;
+}
+
+static bool nonpublic_tld(const char *name)
+{
+	static const char *const tlds[] = {"local", "corp", "lan", "internal", "intranet", "home", "localdomain",
+					   "private", "domain", NULL};
+	char two[256];
+	const char *dot;
+
+	last_two(name, two, sizeof(two));
+	dot = strrchr(two, '.');
+	dot = dot ? dot + 1 : two;
+	for (size_t i = 0; tlds[i]; i++)
+		if (!strcmp(dot, tlds[i]))
+			return true;
+	return false;
+}
+
+static void check_domain(struct apf_ctx *ctx, const struct apf_cert *leaf, const struct apf_chain *ch)
+{
+	const struct apf_config *cfg = apf_cfg(ctx);
+	const char *const *facts = apf_fact_get(ctx, "dhcp.options", "domain_suffix");
+	const struct apf_cert *root = ch->complete ? ch->v[ch->n - 1] : NULL;
+	bool public_root = root && apf_amt_root_find(root->sha256_hex);
+	const char *cn = leaf->subject_cn;
+	char cn2[256], s2[256];
+	size_t total = 0, matched = 0;
+	bool warned = false;
+
+	for (int pass = 0; pass < 2; pass++) {
+		size_t n = 0;
+		if (pass == 0)
+			n = cfg->amt.domain_suffixes.n;
+		else
+			while (facts && facts[n])
+				n++;
+		for (size_t i = 0; i < n; i++) {
+			const char *suffix = pass == 0 ? cfg->amt.domain_suffixes.v[i] : facts[i];
+			const char *src = pass == 0 ? "[amt] domain_suffixes" : "dhcp.options (DHCP option 15)";
+			struct apf_finding *f;
+			total++;
+			last_two(suffix, s2, sizeof(s2));
+			if (cn && !strcmp(last_two(cn, cn2, sizeof(cn2)), s2)) {
+				matched++;
+			} else {
+				f = apf_report(ctx, APF_FAIL, "CERT_DOMAIN_MISMATCH",
+					       "The leaf CN %s does not end in %s, the last two labels of AMT suffix %s",
+					       cn ? cn : "(none)", s2, suffix);
+				apf_evidence(f, "cn", "%s", cn ? cn : "(none)");
+				apf_evidence(f, "cn_last_two_labels", "%s", cn ? cn2 : "");
+				apf_evidence(f, "amt_suffix", "%s", suffix);
+				apf_evidence(f, "suffix_last_two_labels", "%s", s2);
+				apf_evidence(f, "suffix_source", "%s", src);
+			}
+			if (public_root && !warned && (nonpublic_tld(suffix) || (cn && nonpublic_tld(cn)))) {
+				f = apf_report(ctx, APF_WARN, "CERT_DOMAIN_NONPUBLIC",
+					       "Suffix %s with a certificate from the public root %s", suffix,
+					       root->subject);
+				apf_evidence(f, "amt_suffix", "%s", suffix);
+				apf_evidence(f, "cn", "%s", cn ? cn : "(none)");
+				apf_evidence(f, "root", "%s", root->subject);
+				warned = true;
+			}
+		}
+	}
+	if (total == 0) {
+		struct apf_finding *f = apf_report(ctx, APF_INFO, "CERT_DOMAIN_UNKNOWN",
+						   "No AMT domain suffix is configured or known, so the CN %s was not "
+						   "compared",
+						   cn ? cn : "(none)");
+		apf_evidence(f, "cn", "%s", cn ? cn : "(none)");
+	} else if (matched == total) {
+		struct apf_finding *f = apf_report(ctx, APF_PASS, "CERT_DOMAIN_MATCH",
+						   "The leaf CN %s matches all %zu AMT domain suffixes on %s", cn, total,
+						   cn2);
+		apf_evidence(f, "cn", "%s", cn);
+		apf_evidence(f, "last_two_labels", "%s", cn2);
+		apf_evidence(f, "suffixes_checked", "%zu", total);
+	}
+}
+
+static bool weak_hash(const char *h)
+{
+	return h && (!strcasecmp(h, "sha1") || !strcasecmp(h, "md5") || !strcasecmp(h, "md2") || !strcasecmp(h, "md4"));
+}
+
+static void check_crypto(struct apf_ctx *ctx, const struct apf_chain *ch)
+{
+	const struct apf_config *cfg = apf_cfg(ctx);
+	bool strict = strict_crypto(cfg), bad = false, below_newer = false;
+	enum apf_status st = strict ? APF_FAIL : APF_WARN;
+	char tg[128];
+
+	targets(cfg, tg, sizeof(tg));
+	for (size_t i = 0; i < ch->n; i++) {
+		const struct apf_cert *c = ch->v[i];
+		char *pos = apf_chain_position(ch, i);
+		struct apf_finding *f;
+
+		if (weak_hash(c->sig_hash)) {
+			f = apf_report(ctx, st, "CERT_WEAK_SIGNATURE", "%s %s is signed with %s", pos, c->subject, c->sig_alg);
+			apf_evidence(f, "signature", "%s", c->sig_alg);
+			apf_evidence(f, "generations", "%s", tg);
+			apf_cert_evidence(f, c, pos);
+			if (!strict)
+				apf_remedy(f, "Fine for the targeted generations, but ME 16 and later reject it: get a SHA-256 "
+					      "chain before newer devices arrive");
+			bad = true;
+		}
+		if ((!strcmp(c->key_type, "RSA") || !strcmp(c->key_type, "DSA")) && c->key_bits < 2048) {
+			f = apf_report(ctx, st, "CERT_WEAK_KEY", "%s %s has a %d-bit %s key", pos, c->subject, c->key_bits,
+				       c->key_type);
+			apf_evidence(f, "key", "%s %d", c->key_type, c->key_bits);
+			apf_evidence(f, "generations", "%s", tg);
+			apf_cert_evidence(f, c, pos);
+			if (!strict)
+				apf_remedy(f, "Fine for the targeted generations, but ME 16 and later reject it: reissue "
+					      "with 2048 bits or more");
+			bad = true;
+		}
+		if ((!strcmp(c->key_type, "RSA") && c->key_bits < 3072) ||
+		    (c->sig_hash && (!strcasecmp(c->sig_hash, "sha256") || weak_hash(c->sig_hash))))
+			below_newer = true;
+		free(pos);
+	}
+	if (ch->n > 4) {
+		struct apf_finding *f = apf_report(ctx, APF_WARN, "CERT_CHAIN_TOO_LONG",
+						   "The chain has %zu certificates (more than four)", ch->n);
+		apf_evidence(f, "chain_length", "%zu", ch->n);
+		apf_evidence(f, "leaf", "%s", ch->v[0]->subject);
+	}
+	if (!bad) {
+		const struct apf_cert *leaf = ch->v[0];
+		struct apf_finding *f = apf_report(ctx, APF_PASS, "CERT_CRYPTO_OK",
+						   "No SHA-1/MD5 signature and no RSA key under 2048 bits in the %zu "
+						   "certificates of the chain",
+						   ch->n);
+		apf_evidence(f, "leaf_key", "%s %d", leaf->key_type, leaf->key_bits);
+		apf_evidence(f, "leaf_signature", "%s", leaf->sig_alg);
+		apf_evidence(f, "generations", "%s", tg);
+	}
+	if (!bad && below_newer && (max_generation(cfg) == 0 || max_generation(cfg) >= 16)) {
+		struct apf_finding *f = apf_report(ctx, APF_INFO, "CERT_CRYPTO_NEWER",
+						   "The chain uses SHA-256 or RSA 2048; newer AMT platforms also take "
+						   "SHA-384 and 3072-bit keys");
+		apf_evidence(f, "leaf_key", "%s %d", ch->v[0]->key_type, ch->v[0]->key_bits);
+		apf_evidence(f, "leaf_signature", "%s", ch->v[0]->sig_alg);
+	}
+}
+
+static void report_rev(struct apf_ctx *ctx, const struct apf_rev_result *r, const char *method, const struct apf_cert *c,
+		       const char *pos, bool *bad)
+{
+	struct apf_finding *f = NULL;
+	char t[32];
+
+	switch (r->state) {
+	case APF_REV_REVOKED:
+		f = apf_report(ctx, APF_FAIL, "CERT_REVOKED", "%s %s is revoked (%s)", pos, c->subject, method);
+		if (r->revoked_at)
+			apf_evidence(f, "revoked_at", "%s", apf_pki_time_str(r->revoked_at, t, sizeof(t)));
+		if (r->reason)
+			apf_evidence(f, "reason", "%s", r->reason);
+		break;
+	case APF_REV_UNREACHABLE:
+		f = apf_report(ctx, APF_WARN, "CERT_REVOCATION_UNREACHABLE", "%s URL %s of %s could not be fetched", method,
+			       r->url ? r->url : "?", c->subject);
+		break;
+	case APF_REV_INVALID:
+	case APF_REV_EXPIRED:
+		f = apf_report(ctx, APF_WARN, "CERT_REVOCATION_UNUSABLE", "The %s answer from %s for %s is %s", method,
+			       r->url ? r->url : "?", c->subject, apf_rev_state_name(r->state));
+		if (r->next_update)
+			apf_evidence(f, "next_update", "%s", apf_pki_time_str(r->next_update, t, sizeof(t)));
+		break;
+	default:
+		return;
+	}
+	*bad = true;
+	apf_evidence(f, "method", "%s", method);
+	if (r->url)
+		apf_evidence(f, "url", "%s", r->url);
+	if (r->detail)
+		apf_evidence(f, "detail", "%s", r->detail);
+	apf_cert_evidence(f, c, pos);
+}
+
+static void check_revocation(struct apf_ctx *ctx, const struct apf_chain *ch)
+{
+	size_t checks = 0, left = 0, good = 0;
+	bool bad = false;
+	struct apf_finding *f;
+
+	if (!apf_cfg(ctx)->provisioning.check_revocation) {
+		f = apf_report(ctx, APF_INFO, "CERT_REVOCATION_NONE", "Revocation was not checked ([provisioning] "
+								      "check_revocation = no)");
+		apf_evidence(f, "check_revocation", "no");
+		return;
+	}
+	/* Each certificate but the root, against its issuer on the chain. */
+	for (size_t i = 0; i + 1 < ch->n; i++)
+		left += (ch->v[i]->crl_dp.n ? 1 : 0) + (ch->v[i]->aia_ocsp.n ? 1 : 0);
+	for (size_t i = 0; i + 1 < ch->n; i++) {
+		const struct apf_cert *c = ch->v[i], *issuer = ch->v[i + 1];
+		char *pos = apf_chain_position(ch, i);
+		for (int m = 0; m < 2; m++) {
+			struct apf_rev_result r = {0};
+			unsigned int ms;
+			if ((m == 0 && !c->crl_dp.n) || (m == 1 && !c->aia_ocsp.n))
+				continue;
+			/* Share what is left fairly among the fetches still to make. */
+			ms = apf_ctx_remaining_ms(ctx) / (unsigned int)(left + 1);
+			if (ms > FETCH_MAX_MS)
+				ms = FETCH_MAX_MS;
+			left--;
+			apf_ctx_step(ctx, "%s check of %s", m ? "OCSP" : "CRL", c->subject);
+			if (m == 0)
+				apf_rev_check_crl(c, issuer, ms, &r);
+			else
+				apf_rev_check_ocsp(c, issuer, ms, &r);
+			checks++;
+			if (r.state == APF_REV_GOOD)
+				good++;
+			report_rev(ctx, &r, m ? "OCSP" : "CRL", c, pos, &bad);
+			apf_rev_result_clear(&r);
+		}
+		free(pos);
+	}
+	if (checks == 0) {
+		f = apf_report(ctx, APF_INFO, "CERT_REVOCATION_NONE",
+			       "No certificate of the chain names a CRL distribution point or OCSP responder");
+		apf_evidence(f, "chain_length", "%zu", ch->n);
+	} else if (!bad && good) {
+		f = apf_report(ctx, APF_PASS, "CERT_REVOCATION_OK", "%zu revocation checks found nothing revoked", good);
+		apf_evidence(f, "checks", "%zu", checks);
+		apf_evidence(f, "good", "%zu", good);
+	}
+}
+
+static int run(struct apf_ctx *ctx)
+{
+	const struct apf_config *cfg = apf_cfg(ctx);
+	struct apf_pki_bundle *b = NULL;
+	struct apf_chain ch = {0};
+	struct apf_finding *f;
+	char *err = NULL;
+	time_t now = time(NULL);
+	int rc;
+
+	apf_ctx_step(ctx, "loading %s", cfg->provisioning.certificate);
+	rc = apf_pki_load_configured(ctx, &b, &err);
+	if (rc == -EKEYREJECTED) {
+		f = apf_report(ctx, APF_ERROR, "CERT_PFX_PASSWORD", "Cannot open %s: %s", cfg->provisioning.certificate,
+			       err ? err : "wrong password");
+		apf_evidence(f, "file", "%s", cfg->provisioning.certificate);
+		apf_evidence(f, "password_source", "%s",
+			     cfg->provisioning.password_file ? "[provisioning] password_file"
+			     : getenv("AMT_PREFLIGHT_PFX_PASSWORD") ? "$AMT_PREFLIGHT_PFX_PASSWORD"
+								    : "none given");
+		goto out;
+	}
+	if (rc == -EBADMSG || rc == -E2BIG) {
+		f = apf_report(ctx, APF_FAIL, "CERT_FILE_INVALID", "%s", err ? err : "not a certificate");
+		apf_evidence(f, "file", "%s", cfg->provisioning.certificate);
+		goto out;
+	}
+	if (rc) {
+		f = apf_report(ctx, APF_ERROR, "CERT_FILE_UNREADABLE", "%s", err ? err : strerror(-rc));
+		apf_evidence(f, "file", "%s", cfg->provisioning.certificate);
+		goto out;
+	}
+	if (b->legacy_pfx) {
+		f = apf_report(ctx, APF_INFO, "CERT_PFX_LEGACY", "%s uses legacy PFX encryption (RC2/3DES)",
+			       cfg->provisioning.certificate);
+		apf_evidence(f, "file", "%s", cfg->provisioning.certificate);
+	}
+	const struct apf_cert *leaf = b->certs[b->leaf];
+	apf_chain_build(leaf, b->certs, b->n, now, &ch);
+	check_key(ctx, b, leaf);
+	check_chain(ctx, &ch);
+	check_validity(ctx, b, &ch, now);
+	check_eku(ctx, leaf);
+	check_domain(ctx, leaf, &ch);
+	check_crypto(ctx, &ch);
+	check_revocation(ctx, &ch);
+	rc = 0;
+out:
+	apf_chain_clear(&ch);
+	apf_pki_bundle_free(b);
+	free(err);
+	/* Every load failure became a finding above: none is an internal error. */
+	return 0;
+}
+
+const struct apf_check apf_check_cert_provisioning = {
+	.id = "cert.provisioning",
+	.title = "Provisioning certificate and chain",
+	.summary = "Loads the provisioning (setup) certificate (PFX, PEM or DER) and checks what AMT checks: key, a "
+		   "complete chain to a root, validity of every certificate, the AMT OID or OU, the domain suffix, "
+		   "SHA-1/short keys for ME 16+, chain length and revocation.",
+	.requires_keys = requires_keys,
+	.after = after,
+	.needs = APF_NEED_NETWORK,
+	.timeout_ms = 20000,
+	.codes = codes,
+	.run = run,
+};

@@ -1,0 +1,959 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Certificates from OpenSSL into the plain model of pki.h: parsing (PEM, DER,
+ * PKCS#7, PKCS#12 including legacy RC2/3DES exports), key matching and chain
+ * building. Everything read here may be hostile: sizes and counts are capped
+ * and every OpenSSL failure becomes a return code, never an abort.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/pkcs7.h>
+#include <openssl/provider.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "pki.h"
+#include "result.h"
+#include "util.h"
+
+/* Caps on what one certificate may contribute to the model. */
+#define NAME_MAX_CHARS 2048
+#define LIST_MAX 32
+#define URL_MAX_CHARS 1024
+/* A PKCS#12 MAC/PBE iteration count beyond this is a denial of service, not a real export
+ * (Windows uses 2000, OpenSSL 2048; newer tools stay below a million). */
+#define PFX_MAX_ITER 2000000
+#define CHAIN_MAX_DEPTH 16
+
+/* ---- provider setup -------------------------------------------------------- */
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int init_rc;
+
+static void init_providers(void)
+{
+	/* Loading "legacy" explicitly disables the implicit fallback to "default",
+	 * so both are loaded; they stay loaded for the life of the process. */
+	if (!OSSL_PROVIDER_load(NULL, "default"))
+		init_rc = -ENOPKG;
+	if (!OSSL_PROVIDER_load(NULL, "legacy"))
+		init_rc = -ENOPKG;
+	ERR_clear_error();
+}
+
+int apf_pki_init(void)
+{
+	pthread_once(&init_once, init_providers);
+	return init_rc;
+}
+
+/* ---- small helpers --------------------------------------------------------- */
+
+static void hex_lower(const unsigned char *d, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[d[i] >> 4];
+		out[2 * i + 1] = digits[d[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+void apf_pki_sha1_hex(const void *data, size_t len, char out[41])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	if (!EVP_Digest(data, len, md, &n, EVP_sha1(), NULL) || n != 20) {
+		out[0] = '\0';
+		return;
+	}
+	hex_lower(md, n, out);
+}
+
+void apf_pki_sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) || n != 32) {
+		out[0] = '\0';
+		return;
+	}
+	hex_lower(md, n, out);
+}
+
+const char *apf_pki_time_str(time_t t, char *buf, size_t size)
+{
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, size, "%lld", (long long)t);
+	return buf;
+}
+
+/* Text of an OpenSSL error queue, for messages; clears the queue. */
+static char *ssl_err_text(const char *what)
+{
+	unsigned long e = ERR_get_error();
+	char buf[256] = "";
+
+	if (e)
+		ERR_error_string_n(e, buf, sizeof(buf));
+	ERR_clear_error();
+	return e ? apf_xasprintf("%s: %s", what, buf) : apf_xstrdup(what);
+}
+
+static void list_add(struct apf_strlist *l, const char *s, size_t cap_chars)
+{
+	if (l->n >= LIST_MAX)
+		return;
+	l->v = apf_xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = strndup(s, cap_chars);
+	if (!l->v[l->n - 1])
+		abort();
+}
+
+static void list_free(struct apf_strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* RFC 2253 text of a name, UTF-8 kept as is (control characters escaped), capped. */
+static char *name_text(const X509_NAME *name)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *p = NULL, *s;
+	long n;
+
+	if (!b)
+		abort();
+	X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+	n = BIO_get_mem_data(b, &p);
+	if (n < 0)
+		n = 0;
+	s = strndup(p ? p : "", (size_t)n < NAME_MAX_CHARS ? (size_t)n : NAME_MAX_CHARS);
+	BIO_free(b);
+	if (!s)
+		abort();
+	return s;
+}
+
+/* UTF-8 copy of an ASN1 string, or NULL. */
+static char *asn1_utf8(const ASN1_STRING *str)
+{
+	unsigned char *u = NULL;
+	int n = ASN1_STRING_to_UTF8(&u, str);
+	char *s;
+
+	if (n < 0)
+		return NULL;
+	s = strndup((char *)u, (size_t)n < NAME_MAX_CHARS ? (size_t)n : NAME_MAX_CHARS);
+	OPENSSL_free(u);
+	return s;
+}
+
+static time_t asn1_time_t(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (!t || !ASN1_TIME_to_tm(t, &tm))
+		return 0;
+	return timegm(&tm);
+}
+
+static void uris_from_names(const GENERAL_NAMES *names, struct apf_strlist *out)
+{
+	for (int i = 0; names && i < sk_GENERAL_NAME_num(names); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
+		if (g->type == GEN_URI) {
+			char *s = asn1_utf8(g->d.uniformResourceIdentifier);
+			if (s)
+				list_add(out, s, URL_MAX_CHARS);
+			free(s);
+		}
+	}
+}
+
+static void fill_extensions(X509 *x, struct apf_cert *c)
+{
+	EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+	GENERAL_NAMES *san = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	AUTHORITY_INFO_ACCESS *aia = X509_get_ext_d2i(x, NID_info_access, NULL, NULL);
+	CRL_DIST_POINTS *cdp = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
+	char oid[128];
+
+	for (int i = 0; eku && i < sk_ASN1_OBJECT_num(eku); i++) {
+		if (OBJ_obj2txt(oid, sizeof(oid), sk_ASN1_OBJECT_value(eku, i), 1) > 0)
+			list_add(&c->eku, oid, sizeof(oid));
+	}
+	for (int i = 0; san && i < sk_GENERAL_NAME_num(san); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(san, i);
+		if (g->type == GEN_DNS) {
+			char *s = asn1_utf8(g->d.dNSName);
+			if (s)
+				list_add(&c->san_dns, s, 255);
+			free(s);
+		}
+	}
+	for (int i = 0; aia && i < sk_ACCESS_DESCRIPTION_num(aia); i++) {
+		const ACCESS_DESCRIPTION *ad = sk_ACCESS_DESCRIPTION_value(aia, i);
+		int nid = OBJ_obj2nid(ad->method);
+		GENERAL_NAMES *one = sk_GENERAL_NAME_new_null();
+		if (!one)
+			abort();
+		sk_GENERAL_NAME_push(one, ad->location);
+		if (nid == NID_ad_ca_issuers)
+			uris_from_names(one, &c->aia_ca_issuers);
+		else if (nid == NID_ad_OCSP)
+			uris_from_names(one, &c->aia_ocsp);
+		sk_GENERAL_NAME_free(one); /* not pop_free: the name belongs to `aia` */
+	}
+	for (int i = 0; cdp && i < sk_DIST_POINT_num(cdp); i++) {
+		const DIST_POINT *dp = sk_DIST_POINT_value(cdp, i);
+		if (dp->distpoint && dp->distpoint->type == 0)
+			uris_from_names(dp->distpoint->name.fullname, &c->crl_dp);
+	}
+	sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
+	GENERAL_NAMES_free(san);
+	AUTHORITY_INFO_ACCESS_free(aia);
+	CRL_DIST_POINTS_free(cdp);
+	ERR_clear_error();
+}
+
+static void fill_key(X509 *x, struct apf_cert *c)
+{
+	EVP_PKEY *pk = X509_get0_pubkey(x);
+	const char *t;
+
+	if (!pk) {
+		c->key_type = apf_xstrdup("unknown");
+		ERR_clear_error();
+		return;
+	}
+	switch (EVP_PKEY_get_base_id(pk)) {
+	case EVP_PKEY_RSA:
+	case EVP_PKEY_RSA_PSS:
+		t = "RSA";
+		break;
+	case EVP_PKEY_EC:
+		t = "EC";
+		break;
+	case EVP_PKEY_DSA:
+		t = "DSA";
+		break;
+	case EVP_PKEY_ED25519:
+		t = "ED25519";
+		break;
+	case EVP_PKEY_ED448:
+		t = "ED448";
+		break;
+	default:
+		t = "other";
+		break;
+	}
+	c->key_type = apf_xstrdup(t);
+	c->key_bits = EVP_PKEY_get_bits(pk);
+}
+
+static void fill_sig(X509 *x, struct apf_cert *c)
+{
+	int nid = X509_get_signature_nid(x), md = NID_undef, pk = NID_undef;
+	char oid[128];
+
+	if (nid != NID_undef) {
+		c->sig_alg = apf_xstrdup(OBJ_nid2ln(nid));
+	} else {
+		const X509_ALGOR *alg = NULL;
+		const ASN1_OBJECT *obj = NULL;
+		X509_get0_signature(NULL, &alg, x);
+		if (alg)
+			X509_ALGOR_get0(&obj, NULL, NULL, alg);
+		c->sig_alg = apf_xstrdup(obj && OBJ_obj2txt(oid, sizeof(oid), obj, 1) > 0 ? oid : "unknown");
+	}
+	if (nid == NID_rsassaPss) {
+		/* The hash of RSA-PSS is in the parameters; what matters to AMT is
+		 * SHA-1 vs SHA-2, and PSS with SHA-1 is vanishingly rare. */
+		c->sig_hash = NULL;
+	} else if (nid != NID_undef && OBJ_find_sigid_algs(nid, &md, &pk) && md != NID_undef) {
+		c->sig_hash = apf_xstrdup(OBJ_nid2ln(md));
+	}
+}
+
+/* ---- one certificate ------------------------------------------------------- */
+
+void apf_cert_free(struct apf_cert *c)
+{
+	if (!c)
+		return;
+	free(c->subject);
+	free(c->issuer);
+	free(c->subject_cn);
+	list_free(&c->subject_ou);
+	free(c->serial_hex);
+	free(c->key_type);
+	free(c->sig_alg);
+	free(c->sig_hash);
+	list_free(&c->eku);
+	list_free(&c->san_dns);
+	list_free(&c->aia_ca_issuers);
+	list_free(&c->aia_ocsp);
+	list_free(&c->crl_dp);
+	free(c->der);
+	X509_free(c->native);
+	free(c);
+}
+
+void apf_certs_free(struct apf_cert **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		apf_cert_free(v[i]);
+	free(v);
+}
+
+/* Builds the model around `x` (takes ownership of it, even on failure). */
+static int cert_from_x509_take(X509 *x, struct apf_cert **out)
+{
+	struct apf_cert *c = NULL;
+	unsigned char *der = NULL;
+	const X509_NAME *subj;
+	BIGNUM *bn = NULL;
+	char *hex = NULL;
+	int len, rc = -EINVAL;
+
+	*out = NULL;
+	len = i2d_X509(x, &der);
+	if (len <= 0)
+		goto out;
+	c = apf_xcalloc(1, sizeof(*c));
+	c->native = x;
+	x = NULL;
+	c->der = apf_xmalloc((size_t)len);
+	memcpy(c->der, der, (size_t)len);
+	c->der_len = (size_t)len;
+	apf_pki_sha1_hex(c->der, c->der_len, c->sha1_hex);
+	apf_pki_sha256_hex(c->der, c->der_len, c->sha256_hex);
+
+	subj = X509_get_subject_name(c->native);
+	c->subject = name_text(subj);
+	c->issuer = name_text(X509_get_issuer_name(c->native));
+	for (int i = 0; i < X509_NAME_entry_count(subj); i++) {
+		const X509_NAME_ENTRY *e = X509_NAME_get_entry(subj, i);
+		int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(e));
+		char *v;
+		if (nid != NID_commonName && nid != NID_organizationalUnitName)
+			continue;
+		v = asn1_utf8(X509_NAME_ENTRY_get_data(e));
+		if (!v)
+			continue;
+		if (nid == NID_commonName) {
+			/* The most specific CN is the last one in DER order. */
+			free(c->subject_cn);
+			c->subject_cn = v;
+		} else {
+			list_add(&c->subject_ou, v, NAME_MAX_CHARS);
+			free(v);
+		}
+	}
+
+	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(c->native), NULL);
+	hex = bn ? BN_bn2hex(bn) : NULL;
+	c->serial_hex = apf_xstrdup(hex ? hex : "");
+	c->not_before = asn1_time_t(X509_get0_notBefore(c->native));
+	c->not_after = asn1_time_t(X509_get0_notAfter(c->native));
+	fill_key(c->native, c);
+	fill_sig(c->native, c);
+	/* X509_get_extension_flags() caches the parsed extensions; an invalid
+	 * extension sets EXFLAG_INVALID, which we tolerate: the model is for
+	 * reporting, not for trusting. */
+	uint32_t fl = X509_get_extension_flags(c->native);
+	c->is_ca = (fl & EXFLAG_CA) != 0;
+	if (X509_NAME_cmp(X509_get_subject_name(c->native), X509_get_issuer_name(c->native)) == 0) {
+		EVP_PKEY *pk = X509_get0_pubkey(c->native);
+		/* -1 = could not be checked (e.g. an MD2 signature OpenSSL no longer does):
+		 * still the root of its chain, so count it as self-signed. */
+		c->self_signed = pk && X509_verify(c->native, pk) != 0;
+	}
+	fill_extensions(c->native, c);
+	ERR_clear_error();
+	*out = c;
+	c = NULL;
+	rc = 0;
+out:
+	OPENSSL_free(der);
+	OPENSSL_free(hex);
+	BN_free(bn);
+	X509_free(x);
+	apf_cert_free(c);
+	ERR_clear_error();
+	return rc;
+}
+
+int apf_cert_from_der(const unsigned char *der, size_t len, struct apf_cert **out)
+{
+	const unsigned char *p = der;
+	X509 *x;
+
+	*out = NULL;
+	if (!der || len == 0 || len > APF_PKI_MAX_FILE)
+		return -EINVAL;
+	x = d2i_X509(NULL, &p, (long)len);
+	if (!x || p != der + len) {
+		X509_free(x);
+		ERR_clear_error();
+		return -EINVAL;
+	}
+	return cert_from_x509_take(x, out);
+}
+
+bool apf_cert_issuer_is_subject(const struct apf_cert *cert, const struct apf_cert *issuer)
+{
+	return X509_NAME_cmp(X509_get_issuer_name(cert->native), X509_get_subject_name(issuer->native)) == 0;
+}
+
+bool apf_cert_subject_eq(const struct apf_cert *a, const struct apf_cert *b)
+{
+	return X509_NAME_cmp(X509_get_subject_name(a->native), X509_get_subject_name(b->native)) == 0;
+}
+
+bool apf_cert_same_key(const struct apf_cert *a, const struct apf_cert *b)
+{
+	EVP_PKEY *ka = X509_get0_pubkey(a->native), *kb = X509_get0_pubkey(b->native);
+	bool eq = ka && kb && EVP_PKEY_eq(ka, kb) == 1;
+
+	ERR_clear_error();
+	return eq;
+}
+
+bool apf_cert_issued_by(const struct apf_cert *cert, const struct apf_cert *issuer)
+{
+	EVP_PKEY *pk;
+	int v;
+
+	if (!apf_cert_issuer_is_subject(cert, issuer))
+		return false;
+	pk = X509_get0_pubkey(issuer->native);
+	v = pk ? X509_verify(cert->native, pk) : 0;
+	ERR_clear_error();
+	/* A signature OpenSSL cannot evaluate (MD2) from a matching name and key is
+	 * still the issuer for our purposes; only a proven mismatch is not. */
+	return v == 1 || (v < 0 && pk && cert == issuer);
+}
+
+/* ---- many certificates ------------------------------------------------------ */
+
+struct cert_vec {
+	struct apf_cert **v;
+	size_t n;
+};
+
+static int vec_take_x509(struct cert_vec *vec, X509 *x)
+{
+	struct apf_cert *c;
+	int rc;
+
+	if (vec->n >= APF_PKI_MAX_CERTS) {
+		X509_free(x);
+		return -E2BIG;
+	}
+	rc = cert_from_x509_take(x, &c);
+	if (rc)
+		return rc;
+	vec->v = apf_xrealloc(vec->v, (vec->n + 1) * sizeof(*vec->v));
+	vec->v[vec->n++] = c;
+	return 0;
+}
+
+static int vec_take_pkcs7(struct cert_vec *vec, PKCS7 *p7)
+{
+	STACK_OF(X509) *certs = NULL;
+	int rc = 0;
+
+	if (p7 && PKCS7_type_is_signed(p7) && p7->d.sign)
+		certs = p7->d.sign->cert;
+	else if (p7 && PKCS7_type_is_signedAndEnveloped(p7) && p7->d.signed_and_enveloped)
+		certs = p7->d.signed_and_enveloped->cert;
+	for (int i = 0; certs && i < sk_X509_num(certs) && !rc; i++) {
+		X509 *x = sk_X509_value(certs, i);
+		if (!X509_up_ref(x))
+			abort();
+		rc = vec_take_x509(vec, x);
+	}
+	return rc;
+}
+
+static bool looks_pem(const unsigned char *d, size_t len)
+{
+	return memmem(d, len, "-----BEGIN ", 11) != NULL;
+}
+
+/* Certificates (and PKCS#7 bundles) of PEM text; other blocks are skipped. */
+static int certs_from_pem(const unsigned char *data, size_t len, struct cert_vec *vec)
+{
+	BIO *b = BIO_new_mem_buf(data, (int)len);
+	int rc = 0;
+
+	if (!b)
+		abort();
+	for (;;) {
+		char *name = NULL, *header = NULL;
+		unsigned char *der = NULL;
+		long dlen = 0;
+		const unsigned char *p;
+
+		if (!PEM_read_bio(b, &name, &header, &der, &dlen))
+			break;
+		p = der;
+		if (!strcmp(name, "CERTIFICATE") || !strcmp(name, "X509 CERTIFICATE")) {
+			X509 *x = d2i_X509(NULL, &p, dlen);
+			rc = x ? vec_take_x509(vec, x) : 0;
+		} else if (!strcmp(name, "TRUSTED CERTIFICATE")) {
+			X509 *x = d2i_X509_AUX(NULL, &p, dlen);
+			rc = x ? vec_take_x509(vec, x) : 0;
+		} else if (!strcmp(name, "PKCS7")) {
+			PKCS7 *p7 = d2i_PKCS7(NULL, &p, dlen);
+			rc = vec_take_pkcs7(vec, p7);
+			PKCS7_free(p7);
+		}
+		OPENSSL_free(name);
+		OPENSSL_free(header);
+		OPENSSL_free(der);
+		if (rc)
+			break;
+	}
+	BIO_free(b);
+	ERR_clear_error();
+	return rc;
+}
+
+static int certs_from_der(const unsigned char *data, size_t len, struct cert_vec *vec, const char **format)
+{
+	const unsigned char *p = data;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	PKCS7 *p7;
+	int rc;
+
+	if (x && p == data + len) {
+		*format = "DER";
+		return vec_take_x509(vec, x);
+	}
+	X509_free(x);
+	p = data;
+	p7 = d2i_PKCS7(NULL, &p, (long)len);
+	*format = "PKCS#7";
+	rc = vec_take_pkcs7(vec, p7);
+	PKCS7_free(p7);
+	ERR_clear_error();
+	return rc;
+}
+
+int apf_certs_from_data(const unsigned char *data, size_t len, struct apf_cert ***out, size_t *n_out)
+{
+	struct cert_vec vec = {0};
+	const char *fmt = NULL;
+	int rc;
+
+	*out = NULL;
+	*n_out = 0;
+	if (!data || len == 0 || len > APF_PKI_MAX_FILE || len > INT32_MAX)
+		return len ? -E2BIG : -EBADMSG;
+	rc = looks_pem(data, len) ? certs_from_pem(data, len, &vec) : certs_from_der(data, len, &vec, &fmt);
+	if (!rc && vec.n == 0)
+		rc = -EBADMSG;
+	if (rc) {
+		apf_certs_free(vec.v, vec.n);
+		return rc;
+	}
+	*out = vec.v;
+	*n_out = vec.n;
+	return 0;
+}
+
+int apf_certs_from_file(const char *path, struct apf_cert ***out, size_t *n_out, char **err_out)
+{
+	unsigned char *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (err_out)
+		*err_out = NULL;
+	*out = NULL;
+	*n_out = 0;
+	rc = apf_read_file(path, APF_PKI_MAX_FILE, &data, &len);
+	if (rc) {
+		if (err_out)
+			*err_out = apf_xasprintf("cannot read %s: %s", path,
+						 rc == -EFBIG ? "larger than 4 MiB" : strerror(-rc));
+		return rc;
+	}
+	rc = apf_certs_from_data(data, len, out, n_out);
+	if (rc && err_out)
+		*err_out = apf_xasprintf("%s holds no certificate (PEM, DER or PKCS#7)%s", path,
+					 rc == -E2BIG ? ": too many certificates" : "");
+	free(data);
+	return rc;
+}
+
+/* ---- PKCS#12 ------------------------------------------------------------- */
+
+/* True when any encrypted part of the PFX uses a pre-PBES2 algorithm (what
+ * `openssl pkcs12 -legacy` and older Windows exports produce). */
+static bool pfx_is_legacy(PKCS12 *p12)
+{
+	STACK_OF(PKCS7) *safes = PKCS12_unpack_authsafes(p12);
+	bool legacy = false;
+
+	for (int i = 0; safes && i < sk_PKCS7_num(safes); i++) {
+		PKCS7 *p7 = sk_PKCS7_value(safes, i);
+		if (PKCS7_type_is_encrypted(p7) && p7->d.encrypted && p7->d.encrypted->enc_data &&
+		    p7->d.encrypted->enc_data->algorithm) {
+			const ASN1_OBJECT *obj = NULL;
+			X509_ALGOR_get0(&obj, NULL, NULL, p7->d.encrypted->enc_data->algorithm);
+			if (OBJ_obj2nid(obj) != NID_pbes2)
+				legacy = true;
+		}
+	}
+	sk_PKCS7_pop_free(safes, PKCS7_free);
+	ERR_clear_error();
+	return legacy;
+}
+
+static int load_pfx(PKCS12 *p12, const char *password, struct apf_pki_bundle *b, struct cert_vec *vec, char **err)
+{
+	const ASN1_INTEGER *iter = NULL;
+	EVP_PKEY *pkey = NULL;
+	X509 *cert = NULL;
+	STACK_OF(X509) *ca = NULL;
+	const char *pass = password ? password : "";
+	int rc = 0;
+
+	b->format = "PKCS#12";
+	if (PKCS12_mac_present(p12)) {
+		PKCS12_get0_mac(NULL, NULL, NULL, &iter, p12);
+		if (iter && ASN1_INTEGER_get(iter) > PFX_MAX_ITER) {
+			*err = apf_xasprintf("the PFX asks for %ld key-derivation iterations (over %d)",
+					     ASN1_INTEGER_get(iter), PFX_MAX_ITER);
+			return -EBADMSG;
+		}
+		/* Try the given password, and for no password both encodings of "empty". */
+		if (!PKCS12_verify_mac(p12, pass, -1)) {
+			if (password || !PKCS12_verify_mac(p12, NULL, 0)) {
+				ERR_clear_error();
+				*err = apf_xstrdup(password ? "the PFX password is wrong (MAC verification failed)"
+							    : "the PFX needs a password and none was given");
+				return -EKEYREJECTED;
+			}
+			pass = NULL;
+		}
+	}
+	b->legacy_pfx = pfx_is_legacy(p12);
+	if (!PKCS12_parse(p12, pass, &pkey, &cert, &ca)) {
+		unsigned long e = ERR_peek_last_error();
+		/* Without a MAC the password is only proven by decryption. */
+		if (!PKCS12_mac_present(p12) && ERR_GET_REASON(e) != ERR_R_UNSUPPORTED) {
+			ERR_clear_error();
+			*err = apf_xstrdup("the PFX could not be decrypted: wrong password?");
+			return -EKEYREJECTED;
+		}
+		*err = ssl_err_text(b->legacy_pfx ? "cannot decrypt the PFX (legacy RC2/3DES encryption; is OpenSSL's "
+						    "legacy provider installed?)"
+						  : "cannot decode the PFX");
+		return -EBADMSG;
+	}
+	if (cert) {
+		rc = vec_take_x509(vec, cert);
+		cert = NULL;
+	}
+	for (int i = 0; ca && !rc && i < sk_X509_num(ca); i++) {
+		X509 *x = sk_X509_value(ca, i);
+		if (!X509_up_ref(x))
+			abort();
+		rc = vec_take_x509(vec, x);
+	}
+	if (pkey) {
+		b->native_key = pkey;
+		b->has_key = true;
+		pkey = NULL;
+	}
+	sk_X509_pop_free(ca, X509_free);
+	EVP_PKEY_free(pkey);
+	X509_free(cert);
+	ERR_clear_error();
+	if (rc == -E2BIG)
+		*err = apf_xstrdup("the PFX holds too many certificates");
+	return rc;
+}
+
+/* Never prompts on a terminal: OpenSSL's default callback would. */
+static int pem_pass_cb(char *buf, int size, int rwflag, void *u)
+{
+	const char *pw = u;
+	size_t n;
+
+	(void)rwflag;
+	if (!pw || size <= 0)
+		return -1;
+	n = strlen(pw);
+	if (n > (size_t)size)
+		return -1;
+	memcpy(buf, pw, n);
+	return (int)n;
+}
+
+static EVP_PKEY *key_from_data(const unsigned char *data, size_t len, const char *password)
+{
+	EVP_PKEY *k = NULL;
+
+	if (looks_pem(data, len)) {
+		BIO *b = BIO_new_mem_buf(data, (int)len);
+		if (!b)
+			abort();
+		k = PEM_read_bio_PrivateKey(b, NULL, pem_pass_cb, (void *)password);
+		BIO_free(b);
+	} else {
+		const unsigned char *p = data;
+		k = d2i_AutoPrivateKey(NULL, &p, (long)len);
+	}
+	ERR_clear_error();
+	return k;
+}
+
+static void bundle_pick_leaf(struct apf_pki_bundle *b)
+{
+	EVP_PKEY *k = b->native_key;
+
+	b->leaf = 0;
+	b->key_matches = false;
+	for (size_t i = 0; k && i < b->n; i++) {
+		if (X509_check_private_key(b->certs[i]->native, k) == 1) {
+			b->leaf = i;
+			b->key_matches = true;
+			ERR_clear_error();
+			return;
+		}
+	}
+	ERR_clear_error();
+	for (size_t i = 0; i < b->n; i++) {
+		if (!b->certs[i]->is_ca) {
+			b->leaf = i;
+			return;
+		}
+	}
+}
+
+void apf_pki_bundle_free(struct apf_pki_bundle *b)
+{
+	if (!b)
+		return;
+	apf_certs_free(b->certs, b->n);
+	EVP_PKEY_free(b->native_key);
+	free(b);
+}
+
+int apf_pki_load_data(const unsigned char *data, size_t len, const char *password, struct apf_pki_bundle **out,
+		      char **err_out)
+{
+	struct apf_pki_bundle *b = apf_xcalloc(1, sizeof(*b));
+	struct cert_vec vec = {0};
+	char *err = NULL;
+	PKCS12 *p12 = NULL;
+	int rc;
+
+	*out = NULL;
+	if (err_out)
+		*err_out = NULL;
+	apf_pki_init();
+	if (!data || len == 0) {
+		rc = -EBADMSG;
+		err = apf_xstrdup("the file is empty");
+		goto out;
+	}
+	if (len > APF_PKI_MAX_FILE || len > INT32_MAX) {
+		rc = -E2BIG;
+		err = apf_xstrdup("the file is larger than 4 MiB");
+		goto out;
+	}
+	if (looks_pem(data, len)) {
+		b->format = "PEM";
+		rc = certs_from_pem(data, len, &vec);
+		if (!rc) {
+			/* A combined PEM (certificate + key) is common on Linux servers. */
+			b->native_key = key_from_data(data, len, password);
+			b->has_key = b->native_key != NULL;
+		}
+	} else {
+		const unsigned char *p = data;
+		p12 = d2i_PKCS12(NULL, &p, (long)len);
+		if (p12 && p == data + len)
+			rc = load_pfx(p12, password, b, &vec, &err);
+		else
+			rc = certs_from_der(data, len, &vec, &b->format);
+	}
+	if (!rc && vec.n == 0) {
+		rc = -EBADMSG;
+		if (!err)
+			err = apf_xstrdup(p12 ? "the PFX holds no certificate"
+					      : "not a certificate: neither PKCS#12, PEM, DER nor PKCS#7");
+	}
+	if (rc == -E2BIG && !err)
+		err = apf_xasprintf("more than %d certificates", APF_PKI_MAX_CERTS);
+	if (rc)
+		goto out;
+	b->certs = vec.v;
+	b->n = vec.n;
+	vec.v = NULL;
+	vec.n = 0;
+	bundle_pick_leaf(b);
+	*out = b;
+	b = NULL;
+out:
+	PKCS12_free(p12);
+	apf_certs_free(vec.v, vec.n);
+	apf_pki_bundle_free(b);
+	ERR_clear_error();
+	if (err_out)
+		*err_out = err;
+	else
+		free(err);
+	return rc;
+}
+
+int apf_pki_load_files(const char *cert_path, const char *key_path, const char *chain_path, const char *password,
+		       struct apf_pki_bundle **out, char **err_out)
+{
+	struct apf_pki_bundle *b = NULL;
+	unsigned char *data = NULL;
+	size_t len = 0;
+	char *err = NULL;
+	int rc;
+
+	*out = NULL;
+	if (err_out)
+		*err_out = NULL;
+	rc = apf_read_file(cert_path, APF_PKI_MAX_FILE, &data, &len);
+	if (rc) {
+		err = apf_xasprintf("cannot read %s: %s", cert_path, rc == -EFBIG ? "larger than 4 MiB" : strerror(-rc));
+		goto out;
+	}
+	rc = apf_pki_load_data(data, len, password, &b, &err);
+	if (rc) {
+		char *e = apf_xasprintf("%s: %s", cert_path, err ? err : "unreadable");
+		free(err);
+		err = e;
+		goto out;
+	}
+	if (key_path && *key_path) {
+		EVP_PKEY *k;
+		free(data);
+		data = NULL;
+		rc = apf_read_file(key_path, APF_PKI_MAX_FILE, &data, &len);
+		if (rc) {
+			err = apf_xasprintf("cannot read %s: %s", key_path,
+					    rc == -EFBIG ? "larger than 4 MiB" : strerror(-rc));
+			goto out;
+		}
+		k = key_from_data(data, len, password);
+		if (!k) {
+			rc = -EKEYREJECTED;
+			err = apf_xasprintf("%s: no private key could be read (not a key, or encrypted with "
+					    "another password)", key_path);
+			goto out;
+		}
+		EVP_PKEY_free(b->native_key);
+		b->native_key = k;
+		b->has_key = true;
+	}
+	if (chain_path && *chain_path) {
+		struct apf_cert **extra = NULL;
+		size_t n_extra = 0;
+		rc = apf_certs_from_file(chain_path, &extra, &n_extra, &err);
+		if (rc)
+			goto out;
+		if (b->n + n_extra > APF_PKI_MAX_CERTS) {
+			apf_certs_free(extra, n_extra);
+			rc = -E2BIG;
+			err = apf_xasprintf("%s: too many certificates", chain_path);
+			goto out;
+		}
+		b->certs = apf_xrealloc(b->certs, (b->n + n_extra) * sizeof(*b->certs));
+		memcpy(b->certs + b->n, extra, n_extra * sizeof(*extra));
+		b->n += n_extra;
+		free(extra);
+	}
+	bundle_pick_leaf(b);
+	*out = b;
+	b = NULL;
+out:
+	if (data) {
+		/* The file may hold an unencrypted key. */
+		explicit_bzero(data, len);
+		free(data);
+	}
+	apf_pki_bundle_free(b);
+	if (err_out)
+		*err_out = err;
+	else
+		free(err);
+	return rc;
+}
+
+/* ---- chains ------------------------------------------------------------- */
+
+static bool valid_at(const struct apf_cert *c, time_t now)
+{
+	return c->not_before <= now && now <= c->not_after;
+}
+
+void apf_chain_build(const struct apf_cert *leaf, struct apf_cert *const *pool, size_t n_pool, time_t now,
+		     struct apf_chain *out)
+{
+	const struct apf_cert *cur = leaf;
+
+	memset(out, 0, sizeof(*out));
+	out->v = apf_xcalloc(CHAIN_MAX_DEPTH, sizeof(*out->v));
+	out->v[out->n++] = leaf;
+	while (out->n < CHAIN_MAX_DEPTH) {
+		const struct apf_cert *best = NULL;
+		if (cur->self_signed) {
+			out->complete = true;
+			break;
+		}
+		for (size_t i = 0; i < n_pool; i++) {
+			const struct apf_cert *cand = pool[i];
+			bool used = false;
+			for (size_t j = 0; j < out->n; j++)
+				used |= out->v[j] == cand || !strcmp(out->v[j]->sha256_hex, cand->sha256_hex);
+			if (used || !apf_cert_issued_by(cur, cand))
+				continue;
+			if (!best || (!valid_at(best, now) && valid_at(cand, now)))
+				best = cand;
+		}
+		if (!best)
+			break;
+		out->v[out->n++] = best;
+		cur = best;
+	}
+}
+
+void apf_chain_clear(struct apf_chain *c)
+{
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}

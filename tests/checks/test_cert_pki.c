@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+/* The certificate loader, device hash lists and `amt-preflight hash`, on the generated test PKI. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apf_test.h"
+#include "cmd_hash.h"
+#include "pki.h"
+#include "pki_roots.h"
+#include "test_cert_fixture.h"
+#include "util.h"
+
+static unsigned char *slurp(const char *path, size_t *len)
+{
+	unsigned char *d = NULL;
+	assert_int_equal(apf_read_file(path, APF_PKI_MAX_FILE, &d, len), 0);
+	return d;
+}
+
+static void test_formats(void **state)
+{
+	static const struct {
+		const char *file, *format;
+		size_t n;
+		bool key, legacy;
+	} cases[] = {
+		{"chain.pfx", "PKCS#12", 3, true, false},  {"legacy.pfx", "PKCS#12", 3, true, true},
+		{"nochain.pfx", "PKCS#12", 1, true, false}, {"chain.pem", "PEM", 2, false, false},
+		{"root.der", "DER", 1, false, false},       {"store/old.p7b", "PKCS#7", 1, false, false},
+		{"leaf.key", NULL, 0, false, false},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct apf_pki_bundle *b = NULL;
+		char *err = NULL;
+		size_t len;
+		unsigned char *d = slurp(cert_pki(cases[i].file), &len);
+		int rc = apf_pki_load_data(d, len, "test-pw", &b, &err);
+		if (!cases[i].format) {
+			/* a key alone is no certificate */
+			assert_int_equal(rc, -EBADMSG);
+			assert_non_null(err);
+		} else {
+			if (rc)
+				fail_msg("%s: %s", cases[i].file, err);
+			assert_string_equal(b->format, cases[i].format);
+			assert_int_equal(b->n, cases[i].n);
+			assert_int_equal(b->has_key, cases[i].key);
+			assert_int_equal(b->key_matches, cases[i].key);
+			assert_int_equal(b->legacy_pfx, cases[i].legacy);
+		}
+		apf_pki_bundle_free(b);
+		free(err);
+		free(d);
+	}
+}
+
+static void test_passwords(void **state)
+{
+	struct apf_pki_bundle *b = NULL;
+	char *err = NULL;
+	size_t len;
+	unsigned char *d = slurp(cert_pki("chain.pfx"), &len);
+
+	(void)state;
+	assert_int_equal(apf_pki_load_data(d, len, "wrong", &b, &err), -EKEYREJECTED);
+	assert_null(b);
+	assert_non_null(strstr(err, "wrong"));
+	free(err);
+	assert_int_equal(apf_pki_load_data(d, len, NULL, &b, &err), -EKEYREJECTED);
+	assert_non_null(strstr(err, "needs a password"));
+	free(err);
+	free(d);
+}
+
+/* Truncations and bit flips of real files: an error code, never a crash. */
+static void test_damaged(void **state)
+{
+	const char *files[] = {"chain.pfx", "legacy.pfx", "root.der", "chain.pem", "store/old.p7b"};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		size_t len;
+		unsigned char *d = slurp(cert_pki(files[i]), &len);
+		for (size_t cut = 0; cut < len; cut += 1 + len / 40) {
+			struct apf_pki_bundle *b = NULL;
+			char *err = NULL;
+			int rc = apf_pki_load_data(d, cut, "test-pw", &b, &err);
+			/* a PEM cut after its first certificate is still valid data */
+			assert_true(rc < 0 || (b && b->n >= 1));
+			apf_pki_bundle_free(b);
+			free(err);
+		}
+		for (size_t pos = 0; pos < len; pos += 1 + len / 25) {
+			struct apf_pki_bundle *b = NULL;
+			d[pos] ^= 0x5a;
+			(void)apf_pki_load_data(d, len, "test-pw", &b, NULL);
+			apf_pki_bundle_free(b);
+			d[pos] ^= 0x5a;
+		}
+		free(d);
+	}
+}
+
+static void test_chain_builder_prefers_valid(void **state)
+{
+	struct apf_cert **c = NULL, **tmp = NULL;
+	size_t n = 0, k = 0;
+	struct apf_chain ch;
+
+	(void)state;
+	/* pool order: leaf, expired twin first, then the valid one, then the root */
+	assert_int_equal(apf_certs_from_file(cert_pki("leaf-oid.pem"), &c, &n, NULL), 0);
+	const char *more[] = {"int-expired.pem", "int.pem", "root.pem"};
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(apf_certs_from_file(cert_pki(more[i]), &tmp, &k, NULL), 0);
+		c = realloc(c, (n + k) * sizeof(*c));
+		memcpy(c + n, tmp, k * sizeof(*tmp));
+		n += k;
+		free(tmp);
+	}
+	apf_chain_build(c[0], c, n, time(NULL), &ch);
+	assert_true(ch.complete);
+	assert_int_equal(ch.n, 3);
+	assert_ptr_equal(ch.v[1], c[2]);
+	assert_true(apf_cert_same_key(c[1], c[2]));
+	assert_true(apf_cert_subject_eq(c[1], c[2]));
+	apf_chain_clear(&ch);
+	/* in 2020 only the twin that has expired since was valid: the builder takes it */
+	apf_chain_build(c[0], c, n, 1600000000, &ch);
+	assert_ptr_equal(ch.v[1], c[1]);
+	apf_chain_clear(&ch);
+	apf_certs_free(c, n);
+}
+
+static void test_model_fields(void **state)
+{
+	struct apf_cert **c = NULL;
+	size_t n = 0;
+	char *serial = cert_openssl(cert_pki("leaf-ou.pem"), "-serial");
+
+	(void)state;
+	assert_int_equal(apf_certs_from_file(cert_pki("leaf-ou.pem"), &c, &n, NULL), 0);
+	assert_string_equal(c[0]->subject_cn, "ProvisionServer.corp.example.com");
+	assert_int_equal(c[0]->subject_ou.n, 1);
+	assert_string_equal(c[0]->subject_ou.v[0], "Intel(R) Client Setup Certificate");
+	assert_string_equal(c[0]->serial_hex, serial);
+	assert_string_equal(c[0]->key_type, "RSA");
+	assert_int_equal(c[0]->key_bits, 2048);
+	assert_string_equal(c[0]->sig_hash, "sha256");
+	assert_false(c[0]->is_ca);
+	assert_int_equal(c[0]->crl_dp.n, 1);
+	assert_int_equal(c[0]->aia_ca_issuers.n, 1);
+	assert_non_null(strstr(c[0]->aia_ca_issuers.v[0], "/int.der"));
+	free(serial);
+	apf_certs_free(c, n);
+}
+
+static void test_device_lists(void **state)
+{
+	struct apf_device_hashes *d = NULL;
+	char *err = NULL, h[129];
+	const char *json = "{\"amt\":\"16.1.25\",\"uuid\":\"u-1\",\"certificateHashes\":{\"A\":{\"hash\":\"AB:CD:"
+			   "ef00112233445566778899aabbccddeeff00\",\"name\":\"A\"},\"B\":{\"Hash\":\"x\"}}}";
+
+	(void)state;
+	assert_int_equal(apf_device_hashes_parse(json, strlen(json), "f.json", &d, &err), 0);
+	assert_string_equal(d->device, "u-1");
+	assert_int_equal(d->generation, 16);
+	assert_int_equal(d->n, 1);
+	assert_true(apf_device_hashes_has(d, "abcdef00112233445566778899aabbccddeeff00"));
+	assert_string_equal(d->v[0].name, "A");
+	apf_device_hashes_free(d);
+
+	const char *text = "# c\n\nAB CD EF 00 11 22 33 44 55 66 77 88 99 AA BB CC DD EE FF 00\n";
+	assert_int_equal(apf_device_hashes_parse(text, strlen(text), "t.txt", &d, &err), -EBADMSG);
+	assert_non_null(strstr(err, "line 3"));
+	free(err);
+	text = "abcdef00112233445566778899aabbccddeeff00 My CA\n";
+	assert_int_equal(apf_device_hashes_parse(text, strlen(text), "t.txt", &d, &err), 0);
+	assert_string_equal(d->v[0].name, "My CA");
+	assert_string_equal(d->device, "t.txt");
+	apf_device_hashes_free(d);
+	assert_int_equal(apf_device_hashes_parse("{\"a\":", 5, "x", &d, &err), -EBADMSG);
+	free(err);
+	assert_int_equal(apf_device_hashes_parse("", 0, "x", &d, &err), -EBADMSG);
+	free(err);
+
+	assert_true(apf_hash_normalize("AA:bb-CC dd eeff00112233445566778899aabbccdd", h));
+	assert_string_equal(h, "aabbccddeeff00112233445566778899aabbccdd");
+	assert_false(apf_hash_normalize("xyz", h));
+	assert_false(apf_hash_normalize("abcd", h));
+}
+
+static void test_cmd_hash(void **state)
+{
+	char *argv_ok[] = {"hash", (char *)cert_pki("root.der"), NULL};
+	char *argv_bad[] = {"hash", (char *)cert_pki("no-such.pem"), NULL};
+	char *argv_pfx[] = {"hash", (char *)cert_pki("chain.pfx"), NULL};
+	char *argv_none[] = {"hash", NULL};
+
+	(void)state;
+	assert_int_equal(apf_cmd_hash(2, argv_ok), 0);
+	assert_int_equal(apf_cmd_hash(2, argv_bad), 3);
+	assert_int_equal(apf_cmd_hash(2, argv_pfx), 3); /* no password in the environment */
+	setenv("AMT_PREFLIGHT_PFX_PASSWORD", "test-pw", 1);
+	assert_int_equal(apf_cmd_hash(2, argv_pfx), 0);
+	unsetenv("AMT_PREFLIGHT_PFX_PASSWORD");
+	assert_int_equal(apf_cmd_hash(1, argv_none), 3);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_formats),
+		cmocka_unit_test(test_passwords),
+		cmocka_unit_test(test_damaged),
+		cmocka_unit_test(test_chain_builder_prefers_valid),
+		cmocka_unit_test(test_model_fields),
+		cmocka_unit_test(test_device_lists),
+		cmocka_unit_test(test_cmd_hash),
+	};
+	return cmocka_run_group_tests(tests, cert_fixture_setup, cert_fixture_teardown);
+}
