@@ -31,7 +31,7 @@ int main(int argc, char **argv)
 	int n = argc > 1 ? atoi(argv[1]) : 13, jobs = argc > 2 ? atoi(argv[2]) : 16;
 	struct apf_check *checks = calloc((size_t)n, sizeof(*checks));
 	const struct apf_check **list = calloc((size_t)n, sizeof(*list));
-	char (*ids)[16] = calloc((size_t)n, sizeof(*ids));
+	char (*ids)[24] = calloc((size_t)n, sizeof(*ids));
 	char (*titles)[2] = calloc((size_t)n, sizeof(*titles));
 	struct apf_config *cfg = apf_config_new_default();
 	struct apf_run *run = NULL;

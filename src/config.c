@@ -191,7 +191,7 @@ const struct apf_cfg_key apf_cfg_keys[] = {
 	{"amt", "device_hashes", APF_CFG_LIST, OFF(amt.device_hashes), NULL, 0, 0, NULL, NULL, NULL,
 	 "Files with the trusted root hashes of real devices: `rpc amtinfo --cert --json` output, or one hex "
 	 "hash a line. Used to say which devices will accept the provisioning chain."},
-	{NULL},
+	{.section = NULL},
 };
 
 static size_t n_keys(void)

@@ -300,7 +300,7 @@ static int cmd_run(int argc, char **argv)
 		code = EXIT_USAGE;
 	if (a.quiet) {
 		/* One line, Nagios plugin style. */
-		fprintf(prog.out, "AMT-PREFLIGHT %s - %zu FAIL, %zu ERROR, %zu WARN, %zu PASS, %zu SKIP\n",
+		fprintf(prog.out, "AMT-PREFLIGHT %s - %zu FAIL, %zu ERROR, %zu WARN, %zu OK, %zu SKIP\n",
 			apf_verdict_name(run->verdict), run->counts[APF_FAIL], run->counts[APF_ERROR],
 			run->counts[APF_WARN], run->counts[APF_PASS] + run->counts[APF_INFO], run->counts[APF_SKIP]);
 	} else {

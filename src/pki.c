@@ -41,15 +41,28 @@
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_rc;
+static OSSL_PROVIDER *prov_default, *prov_legacy;
+
+/* Registered after OpenSSL's own exit handler, so it runs first: the providers
+ * are released while the library is still whole (leak checkers stay quiet). */
+static void unload_providers(void)
+{
+	if (prov_legacy)
+		OSSL_PROVIDER_unload(prov_legacy);
+	if (prov_default)
+		OSSL_PROVIDER_unload(prov_default);
+	prov_legacy = prov_default = NULL;
+}
 
 static void init_providers(void)
 {
 	/* Loading "legacy" explicitly disables the implicit fallback to "default",
-	 * so both are loaded; they stay loaded for the life of the process. */
-	if (!OSSL_PROVIDER_load(NULL, "default"))
+	 * so both are loaded. */
+	if (!(prov_default = OSSL_PROVIDER_load(NULL, "default")))
 		init_rc = -ENOPKG;
-	if (!OSSL_PROVIDER_load(NULL, "legacy"))
+	if (!(prov_legacy = OSSL_PROVIDER_load(NULL, "legacy")))
 		init_rc = -ENOPKG;
+	atexit(unload_providers);
 	ERR_clear_error();
 }
 

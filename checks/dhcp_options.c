@@ -1,0 +1,533 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dhcp.options: asks every DHCP server on the AMT client segment for its
+ * options (DHCPINFORM by default, or DHCPDISCOVER without a REQUEST) and
+ * checks what AMT needs from them: option 15 (the DNS suffix AMT matches
+ * against the provisioning certificate and uses to find ProvisionServer),
+ * option 6 (the DNS servers) and the option 81 behaviour (RFC 4702).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "check.h"
+#include "dhcp/codec.h"
+#include "net/dhcp.h"
+
+/* More servers than this on one segment is already a finding; we keep the first ones. */
+#define MAX_SERVERS 16
+/* Time kept back from the deadline for reporting after the listen window. */
+#define RESERVE_MS 300u
+/* When nobody has answered yet, the request is sent once more after this long. */
+#define RETRY_MS 1000u
+/* The default partial name sent in option 81 when [dhcp] test_fqdn is unset. */
+#define PROBE_NAME "amt-preflight-probe"
+
+static const struct apf_code codes[] = {
+	{"DHCP_INTERFACE_MISSING", APF_ERROR, "The interface named in [dhcp] interface does not exist on this host",
+	 "Set [dhcp] interface to the wired interface on the AMT client segment (see `ip link`)"},
+	{"DHCP_NO_IPV4_ADDRESS", APF_ERROR,
+	 "DHCPINFORM needs the interface's own IPv4 address as ciaddr, and the interface has none",
+	 "Give the interface an address on the AMT client segment, or set [dhcp] mode = discover"},
+	{"DHCP_NO_PRIVILEGE", APF_ERROR, "Could not bind UDP port 68 on the interface: not allowed",
+	 "Run as root, or grant the binary CAP_NET_BIND_SERVICE,CAP_NET_RAW "
+	 "(setcap cap_net_bind_service,cap_net_raw+ep amt-preflight)"},
+	{"DHCP_SOCKET_ERROR", APF_ERROR, "Could not open, bind or send on the DHCP client socket",
+	 "Stop any DHCP client that holds port 68 exclusively on this host, then run again"},
+	{"DHCP_NO_REPLY", APF_ERROR, "No DHCP server answered within the listen window",
+	 "Check that a DHCP server or relay (ip helper-address) serves this segment and that UDP 67/68 is not "
+	 "filtered; raise [dhcp] listen_seconds for slow servers"},
+	{"DHCP_SERVERS", APF_PASS, "The DHCP servers that answered on the segment", "None"},
+	{"DHCP_MULTIPLE_SERVERS", APF_WARN,
+	 "More than one DHCP server answered: AMT may get its domain suffix and DNS servers from either",
+	 "Make sure only the intended DHCP servers serve this segment, or list them all in [dhcp] expected_servers"},
+	{"DHCP_UNEXPECTED_SERVER", APF_WARN, "A DHCP server not listed in [dhcp] expected_servers answered",
+	 "Find and stop the rogue DHCP server, or add it to [dhcp] expected_servers"},
+	{"DHCP_NAK", APF_WARN,
+	 "A server answered with DHCPNAK: it considers this client's address wrong for the segment, so its "
+	 "options could not be read",
+	 "Check the scope for this subnet on that server (a DHCPINFORM from a valid address should get a DHCPACK)"},
+	{"DHCP_OPTION15_OK", APF_PASS, "The server sends option 15 (domain name)", "None"},
+	{"DHCP_OPTION15_MISSING", APF_FAIL,
+	 "The server sends no option 15: AMT learns no DNS suffix, so remote configuration fails "
+	 "(no ProvisionServer lookup, no certificate domain match)",
+	 "Set option 15 (domain-name) to the AMT domain suffix in the scope that serves this segment"},
+	{"DHCP_OPTION15_INVALID", APF_FAIL, "Option 15 is not a usable domain name (empty, control characters, too long)",
+	 "Set option 15 to a plain DNS suffix such as corp.example.com"},
+	{"DHCP_SUFFIX_MATCH", APF_PASS,
+	 "Option 15 matches an AMT domain suffix on the last two labels, as AMT compares it with the provisioning "
+	 "certificate",
+	 "None"},
+	{"DHCP_SUFFIX_MISMATCH", APF_FAIL,
+	 "The last two labels of option 15 match none of [amt] domain_suffixes: AMT rejects the provisioning "
+	 "certificate, whose domain does not match the suffix it got from DHCP",
+	 "Serve the domain the provisioning certificate was issued for in option 15, or use a provisioning "
+	 "certificate for this domain (and list it in [amt] domain_suffixes)"},
+	{"DHCP_OPTION6_OK", APF_PASS, "The server sends option 6 (DNS servers)", "None"},
+	{"DHCP_OPTION6_MISSING", APF_FAIL,
+	 "The server sends no usable option 6: AMT has no DNS server to find ProvisionServer with",
+	 "Set option 6 (domain-name-servers) to the DNS servers of the AMT domain"},
+	{"DHCP_FQDN_ECHO", APF_PASS, "The server answered option 81 (client FQDN) and will register the name", "None"},
+	{"DHCP_FQDN_NO_UPDATE", APF_WARN,
+	 "The server's option 81 says it will not register the client's A record (S=0 or N=1); AMT's own DDNS "
+	 "client is off by default, so the AMT name will not appear in DNS",
+	 "Enable DNS updates for option-81 clients on the DHCP server (Kea: ddns-send-updates; Windows: "
+	 "'Always dynamically update DNS records')"},
+	{"DHCP_FQDN_NOT_ECHOED", APF_INFO,
+	 "The server sent no option 81 in its DHCPACK to DHCPINFORM; normal for Kea and Windows, which handle "
+	 "option 81 only when a lease is granted",
+	 "None: run dhcp.ddns-registration to test registration with a real lease"},
+	{"DHCP_FQDN_IGNORED", APF_WARN,
+	 "The server's DHCPOFFER carries no option 81: it ignores client FQDNs, so AMT names are not registered",
+	 "Enable option 81 (client FQDN) handling and DNS updates on the DHCP server"},
+	{"DHCP_FQDN_INVALID", APF_FAIL, "The server's option 81 is malformed or sets both N and S (RFC 4702 forbids it)",
+	 "Fix or update the DHCP server; a client may ignore a malformed option 81"},
+	{0},
+};
+
+struct server {
+	uint32_t id;
+	struct apf_dhcp_msg *msg;
+};
+
+static const char *ip_str(uint32_t a, char *buf)
+{
+	struct in_addr in = {.s_addr = a};
+	return inet_ntop(AF_INET, &in, buf, INET_ADDRSTRLEN) ? buf : "?";
+}
+
+/* Hex of the first bytes of an option, for evidence on malformed data. */
+static void hex_evidence(struct apf_finding *f, const char *key, const uint8_t *p, size_t len)
+{
+	char buf[2 * 64 + 4];
+	size_t n = len > 64 ? 64 : len, pos = 0;
+
+	for (size_t i = 0; i < n; i++)
+		pos += (size_t)snprintf(buf + pos, sizeof(buf) - pos, "%02x", p[i]);
+	snprintf(buf + pos, sizeof(buf) - pos, "%s", len > n ? "..." : "");
+	apf_evidence(f, key, "%s", buf);
+}
+
+/* Lowercase copy of the last two labels of `name` (trailing dot ignored) into out. */
+static void last_two_labels(const char *name, char *out, size_t size)
+{
+	size_t n = strlen(name), dots = 0, start = 0;
+
+	if (n > 0 && name[n - 1] == '.')
+		n--;
+	for (size_t i = n; i > 0; i--) {
+		if (name[i - 1] == '.' && ++dots == 2) {
+			start = i;
+			break;
+		}
+	}
+	if (n - start >= size)
+		n = start + size - 1;
+	for (size_t i = start; i < n; i++)
+		out[i - start] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+	out[n - start] = '\0';
+}
+
+static void common_evidence(struct apf_finding *f, const char *ifname, const struct apf_dhcp_msg *m)
+{
+	char a[INET_ADDRSTRLEN];
+
+	apf_evidence(f, "interface", "%s", ifname);
+	apf_evidence(f, "server", "%s", ip_str(apf_dhcp_server_id(m), a));
+	if (m->src_addr && m->src_addr != apf_dhcp_server_id(m))
+		apf_evidence(f, "from", "%s", ip_str(m->src_addr, a));
+	apf_evidence(f, "reply", "%s", apf_dhcp_type_name(m->type));
+}
+
+static void check_option15(struct apf_ctx *ctx, const char *ifname, const struct apf_dhcp_msg *m)
+{
+	const struct apf_strlist *want = &apf_cfg(ctx)->amt.domain_suffixes;
+	char name[APF_DHCP_NAME_MAX], tail[APF_DHCP_NAME_MAX], wtail[APF_DHCP_NAME_MAX];
+	char a[INET_ADDRSTRLEN];
+	struct apf_finding *f;
+	size_t len;
+	const uint8_t *p = apf_dhcp_opt_get(m, APF_DHCP_OPT_DOMAIN_NAME, &len);
+
+	if (!p) {
+		f = apf_report(ctx, APF_FAIL, "DHCP_OPTION15_MISSING", "DHCP server %s sends no domain name (option 15)",
+			       ip_str(apf_dhcp_server_id(m), a));
+		common_evidence(f, ifname, m);
+		apf_evidence(f, "option_15", "absent");
+		return;
+	}
+	if (apf_dhcp_domain_decode(p, len, name, sizeof(name)) != 0) {
+		f = apf_report(ctx, APF_FAIL, "DHCP_OPTION15_INVALID", "DHCP server %s sends an unusable option 15",
+			       ip_str(apf_dhcp_server_id(m), a));
+		common_evidence(f, ifname, m);
+		apf_evidence(f, "option_15_length", "%zu", len);
+		hex_evidence(f, "option_15_hex", p, len);
+		return;
+	}
+	apf_fact_add(ctx, "domain_suffix", name);
+	f = apf_report(ctx, APF_PASS, "DHCP_OPTION15_OK", "DHCP server %s sends domain name %s",
+		       ip_str(apf_dhcp_server_id(m), a), name);
+	common_evidence(f, ifname, m);
+	apf_evidence(f, "option_15", "%s", name);
+
+	if (want->n == 0)
+		return;
+	last_two_labels(name, tail, sizeof(tail));
+	for (size_t i = 0; i < want->n; i++) {
+		last_two_labels(want->v[i], wtail, sizeof(wtail));
+		if (strcmp(tail, wtail) == 0) {
+			f = apf_report(ctx, APF_PASS, "DHCP_SUFFIX_MATCH",
+				       "Option 15 %s matches AMT domain suffix %s on the last two labels", name, want->v[i]);
+			common_evidence(f, ifname, m);
+			apf_evidence(f, "option_15", "%s", name);
+			apf_evidence(f, "amt_domain_suffix", "%s", want->v[i]);
+			apf_evidence(f, "compared_labels", "%s", tail);
+			return;
+		}
+	}
+	f = apf_report(ctx, APF_FAIL, "DHCP_SUFFIX_MISMATCH",
+		       "Option 15 %s from DHCP server %s matches none of the AMT domain suffixes", name,
+		       ip_str(apf_dhcp_server_id(m), a));
+	common_evidence(f, ifname, m);
+	apf_evidence(f, "option_15", "%s", name);
+	apf_evidence(f, "option_15_last_two_labels", "%s", tail);
+	{
+		char list[1024];
+		size_t pos = 0;
+		list[0] = '\0';
+		for (size_t i = 0; i < want->n && pos < sizeof(list); i++) {
+			int n = snprintf(list + pos, sizeof(list) - pos, "%s%s", i ? ", " : "", want->v[i]);
+			if (n < 0)
+				break;
+			pos += (size_t)n;
+		}
+		apf_evidence(f, "amt_domain_suffixes", "%s", list);
+	}
+}
+
+static void check_option6(struct apf_ctx *ctx, const char *ifname, const struct apf_dhcp_msg *m)
+{
+	char a[INET_ADDRSTRLEN], list[16 * (INET_ADDRSTRLEN + 2)];
+	struct apf_finding *f;
+	size_t len, pos = 0;
+	const uint8_t *p = apf_dhcp_opt_get(m, APF_DHCP_OPT_DNS_SERVERS, &len);
+
+	if (!p || len == 0 || len % 4 != 0) {
+		f = apf_report(ctx, APF_FAIL, "DHCP_OPTION6_MISSING", "DHCP server %s sends no usable DNS servers (option 6)",
+			       ip_str(apf_dhcp_server_id(m), a));
+		common_evidence(f, ifname, m);
+		if (!p)
+			apf_evidence(f, "option_6", "absent");
+		else
+			apf_evidence(f, "option_6", "malformed (length %zu, not a multiple of 4)", len);
+		return;
+	}
+	list[0] = '\0';
+	for (size_t i = 0; i < len; i += 4) {
+		uint32_t addr;
+		memcpy(&addr, p + i, 4);
+		ip_str(addr, a);
+		apf_fact_add(ctx, "dns_servers", a);
+		if (i / 4 < 16)
+			pos += (size_t)snprintf(list + pos, sizeof(list) - pos, "%s%s", i ? ", " : "", a);
+	}
+	f = apf_report(ctx, APF_PASS, "DHCP_OPTION6_OK", "DHCP server %s sends DNS servers %s",
+		       ip_str(apf_dhcp_server_id(m), a), list);
+	common_evidence(f, ifname, m);
+	apf_evidence(f, "option_6", "%s", list);
+}
+
+static void check_option81(struct apf_ctx *ctx, const char *ifname, const struct apf_dhcp_msg *m)
+{
+	char a[INET_ADDRSTRLEN], flags[32];
+	struct apf_dhcp_fqdn fq;
+	struct apf_finding *f;
+	size_t len;
+	const uint8_t *p = apf_dhcp_opt_get(m, APF_DHCP_OPT_CLIENT_FQDN, &len);
+
+	ip_str(apf_dhcp_server_id(m), a);
+	if (!p) {
+		if (m->type == APF_DHCP_OFFER) {
+			f = apf_report(ctx, APF_WARN, "DHCP_FQDN_IGNORED",
+				       "DHCP server %s ignored the client FQDN (no option 81 in its offer)", a);
+		} else {
+			f = apf_report(ctx, APF_INFO, "DHCP_FQDN_NOT_ECHOED",
+				       "DHCP server %s does not answer option 81 on DHCPINFORM", a);
+		}
+		common_evidence(f, ifname, m);
+		apf_evidence(f, "option_81", "absent");
+		return;
+	}
+	if (apf_dhcp_fqdn_decode(p, len, &fq) != 0) {
+		f = apf_report(ctx, APF_FAIL, "DHCP_FQDN_INVALID", "DHCP server %s sends a malformed option 81", a);
+		common_evidence(f, ifname, m);
+		apf_evidence(f, "option_81_length", "%zu", len);
+		hex_evidence(f, "option_81_hex", p, len);
+		return;
+	}
+	apf_dhcp_fqdn_flags_str(fq.flags, flags, sizeof(flags));
+	if ((fq.flags & APF_FQDN_N) && (fq.flags & APF_FQDN_S)) {
+		f = apf_report(ctx, APF_FAIL, "DHCP_FQDN_INVALID",
+			       "DHCP server %s sets both N and S in option 81, which RFC 4702 forbids", a);
+	} else if ((fq.flags & APF_FQDN_N) || !(fq.flags & APF_FQDN_S)) {
+		f = apf_report(ctx, APF_WARN, "DHCP_FQDN_NO_UPDATE",
+			       "DHCP server %s says it will not register the client's name (option 81 flags %s)", a, flags);
+	} else {
+		f = apf_report(ctx, APF_PASS, "DHCP_FQDN_ECHO", "DHCP server %s will register %s%s (option 81 flags %s)",
+			       a, fq.name[0] ? fq.name : "the client name", fq.fully_qualified ? "." : "", flags);
+	}
+	common_evidence(f, ifname, m);
+	apf_evidence(f, "option_81_flags", "0x%02x (%s)", fq.flags, flags);
+	apf_evidence(f, "option_81_s", "%s", fq.flags & APF_FQDN_S ? "1: the server updates the A record" : "0");
+	apf_evidence(f, "option_81_o", "%s", fq.flags & APF_FQDN_O ? "1: the server overrode the client's S" : "0");
+	apf_evidence(f, "option_81_e", "%s", fq.wire ? "1: wire-format name" : "0: ASCII name");
+	apf_evidence(f, "option_81_n", "%s", fq.flags & APF_FQDN_N ? "1: the server does no DNS update" : "0");
+	apf_evidence(f, "option_81_rcodes", "%u/%u", fq.rcode1, fq.rcode2);
+	apf_evidence(f, "option_81_name", "%s%s", fq.name, fq.fully_qualified ? "." : "");
+}
+
+/* Sends the probe and collects one reply per server until `until` (monotonic ms). */
+static int collect(struct apf_ctx *ctx, struct apf_dhcp_sock *s, const uint8_t *pkt, size_t len, uint32_t xid,
+		   uint64_t until, struct server *srv, size_t *n_srv, size_t *n_dropped, unsigned int *n_sent)
+{
+	uint64_t retry_at = apf_now_ms() + RETRY_MS;
+	bool retried = false;
+	int rc = apf_dhcp_send(s, pkt, len, INADDR_BROADCAST);
+
+	if (rc)
+		return rc;
+	*n_sent = 1;
+	for (;;) {
+		struct apf_dhcp_msg *m = NULL;
+		bool dup = false;
+		uint64_t wait = !retried && *n_srv == 0 && retry_at < until ? retry_at : until;
+
+		rc = apf_dhcp_recv(s, xid, wait, &m);
+		if (rc == -ETIMEDOUT) {
+			if (wait == until)
+				return 0;
+			/* DHCP runs over UDP: one lost datagram should not read as "no server". */
+			retried = true;
+			rc = apf_dhcp_send(s, pkt, len, INADDR_BROADCAST);
+			if (rc)
+				return rc;
+			(*n_sent)++;
+			continue;
+		}
+		if (rc)
+			return rc;
+		if (m->type != APF_DHCP_ACK && m->type != APF_DHCP_OFFER && m->type != APF_DHCP_NAK) {
+			apf_dhcp_msg_free(m);
+			continue;
+		}
+		for (size_t i = 0; i < *n_srv; i++)
+			dup = dup || srv[i].id == apf_dhcp_server_id(m);
+		if (dup) { /* the same server answering our retransmission */
+			apf_dhcp_msg_free(m);
+			continue;
+		}
+		if (*n_srv == MAX_SERVERS) {
+			(*n_dropped)++;
+			apf_dhcp_msg_free(m);
+			continue;
+		}
+		srv[*n_srv].id = apf_dhcp_server_id(m);
+		srv[*n_srv].msg = m;
+		(*n_srv)++;
+		apf_ctx_step(ctx, "collecting DHCP replies (%zu so far)", *n_srv);
+	}
+}
+
+static void report_servers(struct apf_ctx *ctx, const char *ifname, const char *mode, const struct server *srv,
+			   size_t n, size_t dropped, unsigned int window_ms)
+{
+	const struct apf_strlist *expected = &apf_cfg(ctx)->dhcp.expected_servers;
+	char a[INET_ADDRSTRLEN], list[MAX_SERVERS * (INET_ADDRSTRLEN + 2)];
+	size_t pos = 0, n_unexpected = 0;
+	struct apf_finding *f;
+
+	list[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		ip_str(srv[i].id, a);
+		pos += (size_t)snprintf(list + pos, sizeof(list) - pos, "%s%s", i ? ", " : "", a);
+		if (expected->n && !apf_strlist_has(expected, a))
+			n_unexpected++;
+	}
+	f = apf_report(ctx, APF_PASS, "DHCP_SERVERS", "%zu DHCP server%s answered on %s: %s", n + dropped,
+		       n + dropped == 1 ? "" : "s", ifname, list);
+	apf_evidence(f, "interface", "%s", ifname);
+	apf_evidence(f, "request", "%s", strcmp(mode, "discover") == 0 ? "DHCPDISCOVER (no REQUEST follows)" : "DHCPINFORM");
+	apf_evidence(f, "listen_ms", "%u", window_ms);
+	apf_evidence(f, "servers", "%s", list);
+	if (dropped)
+		apf_evidence(f, "servers_not_shown", "%zu", dropped);
+
+	if (n + dropped > 1 && (expected->n == 0 || n_unexpected > 0 || dropped)) {
+		f = apf_report(ctx, APF_WARN, "DHCP_MULTIPLE_SERVERS", "%zu DHCP servers answered on %s", n + dropped,
+			       ifname);
+		apf_evidence(f, "interface", "%s", ifname);
+		apf_evidence(f, "servers", "%s", list);
+	}
+	if (expected->n == 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		ip_str(srv[i].id, a);
+		if (apf_strlist_has(expected, a))
+			continue;
+		f = apf_report(ctx, APF_WARN, "DHCP_UNEXPECTED_SERVER", "DHCP server %s is not in [dhcp] expected_servers",
+			       a);
+		common_evidence(f, ifname, srv[i].msg);
+		pos = 0;
+		list[0] = '\0';
+		for (size_t k = 0; k < expected->n && k < MAX_SERVERS; k++)
+			pos += (size_t)snprintf(list + pos, sizeof(list) - pos, "%s%.45s", k ? ", " : "", expected->v[k]);
+		apf_evidence(f, "expected_servers", "%s", list);
+	}
+}
+
+static int run(struct apf_ctx *ctx)
+{
+	static const uint8_t prl[] = {APF_DHCP_OPT_SUBNET_MASK, APF_DHCP_OPT_ROUTER, APF_DHCP_OPT_DNS_SERVERS,
+				      APF_DHCP_OPT_HOSTNAME, APF_DHCP_OPT_DOMAIN_NAME, APF_DHCP_OPT_DOMAIN_SEARCH};
+	const struct apf_config *cfg = apf_cfg(ctx);
+	const char *ifname = cfg->dhcp.interface;
+	const char *mode = cfg->dhcp.mode ? cfg->dhcp.mode : "inform";
+	bool discover = strcmp(mode, "discover") == 0;
+	const char *fqdn = cfg->dhcp.test_fqdn ? cfg->dhcp.test_fqdn : PROBE_NAME;
+	char hostname[64], a[INET_ADDRSTRLEN], *err = NULL;
+	struct server srv[MAX_SERVERS];
+	size_t n_srv = 0, dropped = 0, pkt_len = 0;
+	struct apf_dhcp_ifinfo ifi;
+	struct apf_dhcp_sock *s = NULL;
+	struct apf_dhcp_req req = {0};
+	uint8_t pkt[APF_DHCP_ENCODE_MAX];
+	unsigned int remaining, window, n_sent = 0;
+	struct apf_finding *f;
+	int rc;
+
+	rc = apf_dhcp_ifinfo(ifname, &ifi);
+	if (rc == -ENODEV) {
+		f = apf_report(ctx, APF_ERROR, "DHCP_INTERFACE_MISSING", "Interface %s does not exist on this host", ifname);
+		apf_evidence(f, "interface", "%s", ifname);
+		rc = 0;
+		goto out;
+	}
+	if (rc) {
+		f = apf_report(ctx, APF_ERROR, "DHCP_SOCKET_ERROR", "Could not read the addresses of %s", ifname);
+		apf_evidence(f, "interface", "%s", ifname);
+		apf_evidence(f, "error", "getifaddrs: %s", strerror(-rc));
+		rc = 0;
+		goto out;
+	}
+	if (!discover && ifi.addr == 0) {
+		f = apf_report(ctx, APF_ERROR, "DHCP_NO_IPV4_ADDRESS",
+			       "Interface %s has no IPv4 address to send DHCPINFORM from", ifname);
+		apf_evidence(f, "interface", "%s", ifname);
+		apf_evidence(f, "mode", "inform");
+		goto out;
+	}
+
+	rc = apf_dhcp_open(ifname, &s, &err);
+	if (rc) {
+		const char *code = rc == -EACCES ? "DHCP_NO_PRIVILEGE"
+				   : rc == -ENODEV ? "DHCP_INTERFACE_MISSING"
+						   : "DHCP_SOCKET_ERROR";
+		f = apf_report(ctx, APF_ERROR, code, "Could not open a DHCP client socket on %s", ifname);
+		apf_evidence(f, "interface", "%s", ifname);
+		apf_evidence(f, "error", "%s", err ? err : strerror(-rc));
+		rc = 0;
+		goto out;
+	}
+
+	/* An INFORM speaks for this host (its address and MAC); a DISCOVER uses the
+	 * recognisable test MAC so a server's log or offer cache shows it was us. */
+	req.type = discover ? APF_DHCP_DISCOVER : APF_DHCP_INFORM;
+	req.xid = apf_dhcp_random_xid();
+	if (discover || !ifi.has_mac)
+		apf_dhcp_test_mac(req.chaddr);
+	else
+		memcpy(req.chaddr, ifi.mac, 6);
+	req.broadcast = discover;
+	req.ciaddr = discover ? 0 : ifi.addr;
+	req.client_id = true;
+	snprintf(hostname, sizeof(hostname), "%.*s", (int)strcspn(fqdn, "."), fqdn);
+	req.hostname = hostname;
+	req.fqdn = fqdn;
+	req.fqdn_flags = APF_FQDN_S | APF_FQDN_E;
+	req.prl = prl;
+	req.n_prl = sizeof(prl);
+	rc = apf_dhcp_encode(&req, pkt, sizeof(pkt), &pkt_len);
+	if (rc) {
+		f = apf_report(ctx, APF_ERROR, "DHCP_SOCKET_ERROR", "Could not encode the DHCP request for %s", fqdn);
+		apf_evidence(f, "fqdn", "%s", fqdn);
+		rc = 0;
+		goto out;
+	}
+
+	remaining = apf_ctx_remaining_ms(ctx);
+	window = (unsigned int)cfg->dhcp.listen_seconds * 1000u;
+	if (window == 0)
+		window = 3000;
+	if (remaining > RESERVE_MS)
+		remaining -= RESERVE_MS;
+	if (window > remaining)
+		window = remaining;
+	apf_ctx_step(ctx, "%s broadcast on %s, listening %u ms", apf_dhcp_type_name(req.type), ifname, window);
+	rc = collect(ctx, s, pkt, pkt_len, req.xid, apf_now_ms() + window, srv, &n_srv, &dropped, &n_sent);
+	if (rc) {
+		f = apf_report(ctx, APF_ERROR, "DHCP_SOCKET_ERROR", "DHCP exchange on %s failed", ifname);
+		apf_evidence(f, "interface", "%s", ifname);
+		apf_evidence(f, "error", "%s", strerror(-rc));
+		rc = 0;
+		goto out;
+	}
+	if (n_srv == 0) {
+		f = apf_report(ctx, APF_ERROR, "DHCP_NO_REPLY", "No DHCP server answered a %s on %s within %u ms",
+			       apf_dhcp_type_name(req.type), ifname, window);
+		apf_evidence(f, "interface", "%s", ifname);
+		apf_evidence(f, "request", "%s to 255.255.255.255:67, sent %u time%s", apf_dhcp_type_name(req.type),
+			     n_sent, n_sent == 1 ? "" : "s");
+		if (!discover)
+			apf_evidence(f, "ciaddr", "%s", ip_str(req.ciaddr, a));
+		apf_evidence(f, "listen_ms", "%u", window);
+		goto out;
+	}
+
+	report_servers(ctx, ifname, mode, srv, n_srv, dropped, window);
+	for (size_t i = 0; i < n_srv; i++) {
+		const struct apf_dhcp_msg *m = srv[i].msg;
+		if (m->type == APF_DHCP_NAK) {
+			/* A NAK carries no options worth judging; say so instead of failing on them. */
+			f = apf_report(ctx, APF_WARN, "DHCP_NAK", "DHCP server %s answered with DHCPNAK",
+				       ip_str(srv[i].id, a));
+			common_evidence(f, ifname, m);
+			continue;
+		}
+		check_option15(ctx, ifname, m);
+		check_option6(ctx, ifname, m);
+		check_option81(ctx, ifname, m);
+	}
+out:
+	for (size_t i = 0; i < n_srv; i++)
+		apf_dhcp_msg_free(srv[i].msg);
+	apf_dhcp_close(s);
+	free(err);
+	return rc;
+}
+
+static const char *const requires_keys[] = {"dhcp.interface", NULL};
+
+const struct apf_check apf_check_dhcp_options = {
+	.id = "dhcp.options",
+	.title = "DHCP options 15, 6 and 81",
+	.summary = "Asks every DHCP server on the AMT segment (DHCPINFORM, or DHCPDISCOVER without REQUEST) for "
+		   "option 15 (the DNS suffix AMT needs for remote configuration and matches against the provisioning "
+		   "certificate), option 6 (DNS servers) and its option-81 (client FQDN) behaviour; warns on extra servers.",
+	.requires_keys = requires_keys,
+	.needs = APF_NEED_NETWORK | APF_NEED_RAW_DHCP,
+	.timeout_ms = 10000,
+	.codes = codes,
+	.run = run,
+};

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: MIT */
+/* dhcp.options through the real runner, with captured Kea/dnsmasq replies (fake_dhcp_net.c). */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "apf_test.h"
+#include "dhcp/codec.h"
+#include "fake_dhcp_net.h"
+
+#define ID "dhcp.options"
+
+static const struct apf_check_result *run_with(const char *ini, const char *replies, struct apf_run **run)
+{
+	fake_dhcp_set_replies(replies);
+	*run = apf_test_run(ID, ini, 0);
+	return apf_test_result(*run, ID);
+}
+
+static void test_kea_inform_healthy(void **state)
+{
+	struct apf_run *run;
+	const struct apf_check_result *r = run_with("[dhcp]\ninterface = eth9\n[amt]\ndomain_suffixes = other.example.test\n",
+						    "kea-inform-ack.bin", &run);
+	const struct apf_finding *f;
+
+	f = apf_test_expect(r, "DHCP_OPTION15_OK", APF_PASS);
+	assert_string_equal(apf_test_evidence(f, "option_15"), "corp.example.test");
+	assert_string_equal(apf_test_evidence(f, "server"), "192.0.2.1");
+	assert_string_equal(apf_test_evidence(f, "reply"), "DHCPACK");
+	/* AMT compares only the last two labels. */
+	f = apf_test_expect(r, "DHCP_SUFFIX_MATCH", APF_PASS);
+	assert_string_equal(apf_test_evidence(f, "compared_labels"), "example.test");
+	f = apf_test_expect(r, "DHCP_OPTION6_OK", APF_PASS);
+	assert_string_equal(apf_test_evidence(f, "option_6"), "192.0.2.1");
+	/* Kea does not echo option 81 on INFORM: INFO, never a failure. */
+	apf_test_expect(r, "DHCP_FQDN_NOT_ECHOED", APF_INFO);
+	f = apf_test_expect(r, "DHCP_SERVERS", APF_PASS);
+	assert_string_equal(apf_test_evidence(f, "servers"), "192.0.2.1");
+	assert_int_equal(r->status, APF_INFO);
+	/* One INFORM from the interface's address, carrying option 81 with S and E. */
+	assert_int_equal(fake_dhcp_sent_type(0), APF_DHCP_INFORM);
+	assert_int_equal(fake_dhcp_sent_ciaddr(0), inet_addr("192.0.2.2"));
+	assert_int_equal(fake_dhcp_sent_dst(0), 0xffffffffu);
+	assert_int_equal(fake_dhcp_sent_fqdn_flags(0), APF_FQDN_S | APF_FQDN_E);
+	apf_run_free(run);
+}
+
+static void test_suffix_mismatch(void **state)
+{
+	struct apf_run *run;
+	const struct apf_check_result *r = run_with(
+		"[dhcp]\ninterface = eth9\n[amt]\ndomain_suffixes = corp.example.com, amt.example.org\n",
+		"kea-inform-ack.bin", &run);
+	const struct apf_finding *f = apf_test_expect(r, "DHCP_SUFFIX_MISMATCH", APF_FAIL);
+
+	assert_string_equal(apf_test_evidence(f, "option_15"), "corp.example.test");
+	assert_string_equal(apf_test_evidence(f, "option_15_last_two_labels"), "example.test");
+	assert_string_equal(apf_test_evidence(f, "amt_domain_suffixes"), "corp.example.com, amt.example.org");
+	assert_int_equal(r->status, APF_FAIL);
+	apf_run_free(run);
+}
+
+static void test_dnsmasq_without_domain(void **state)
+{
+	struct apf_run *run;
+	const struct apf_check_result *r = run_with("[dhcp]\ninterface = eth9\n", "dnsmasq-nodomain-inform-ack.bin", &run);
+	const struct apf_finding *f;
+
+	f = apf_test_expect(r, "DHCP_OPTION15_MISSING", APF_FAIL);
+	assert_string_equal(apf_test_evidence(f, "option_15"), "absent");
+	f = apf_test_expect(r, "DHCP_OPTION6_MISSING", APF_FAIL);
+	assert_string_equal(apf_test_evidence(f, "option_6"), "absent");
+	/* dnsmasq does echo option 81 on INFORM (RCODEs 255). */
+	f = apf_test_expect(r, "DHCP_FQDN_ECHO", APF_PASS);
+	assert_string_equal(apf_test_evidence(f, "option_81_rcodes"), "255/255");
+	assert_string_equal(apf_test_evidence(f, "option_81_flags"), "0x05 (S,E)");
+	assert_null(apf_test_find(r, "DHCP_SUFFIX_MATCH"));
+	assert_int_equal(r->status, APF_FAIL);
+	apf_run_free(run);
+}
+
+static void test_two_servers(void **state)
+{
+	struct apf_run *run;
+	const struct apf_check_result *r;
+	const struct apf_finding *f;
+
+	r = run_with("[dhcp]\ninterface = eth9\n", "kea-inform-ack.bin,dnsmasq-inform-ack.bin@192.0.2.53", &run);
+	f = apf_test_expect(r, "DHCP_MULTIPLE_SERVERS", APF_WARN);
+	assert_string_equal(apf_test_evidence(f, "servers"), "192.0.2.1, 192.0.2.53");
+	/* Each server is judged on its own. */
+	apf_test_expect(r, "DHCP_FQDN_NOT_ECHOED", APF_INFO);
+	apf_test_expect(r, "DHCP_FQDN_ECHO", APF_PASS);
+	assert_int_equal(r->status, APF_WARN);
+	apf_run_free(run);
+
+	/* Both expected: no warning. */
+	r = run_with("[dhcp]\ninterface = eth9\nexpected_servers = 192.0.2.1, 192.0.2.53\n",
+		     "kea-inform-ack.bin,dnsmasq-inform-ack.bin@192.0.2.53", &run);
+	assert_null(apf_test_find(r, "DHCP_MULTIPLE_SERVERS"));
+	assert_null(apf_test_find(r, "DHCP_UNEXPECTED_SERVER"));
+	assert_int_equal(r->status, APF_INFO);
+	apf_run_free(run);
+
+	/* Only one expected: the other is a rogue. */
+	r = run_with("[dhcp]\ninterface = eth9\nexpected_servers = 192.0.2.1\n",
+		     "kea-inform-ack.bin,dnsmasq-inform-ack.bin@192.0.2.53", &run);
+	f = apf_test_expect(r, "DHCP_UNEXPECTED_SERVER", APF_WARN);
+	assert_string_equal(apf_test_evidence(f, "server"), "192.0.2.53");
+	apf_test_expect(r, "DHCP_MULTIPLE_SERVERS", APF_WARN);
+	apf_run_free(run);
+}
+
+static void test_discover_mode(void **state)
+{
+	struct apf_run *run;
+	const struct apf_check_result *r;
+	const struct apf_finding *f;
+
+	r = run_with("[dhcp]\ninterface = noaddr0\nmode = discover\n", "kea-wire-offer.bin", &run);
+	f = apf_test_expect(r, "DHCP_FQDN_ECHO", APF_PASS);
+	assert_string_equal(apf_test_evidence(f, "option_81_rcodes"), "0/0");
+	assert_string_equal(apf_test_evidence(f, "option_81_name"), "amt-fixture.corp.example.test.");
+	assert_string_equal(apf_test_evidence(f, "reply"), "DHCPOFFER");
+	assert_int_equal(fake_dhcp_sent_type(0), APF_DHCP_DISCOVER);
+	assert_int_equal(fake_dhcp_sent_ciaddr(0), 0);
+	/* Never a REQUEST in discover mode. */
+	for (size_t i = 0; i < fake_dhcp_sent_count(); i++)
+		assert_int_equal(fake_dhcp_sent_type(i), APF_DHCP_DISCOVER);
+	assert_int_equal(r->status, APF_PASS);
+	apf_run_free(run);
+
+	/* N=1: the server will not update DNS for the client. */
+	r = run_with("[dhcp]\ninterface = eth9\nmode = discover\n", "kea-nbit-offer.bin", &run);
+	f = apf_test_expect(r, "DHCP_FQDN_NO_UPDATE", APF_WARN);
+	assert_string_equal(apf_test_evidence(f, "option_81_flags"), "0x0c (E,N)");
+	apf_run_free(run);
+
+	/* N and S together is invalid. */
+	r = run_with("[dhcp]\ninterface = eth9\nmode = discover\n", "synthetic-ns-offer.bin", &run);
+	f = apf_test_expect(r, "DHCP_FQDN_INVALID", APF_FAIL);
+	assert_string_equal(apf_test_evidence(f, "option_81_flags"), "0x0d (S,E,N)");
+	apf_run_free(run);
+
+	/* An OFFER without option 81: the server ignores client FQDNs. */
+	r = run_with("[dhcp]\ninterface = eth9\nmode = discover\n", "dnsmasq-wire-offer.bin,kea-inform-ack.bin", &run);
+	assert_null(apf_test_find(r, "DHCP_FQDN_IGNORED")); /* the ACK is not an answer to DISCOVER */
+	apf_test_expect(r, "DHCP_FQDN_ECHO", APF_PASS);
+	apf_run_free(run);
+}
+
+static void test_no_reply(void **state)
+{
+	struct apf_run *run;
+	const struct apf_check_result *r = run_with("[dhcp]\ninterface = eth9\nlisten_seconds = 2\n", "", &run);
+	const struct apf_finding *f = apf_test_expect(r, "DHCP_NO_REPLY", APF_ERROR);
+
+	assert_string_equal(apf_test_evidence(f, "interface"), "eth9");
+	assert_string_equal(apf_test_evidence(f, "ciaddr"), "192.0.2.2");
+	assert_string_equal(apf_test_evidence(f, "request"), "DHCPINFORM to 255.255.255.255:67, sent 2 times");
+	/* Retransmitted once: one lost datagram is not "no server". */
+	assert_int_equal(fake_dhcp_sent_count(), 2);
+	assert_int_equal(r->status, APF_ERROR);
+	apf_run_free(run);
+}
+
+static void test_local_errors(void **state)
+{
+	struct apf_run *run;
+	const struct apf_check_result *r;
+	const struct apf_finding *f;
+
+	r = run_with("[dhcp]\ninterface = missing0\n", "kea-inform-ack.bin", &run);
+	f = apf_test_expect(r, "DHCP_INTERFACE_MISSING", APF_ERROR);
+	assert_string_equal(apf_test_evidence(f, "interface"), "missing0");
+	assert_int_equal(fake_dhcp_sent_count(), 0);
+	apf_run_free(run);
+
+	r = run_with("[dhcp]\ninterface = noaddr0\n", "kea-inform-ack.bin", &run);
+	apf_test_expect(r, "DHCP_NO_IPV4_ADDRESS", APF_ERROR);
+	apf_run_free(run);
+
+	r = run_with("[dhcp]\ninterface = noperm0\n", "kea-inform-ack.bin", &run);
+	f = apf_test_expect(r, "DHCP_NO_PRIVILEGE", APF_ERROR);
+	assert_non_null(strstr(f->remediation, "CAP_NET_BIND_SERVICE"));
+	assert_non_null(strstr(apf_test_evidence(f, "error"), "Permission denied"));
+	apf_run_free(run);
+
+	/* Not configured: SKIP naming the key, nothing sent. */
+	r = run_with(NULL, "kea-inform-ack.bin", &run);
+	f = apf_test_expect(r, "CHECK_MISSING_CONFIG", APF_SKIP);
+	assert_string_equal(apf_test_evidence(f, "missing_key"), "dhcp.interface");
+	assert_int_equal(fake_dhcp_sent_count(), 0);
+	apf_run_free(run);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kea_inform_healthy),
+		cmocka_unit_test(test_suffix_mismatch),
+		cmocka_unit_test(test_dnsmasq_without_domain),
+		cmocka_unit_test(test_two_servers),
+		cmocka_unit_test(test_discover_mode),
+		cmocka_unit_test(test_no_reply),
+		cmocka_unit_test(test_local_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
