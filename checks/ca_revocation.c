@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ca.revocation: can relying parties check revocation for the certificates
+ * AMT provisioning uses? The setup server (and Windows' chain engine under it)
+ * fetches the CRLs named in the CA certificates and in the provisioning
+ * chain; an expired or unreachable CRL makes the chain "revocation unknown"
+ * and the TLS session to AMT fails like an expired intermediate does.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "ad.h"
+#include "check.h"
+#include "net/http.h"
+#include "net/ldap.h"
+#include "pki.h"
+#include "revocation.h"
+
+#define OP_CAP_MS 8000
+#define MAX_CERTS 64
+#define AIA_MAX_BYTES (256u * 1024)
+
+static const struct apf_code codes[] = {
+	{"CA_REVOCATION_AD_UNAVAILABLE", APF_ERROR, "Active Directory could not be read, so the enterprise CA certificates were not checked",
+	 "See the ad.ldap findings; fix the DC connection or the service account first"},
+	{"CA_PROV_CERT_UNREADABLE", APF_ERROR, "The provisioning certificate could not be loaded, so its chain was not checked",
+	 "See the cert.provisioning findings; check [provisioning] certificate and its password"},
+	{"CA_ISSUER_UNKNOWN", APF_ERROR,
+	 "The issuer of a certificate was found neither among the known certificates nor through its AIA URL, so its CRL signature cannot be verified",
+	 "Publish the issuing CA's certificate at the AIA URL, or include the chain in [provisioning] certificate / [provisioning] chain"},
+	{"CA_CRL_OK", APF_PASS, "The CRL was fetched, its signature verifies against the issuer and it is current", NULL},
+	{"CA_CRL_NEAR_EXPIRY", APF_WARN,
+	 "The CRL's nextUpdate is near ([ca] crl_warn_hours): if the CA does not publish a new one in time, revocation checks fail",
+	 "Check that the CA publishes CRLs on schedule (certutil -CRL) and that the publication to the CDP location works"},
+	{"CA_CRL_EXPIRED", APF_FAIL,
+	 "The CRL's nextUpdate has passed: relying parties treat the revocation status as unknown and reject the chain",
+	 "Publish a fresh CRL (certutil -CRL on the CA) and copy it to every CDP location; check the CA's CRL publication interval"},
+	{"CA_CRL_INVALID", APF_FAIL,
+	 "What the CDP URL serves is not a CRL of the certificate's issuer (not a CRL, other issuer, or a signature that does not verify)",
+	 "Publish the CA's current CRL at the CDP location (and not an HTML error page); check the CDP extension on the CA"},
+	{"CA_CRL_UNREACHABLE", APF_ERROR, "No CDP URL of the certificate could be fetched from here (network error or HTTP error)",
+	 "Make the CDP URLs reachable from the setup server and clients (HTTP CDPs are preferred over ldap:///)"},
+	{"CA_NO_CDP", APF_INFO, "The certificate names no CRL distribution point: revocation cannot be checked through CRLs", NULL},
+	{"CA_CERT_REVOKED", APF_FAIL, "A certificate of the chain is revoked", "Replace the revoked certificate"},
+	{"CA_OCSP_OK", APF_PASS, "The OCSP responder answered 'good' with a response signed for the issuer", NULL},
+	{"CA_OCSP_UNREACHABLE", APF_ERROR, "The OCSP responder could not be reached from here",
+	 "Make the OCSP URL reachable (Online Responder / IIS) from the setup server"},
+	{"CA_OCSP_INVALID", APF_FAIL, "The OCSP responder's answer is unusable (error status, bad signature, unknown certificate)",
+	 "Check the Online Responder's revocation configuration and signing certificate for this CA"},
+	{"CA_OCSP_STALE", APF_FAIL, "The OCSP response is outside its validity window", "Check the Online Responder's CRL source and its clock"},
+	{"CA_NO_OCSP", APF_INFO, "The provisioning certificate names no OCSP responder", NULL},
+	{"CA_NO_CERTIFICATES", APF_INFO, "Neither AD nor the provisioning file yielded a certificate to check", NULL},
+	{0},
+};
+
+struct pool {
+	struct apf_cert *v[MAX_CERTS];
+	const char *origin[MAX_CERTS]; /* static strings or owned in origin_owned */
+	char *origin_owned[MAX_CERTS];
+	bool target[MAX_CERTS];
+	size_t n;
+};
+
+/* Adds (takes) a certificate unless already present; returns its index or -1 when dropped. */
+static int pool_take(struct pool *p, struct apf_cert *c, const char *origin, bool target)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		if (strcmp(p->v[i]->sha1_hex, c->sha1_hex) == 0) {
+			p->target[i] = p->target[i] || target;
+			apf_cert_free(c);
+			return (int)i;
+		}
+	}
+	if (p->n >= MAX_CERTS) {
+		apf_cert_free(c);
+		return -1;
+	}
+	p->v[p->n] = c;
+	p->origin_owned[p->n] = apf_xstrdup(origin);
+	p->origin[p->n] = p->origin_owned[p->n];
+	p->target[p->n] = target;
+	return (int)p->n++;
+}
+
+static void pool_clear(struct pool *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		apf_cert_free(p->v[i]);
+		free(p->origin_owned[i]);
+	}
+	p->n = 0;
+}
+
+static const struct apf_cert *find_issuer(const struct pool *p, const struct apf_cert *c)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i] != c && apf_cert_issued_by(c, p->v[i]))
+			return p->v[i];
+	return NULL;
+}
+
+static bool is_ldap_url(const char *u)
+{
+	return strncasecmp(u, "ldap:", 5) == 0;
+}
+
+/* Fetches an AIA caIssuers URL into the pool. */
+static void fetch_aia(struct apf_ctx *ctx, struct pool *p, const char *url, struct apf_ad_session *s)
+{
+	unsigned char *data = NULL;
+	size_t len = 0;
+	struct apf_cert **certs = NULL;
+	size_t n = 0;
+	char *err = NULL;
+	int rc;
+
+	apf_ctx_step(ctx, "fetching AIA %s", url);
+	if (is_ldap_url(url)) {
+		rc = s ? apf_ldap_url_fetch_on(s->ldap, url, AIA_MAX_BYTES, &data, &len, &err)
+		       : apf_ldap_url_fetch(url, AIA_MAX_BYTES, apf_ad_op_timeout(ctx, OP_CAP_MS), &data, &len, &err);
+	} else {
+		struct apf_http_response *resp = NULL;
+		rc = apf_http_get(url, AIA_MAX_BYTES, apf_ad_op_timeout(ctx, OP_CAP_MS), NULL, &resp, &err);
+		if (rc == 0 && resp->status == 200 && resp->body) {
+			data = resp->body;
+			len = resp->len;
+			resp->body = NULL;
+		} else if (rc == 0) {
+			rc = -ENOENT;
+		}
+		apf_http_response_free(resp);
+	}
+	if (rc == 0 && apf_certs_from_data(data, len, &certs, &n) == 0) {
+		char *origin = apf_xasprintf("AIA %s", url);
+		for (size_t i = 0; i < n; i++) {
+			pool_take(p, certs[i], origin, false);
+			certs[i] = NULL;
+		}
+		free(origin);
+	}
+	apf_certs_free(certs, n);
+	free(data);
+	free(err);
+}
+
+static void ev_cert(struct apf_finding *f, const struct pool *p, size_t i)
+{
+	char b[32];
+
+	apf_evidence(f, "certificate", "%s", p->v[i]->subject ? p->v[i]->subject : "?");
+	apf_evidence(f, "serial", "%s", p->v[i]->serial_hex ? p->v[i]->serial_hex : "?");
+	apf_evidence(f, "sha1", "%s", p->v[i]->sha1_hex);
+	apf_evidence(f, "not_after", "%s", apf_pki_time_str(p->v[i]->not_after, b, sizeof(b)));
+	apf_evidence(f, "source", "%s", p->origin[i]);
+}
+
+static void ev_rev(struct apf_finding *f, const struct apf_rev_result *r, const struct apf_cert *issuer)
+{
+	char b[32];
+
+	if (r->url)
+		apf_evidence(f, "url", "%s", r->url);
+	if (issuer)
+		apf_evidence(f, "issuer", "%s", issuer->subject ? issuer->subject : "?");
+	apf_evidence(f, "state", "%s", apf_rev_state_name(r->state));
+	if (r->this_update)
+		apf_evidence(f, "this_update", "%s", apf_pki_time_str(r->this_update, b, sizeof(b)));
+	if (r->next_update)
+		apf_evidence(f, "next_update", "%s", apf_pki_time_str(r->next_update, b, sizeof(b)));
+	if (r->revoked_at)
+		apf_evidence(f, "revoked_at", "%s", apf_pki_time_str(r->revoked_at, b, sizeof(b)));
+	if (r->reason)
+		apf_evidence(f, "reason", "%s", r->reason);
+	if (r->detail)
+		apf_evidence(f, "detail", "%s", r->detail);
+}
+
+static void check_crl(struct apf_ctx *ctx, struct pool *p, size_t i, const struct apf_cert *issuer,
+		      struct apf_ad_session *s)
+{
+	const struct apf_cert *c = p->v[i];
+	const struct apf_config *cfg = apf_cfg(ctx);
+	struct apf_rev_result r;
+	struct apf_finding *f;
+	time_t now = time(NULL);
+
+	if (c->crl_dp.n == 0) {
+		f = apf_report(ctx, APF_INFO, "CA_NO_CDP", "%s names no CRL distribution point", c->subject ? c->subject : "?");
+		ev_cert(f, p, i);
+		return;
+	}
+	apf_ctx_step(ctx, "CRL for %s", c->subject ? c->subject : "?");
+	apf_rev_check_crl(c, issuer, apf_ad_op_timeout(ctx, OP_CAP_MS), &r);
+	/* Microsoft's ldap:/// CDPs name no server: they are read from the DC we are bound to. */
+	if (r.state == APF_REV_UNREACHABLE && s) {
+		for (size_t u = 0; u < c->crl_dp.n; u++) {
+			unsigned char *data = NULL;
+			size_t len = 0;
+			char *err = NULL;
+
+			if (strncasecmp(c->crl_dp.v[u], "ldap:///", 8) != 0)
+				continue;
+			if (apf_ldap_url_fetch_on(s->ldap, c->crl_dp.v[u], 16u * 1024 * 1024, &data, &len, &err) == 0) {
+				apf_rev_result_clear(&r);
+				apf_rev_check_crl_data(data, len, c->crl_dp.v[u], c, issuer, &r);
+				free(data);
+				free(err);
+				break;
+			}
+			free(err);
+		}
+	}
+	switch (r.state) {
+	case APF_REV_GOOD:
+		if (r.next_update && r.next_update - now < (time_t)cfg->ca.crl_warn_hours * 3600)
+			f = apf_report(ctx, APF_WARN, "CA_CRL_NEAR_EXPIRY", "The CRL for %s expires in %lld hours",
+				       c->subject ? c->subject : "?", (long long)((r.next_update - now) / 3600));
+		else
+			f = apf_report(ctx, APF_PASS, "CA_CRL_OK", "The CRL for %s verifies and is current", c->subject ? c->subject : "?");
+		break;
+	case APF_REV_EXPIRED:
+		f = apf_report(ctx, APF_FAIL, "CA_CRL_EXPIRED", "The CRL for %s is out of date (nextUpdate passed)",
+			       c->subject ? c->subject : "?");
+		break;
+	case APF_REV_REVOKED:
+		f = apf_report(ctx, APF_FAIL, "CA_CERT_REVOKED", "%s is revoked (%s)", c->subject ? c->subject : "?",
+			       r.reason ? r.reason : "no reason given");
+		break;
+	case APF_REV_INVALID:
+		f = apf_report(ctx, APF_FAIL, "CA_CRL_INVALID", "The CRL for %s is unusable: %s", c->subject ? c->subject : "?",
+			       r.detail ? r.detail : "?");
+		break;
+	default:
+		f = apf_report(ctx, APF_ERROR, "CA_CRL_UNREACHABLE", "No CRL for %s could be fetched: %s",
+			       c->subject ? c->subject : "?", r.detail ? r.detail : "?");
+		break;
+	}
+	ev_cert(f, p, i);
+	ev_rev(f, &r, issuer);
+	if (r.state == APF_REV_GOOD)
+		apf_evidence(f, "warn_hours", "%d", cfg->ca.crl_warn_hours);
+	apf_rev_result_clear(&r);
+}
+
+static void check_ocsp(struct apf_ctx *ctx, struct pool *p, size_t i, const struct apf_cert *issuer)
+{
+	const struct apf_cert *c = p->v[i];
+	struct apf_rev_result r;
+	struct apf_finding *f;
+
+	if (c->aia_ocsp.n == 0) {
+		f = apf_report(ctx, APF_INFO, "CA_NO_OCSP", "%s names no OCSP responder", c->subject ? c->subject : "?");
+		ev_cert(f, p, i);
+		return;
+	}
+	apf_ctx_step(ctx, "OCSP for %s", c->subject ? c->subject : "?");
+	apf_rev_check_ocsp(c, issuer, apf_ad_op_timeout(ctx, OP_CAP_MS), &r);
+	switch (r.state) {
+	case APF_REV_GOOD:
+		f = apf_report(ctx, APF_PASS, "CA_OCSP_OK", "The OCSP responder says %s is good", c->subject ? c->subject : "?");
+		break;
+	case APF_REV_REVOKED:
+		f = apf_report(ctx, APF_FAIL, "CA_CERT_REVOKED", "The OCSP responder says %s is revoked (%s)",
+			       c->subject ? c->subject : "?", r.reason ? r.reason : "no reason given");
+		break;
+	case APF_REV_EXPIRED:
+		f = apf_report(ctx, APF_FAIL, "CA_OCSP_STALE", "The OCSP response for %s is outside its validity window",
+			       c->subject ? c->subject : "?");
+		break;
+	case APF_REV_INVALID:
+		f = apf_report(ctx, APF_FAIL, "CA_OCSP_INVALID", "The OCSP answer for %s is unusable: %s",
+			       c->subject ? c->subject : "?", r.detail ? r.detail : "?");
+		break;
+	default:
+		f = apf_report(ctx, APF_ERROR, "CA_OCSP_UNREACHABLE", "The OCSP responder for %s could not be asked: %s",
+			       c->subject ? c->subject : "?", r.detail ? r.detail : "?");
+		break;
+	}
+	ev_cert(f, p, i);
+	ev_rev(f, &r, issuer);
+	apf_rev_result_clear(&r);
+}
+
+/* Enterprise CA certificates (targets) and the roots AD publishes (issuers). */
+static void load_from_ad(struct apf_ctx *ctx, struct pool *p, struct apf_ad_session *s)
+{
+	static const char *const attrs[] = {"cn", "cACertificate;binary", "cACertificate", NULL};
+	static const struct {
+		const char *rdn;
+		bool target;
+	} containers[] = {
+		{"CN=Enrollment Services", true},
+		{"CN=Certification Authorities", false},
+		{"CN=AIA", false},
+	};
+	char *pks = apf_ad_pks_dn(s->config_nc);
+
+	for (size_t k = 0; k < sizeof(containers) / sizeof(containers[0]); k++) {
+		char *base = apf_xasprintf("%s,%s", containers[k].rdn, pks);
+		struct apf_ldap_result *res = NULL;
+		struct apf_ldap_status st = {0};
+
+		apf_ctx_step(ctx, "reading %s", base);
+		if (apf_ldap_search(s->ldap, base, APF_LDAP_SCOPE_ONE, "(objectClass=*)", attrs, 100, &res, &st) == 0) {
+			for (size_t e = 0; e < res->n_entries; e++) {
+				const struct apf_ldap_attr *a = apf_ldap_entry_attr(&res->entries[e], "cACertificate");
+				char *origin = apf_xasprintf("AD %s", res->entries[e].dn);
+				for (size_t v = 0; a && v < a->n_vals; v++) {
+					struct apf_cert *c = NULL;
+					if (apf_cert_from_der(a->vals[v].data, a->vals[v].len, &c) == 0)
+						pool_take(p, c, origin, containers[k].target && !c->self_signed);
+				}
+				free(origin);
+			}
+		}
+		apf_ldap_result_free(res);
+		apf_ldap_status_clear(&st);
+		free(base);
+	}
+	free(pks);
+}
+
+/* The provisioning chain; returns the pool index of the leaf, or -1. */
+static int load_provisioning(struct apf_ctx *ctx, struct pool *p)
+{
+	const struct apf_config *cfg = apf_cfg(ctx);
+	struct apf_pki_bundle *b = NULL;
+	struct apf_finding *f;
+	char *pw = NULL, *err = NULL;
+	int leaf = -1, rc;
+
+	rc = apf_secret_read(ctx, "provisioning.password", &pw, &err);
+	if (rc < 0 && rc != -ENOENT) {
+		f = apf_report(ctx, APF_ERROR, "CA_PROV_CERT_UNREADABLE", "Cannot read the provisioning certificate's password: %s",
+			       err ? err : "?");
+		apf_evidence(f, "certificate", "%s", cfg->provisioning.certificate);
+		goto out;
+	}
+	free(err);
+	err = NULL;
+	apf_ctx_step(ctx, "loading %s", cfg->provisioning.certificate);
+	rc = apf_pki_load_files(cfg->provisioning.certificate, cfg->provisioning.key, cfg->provisioning.chain, pw, &b, &err);
+	if (rc < 0) {
+		f = apf_report(ctx, APF_ERROR, "CA_PROV_CERT_UNREADABLE", "Cannot load the provisioning certificate: %s",
+			       err ? err : "?");
+		apf_evidence(f, "certificate", "%s", cfg->provisioning.certificate);
+		goto out;
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		bool is_leaf = i == b->leaf;
+		int idx = pool_take(p, b->certs[i], is_leaf ? "provisioning certificate" : "provisioning chain",
+				    !b->certs[i]->self_signed);
+		b->certs[i] = NULL;
+		if (is_leaf)
+			leaf = idx;
+	}
+out:
+	apf_pki_bundle_free(b);
+	apf_secret_free(pw);
+	free(err);
+	return leaf;
+}
+
+static int run(struct apf_ctx *ctx)
+{
+	const struct apf_config *cfg = apf_cfg(ctx);
+	struct pool *p = apf_xcalloc(1, sizeof(*p));
+	struct apf_ad_session *s = NULL;
+	struct apf_finding *f;
+	bool want_ad = (cfg->ad.domain && *cfg->ad.domain) || cfg->ad.domain_controllers.n;
+	bool want_prov = cfg->provisioning.certificate && *cfg->provisioning.certificate;
+	int leaf = -1;
+	size_t checked = 0;
+	bool reported_problem = false;
+
+	if (!want_ad && !want_prov) {
+		apf_skip(ctx, "neither [ad] (enterprise CAs) nor [provisioning] certificate is configured");
+		goto out;
+	}
+	if (want_ad) {
+		char *why = NULL;
+		if (apf_ad_session_open(ctx, &s, &why) < 0) {
+			f = apf_report(ctx, APF_ERROR, "CA_REVOCATION_AD_UNAVAILABLE", "Could not read Active Directory: %s", why ? why : "?");
+			apf_evidence(f, "reason", "%s", why ? why : "?");
+			reported_problem = true;
+		} else {
+			load_from_ad(ctx, p, s);
+		}
+		free(why);
+	}
+	if (want_prov) {
+		leaf = load_provisioning(ctx, p);
+		reported_problem = reported_problem || leaf < 0;
+	}
+
+	/* Missing issuers: follow AIA caIssuers once per certificate. */
+	for (size_t i = 0; i < p->n; i++) {
+		if (!p->target[i] || find_issuer(p, p->v[i]))
+			continue;
+		for (size_t u = 0; u < p->v[i]->aia_ca_issuers.n && !find_issuer(p, p->v[i]); u++)
+			fetch_aia(ctx, p, p->v[i]->aia_ca_issuers.v[u], s);
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		const struct apf_cert *issuer;
+
+		if (!p->target[i])
+			continue;
+		issuer = find_issuer(p, p->v[i]);
+		if (!issuer) {
+			f = apf_report(ctx, APF_ERROR, "CA_ISSUER_UNKNOWN", "The issuer of %s was not found",
+				       p->v[i]->subject ? p->v[i]->subject : "?");
+			ev_cert(f, p, i);
+			apf_evidence(f, "issuer_name", "%s", p->v[i]->issuer ? p->v[i]->issuer : "?");
+			apf_evidence(f, "aia_urls", "%zu", p->v[i]->aia_ca_issuers.n);
+			reported_problem = true;
+			continue;
+		}
+		checked++;
+		check_crl(ctx, p, i, issuer, s);
+		if ((int)i == leaf)
+			check_ocsp(ctx, p, i, issuer);
+	}
+	if (checked == 0 && !reported_problem) {
+		f = apf_report(ctx, APF_INFO, "CA_NO_CERTIFICATES", "No certificate with a revocation source was found to check");
+		apf_evidence(f, "certificates_seen", "%zu", p->n);
+	}
+out:
+	apf_ad_session_free(s);
+	pool_clear(p);
+	free(p);
+	return 0;
+}
+
+static const char *const after[] = {"ad.ldap", NULL};
+
+const struct apf_check apf_check_ca_revocation = {
+	.id = "ca.revocation",
+	.title = "CRL and OCSP for the CA and provisioning chain",
+	.summary = "Fetches the CRLs named by the enterprise CA certificates and by the provisioning chain (HTTP, or "
+		   "LDAP for ldap:// CDPs), verifies each CRL's signature against its issuer and its nextUpdate, and asks "
+		   "the OCSP responder about the provisioning certificate: an expired CRL makes the chain's revocation "
+		   "status unknown and the setup server's TLS to AMT fails.",
+	.after = after,
+	.needs = APF_NEED_NETWORK,
+	.timeout_ms = 30000,
+	.codes = codes,
+	.run = run,
+};

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/* LDAP result mapping and AD diagnostic decoding (src/net/ldap.c). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "apf_test.h"
+#include "net/ldap.h"
+
+static void test_ad_data_parse(void **state)
+{
+	unsigned int code = 0;
+
+	(void)state;
+	/* Windows and Samba spell it the same way */
+	assert_true(apf_ldap_parse_ad_data(
+		"80090308: LdapErr: DSID-0C09042F, comment: AcceptSecurityContext error, data 52e, v4563", &code));
+	assert_int_equal(code, 0x52e);
+	assert_true(apf_ldap_parse_ad_data("8009030C: LdapErr: DSID-0C0906B5, comment: AcceptSecurityContext error, data 775, v1db1", &code));
+	assert_int_equal(code, 0x775);
+	assert_true(apf_ldap_parse_ad_data("... data 701", &code));
+	assert_int_equal(code, 0x701);
+	/* not a data code: part of a word, no hex, too long */
+	assert_false(apf_ldap_parse_ad_data("metadata 52e,", &code));
+	assert_false(apf_ldap_parse_ad_data("data xyz,", &code));
+	assert_false(apf_ldap_parse_ad_data("data 123456789,", &code));
+	assert_false(apf_ldap_parse_ad_data(NULL, &code));
+	assert_false(apf_ldap_parse_ad_data("", &code));
+}
+
+static void test_ad_data_text(void **state)
+{
+	static const unsigned int known[] = {0x525, 0x52e, 0x530, 0x531, 0x532, 0x533, 0x701, 0x773, 0x775};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		assert_non_null(apf_ldap_ad_data_text(known[i]));
+	assert_non_null(strstr(apf_ldap_ad_data_text(0x52e), "password"));
+	assert_non_null(strstr(apf_ldap_ad_data_text(0x525), "not found"));
+	assert_non_null(strstr(apf_ldap_ad_data_text(0x532), "expired"));
+	assert_non_null(strstr(apf_ldap_ad_data_text(0x533), "disabled"));
+	assert_non_null(strstr(apf_ldap_ad_data_text(0x775), "locked"));
+	assert_null(apf_ldap_ad_data_text(0x999));
+}
+
+static void test_rc_errno(void **state)
+{
+	(void)state;
+	assert_int_equal(apf_ldap_rc_errno(0), 0);
+	assert_int_equal(apf_ldap_rc_errno(49), -EACCES);   /* invalidCredentials */
+	assert_int_equal(apf_ldap_rc_errno(50), -EACCES);   /* insufficientAccessRights */
+	assert_int_equal(apf_ldap_rc_errno(1), -EACCES);    /* AD: bind first */
+	assert_int_equal(apf_ldap_rc_errno(8), -EACCES);    /* strongerAuthRequired */
+	assert_int_equal(apf_ldap_rc_errno(32), -ENOENT);   /* noSuchObject */
+	assert_int_equal(apf_ldap_rc_errno(4), 0);          /* sizeLimitExceeded: partial result */
+	assert_int_equal(apf_ldap_rc_errno(-1), -ECONNREFUSED); /* server down */
+	assert_int_equal(apf_ldap_rc_errno(-5), -ETIMEDOUT);
+	assert_int_equal(apf_ldap_rc_errno(-11), -ECONNRESET); /* TLS / connect error */
+	assert_int_equal(apf_ldap_rc_errno(-6), -ENOTSUP);  /* LDAP_AUTH_UNKNOWN: no SASL mechanism */
+	assert_int_equal(apf_ldap_rc_errno(12345), -EPROTO);
+	assert_non_null(strstr(apf_ldap_rc_explain(49), "credentials"));
+	assert_string_equal(apf_ldap_rc_explain(12345), "unexpected LDAP result");
+}
+
+static void test_generalized_time(void **state)
+{
+	time_t t = 0;
+
+	(void)state;
+	assert_int_equal(apf_ldap_parse_time("20240101120000.0Z", &t), 0);
+	assert_int_equal((long long)t, 1704110400LL);
+	assert_int_equal(apf_ldap_parse_time("20240101120000Z", &t), 0);
+	assert_int_equal((long long)t, 1704110400LL);
+	/* local times and junk are refused rather than guessed */
+	assert_int_equal(apf_ldap_parse_time("20240101120000.0+0100", &t), -EINVAL);
+	assert_int_equal(apf_ldap_parse_time("2024010112", &t), -EINVAL);
+	assert_int_equal(apf_ldap_parse_time("20241301120000Z", &t), -EINVAL);
+	assert_int_equal(apf_ldap_parse_time("2024a101120000Z", &t), -EINVAL);
+	assert_int_equal(apf_ldap_parse_time(NULL, &t), -EINVAL);
+}
+
+static void test_open_refuses_missing_address(void **state)
+{
+	struct apf_ldap_opts o = {0};
+	struct apf_ldap *l = NULL;
+	struct apf_ldap_status st = {0};
+
+	(void)state;
+	assert_int_equal(apf_ldap_open(&o, &l, &st), -EINVAL);
+	assert_null(l);
+	apf_ldap_status_clear(&st);
+}
+
+static void test_url_fetch_refuses_hostless(void **state)
+{
+	unsigned char *data = NULL;
+	size_t len = 0;
+	char *err = NULL;
+
+	(void)state;
+	/* ldap:/// means "the client's own DC": it must not go to some default host */
+	assert_int_equal(apf_ldap_url_fetch("ldap:///CN=CA,CN=CDP,CN=Public Key Services?certificateRevocationList?base",
+					    1024, 1000, &data, &len, &err),
+			 -EINVAL);
+	assert_null(data);
+	assert_non_null(err);
+	free(err);
+	err = NULL;
+	assert_int_equal(apf_ldap_url_fetch("not a url", 1024, 1000, &data, &len, &err), -EINVAL);
+	free(err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ad_data_parse),
+		cmocka_unit_test(test_ad_data_text),
+		cmocka_unit_test(test_rc_errno),
+		cmocka_unit_test(test_generalized_time),
+		cmocka_unit_test(test_open_refuses_missing_address),
+		cmocka_unit_test(test_url_fetch_refuses_hostless),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
