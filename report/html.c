@@ -46,20 +46,19 @@ static const char *const apf_html_count_label[APF_STATUS_COUNT] = {
 };
 
 struct apf_html_verdict {
-	const char *headline;
 	const char *css;
 	const char *explanation;
 };
 
 /* Paired with enum apf_verdict. */
 static const struct apf_html_verdict apf_html_verdicts[APF_VERDICT_COUNT] = {
-	[APF_VERDICT_READY] = {"Ready for AMT provisioning", "pass",
+	[APF_VERDICT_READY] = {"pass",
 		"Every check that ran passed."},
-	[APF_VERDICT_READY_WARNINGS] = {"Ready, with warnings", "warn",
+	[APF_VERDICT_READY_WARNINGS] = {"warn",
 		"Nothing found blocks provisioning, but some findings deserve attention before the rollout."},
-	[APF_VERDICT_NOT_READY] = {"Not ready", "fail",
+	[APF_VERDICT_NOT_READY] = {"fail",
 		"At least one check found a problem that breaks AMT provisioning. Fix the FAIL findings below."},
-	[APF_VERDICT_INCOMPLETE] = {"Incomplete: some checks could not run", "error",
+	[APF_VERDICT_INCOMPLETE] = {"error",
 		"No problem was found, but at least one check could not check (timeout, unreachable, no permission). "
 		"This is not a clean result: fix access and run again."},
 };
@@ -323,8 +322,7 @@ static void apf_html_verdict(FILE *out, const struct apf_run *run)
 	fprintf(out, "<section class=\"verdict st-%s\" id=\"verdict\" aria-label=\"Verdict\">\n", v->css);
 	/* The headline is the verdict's own name, as in JSON and the exit code's meaning:
 	 * readers and scripts key on "NOT READY", not on a paraphrase. */
-	fprintf(out, "<p class=\"headline\">%s</p>\n<p>%s: %s</p>\n", apf_verdict_name(run->verdict), v->headline,
-		v->explanation);
+	fprintf(out, "<p class=\"headline\">%s</p>\n<p>%s</p>\n", apf_verdict_name(run->verdict), v->explanation);
 	fputs("<ul class=\"counts\">\n", out);
 	fprintf(out, "<li><span class=\"n\">%zu</span> checks</li>\n", run->n_checks);
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {

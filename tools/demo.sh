@@ -12,6 +12,8 @@
 # WARNINGS, 2 NOT READY, 3 INCOMPLETE), or 4+ if the demo itself failed.
 # shellcheck disable=SC2317  # teardown/on_exit run from traps
 set -euo pipefail
+# Reports land where the demo was started from; the rest works from the repo.
+OUT_DIR=$PWD
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 FAULTS=
@@ -76,7 +78,7 @@ say "lab up in $(awk -v a="$EPOCHREALTIME" -v b="$t0" 'BEGIN { printf "%.1f", a 
 say "running: ip netns exec ${LAB_PREFIX}cli build/amt-preflight run -c $LAB_DIR/lab.conf"
 rc=0
 ip netns exec "${LAB_PREFIX}cli" build/amt-preflight run -c "$LAB_DIR/lab.conf" \
-	--json "$PWD/report.json" --html "$PWD/report.html" || rc=$?
+	--json "$OUT_DIR/report.json" --html "$OUT_DIR/report.html" || rc=$?
 
 case $rc in
 0) verdict="READY" ;;
@@ -86,7 +88,7 @@ case $rc in
 *) verdict="amt-preflight failed (exit $rc)" ;;
 esac
 echo
-echo "Reports: $PWD/report.json"
-echo "         $PWD/report.html"
+echo "Reports: $OUT_DIR/report.json"
+echo "         $OUT_DIR/report.html"
 echo "Verdict: $verdict (exit $rc)"
 exit "$rc"
