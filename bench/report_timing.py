@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Orchestration timing of a real run, from its JSON report.
 
-usage: bench/report_timing.py REPORT.json
+usage: bench/report_timing.py REPORT.json [AMT_PREFLIGHT]
 Prints the run's wall time against the sum of the checks' durations and against
 the slowest check. Goal (issue 2): wall <= 1.1 x slowest + 0.2 s; checks that
 depend on others (ad.ldap -> ca.*, dhcp.options -> dns.provisionserver) make the

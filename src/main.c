@@ -349,11 +349,13 @@ static int cmd_list(int argc, char **argv)
 		for (size_t i = 0; i < apf_registry_count(); i++) {
 			const struct apf_check *c = apf_registry_at(i);
 			json_t *o = json_object(), *keys = json_array(), *deps = json_array(), *needs = json_array(),
-			       *codes = json_array();
+			       *codes = json_array(), *after = json_array();
 			for (const char *const *k = c->requires_keys; k && *k; k++)
 				json_array_append_new(keys, json_string(*k));
 			for (const char *const *k = c->requires_checks; k && *k; k++)
 				json_array_append_new(deps, json_string(*k));
+			for (const char *const *k = c->after; k && *k; k++)
+				json_array_append_new(after, json_string(*k));
 			if (c->needs & APF_NEED_NETWORK)
 				json_array_append_new(needs, json_string("network"));
 			if (c->needs & APF_NEED_RAW_DHCP)
@@ -365,6 +367,7 @@ static int cmd_list(int argc, char **argv)
 			json_object_set_new(o, "summary", json_string(c->summary));
 			json_object_set_new(o, "requires_keys", keys);
 			json_object_set_new(o, "requires_checks", deps);
+			json_object_set_new(o, "after", after);
 			json_object_set_new(o, "needs", needs);
 			json_object_set_new(o, "intrusive", json_boolean(c->flags & APF_CHECK_INTRUSIVE));
 			json_object_set_new(o, "timeout_ms", json_integer(c->timeout_ms));

@@ -99,7 +99,7 @@ if [ $fuzz = 1 ]; then
 	fi
 	if ninja -C build-fuzz >build-fuzz.build.log 2>&1; then
 		for exe in build-fuzz/tests/fuzz/fuzz_*; do
-			[ -x "$exe" ] || continue
+			[ -f "$exe" ] && [ -x "$exe" ] || continue
 			name=$(basename "$exe")
 			work=$(mktemp -d)
 			[ -d "tests/fuzz/corpus/$name" ] && cp -r "tests/fuzz/corpus/$name/." "$work/"
