@@ -75,12 +75,6 @@ static void strv_free(char **v, size_t n)
 	free(v);
 }
 
-static struct apf_dns_query_opts qopts(const struct apf_ctx *ctx, const struct apf_dns_target *t, size_t left)
-{
-	return (struct apf_dns_query_opts){
-		.server = t->ip, .port = t->port, .timeout_ms = apf_dnscheck_share(ctx, left, QUERY_CAP_MS)};
-}
-
 /* Resolves a SRV target (A, then AAAA). 1 resolves, 0 not, -1 could not ask. */
 static int target_resolves(struct apf_ctx *ctx, const struct apf_dns_target *t, const char *host, size_t left,
 			   char **why)
@@ -89,7 +83,7 @@ static int target_resolves(struct apf_ctx *ctx, const struct apf_dns_target *t, 
 	int result = 0;
 
 	for (size_t k = 0; k < 2 && result == 0; k++) {
-		struct apf_dns_query_opts o = qopts(ctx, t, left);
+		struct apf_dns_query_opts o = apf_dnscheck_opts(ctx, t, left, QUERY_CAP_MS, false);
 		struct apf_dns_answer *a = NULL;
 		char *err = NULL;
 
@@ -138,7 +132,7 @@ static int run(struct apf_ctx *ctx)
 
 		for (size_t i = 0; i < nsrv; i++) {
 			size_t left = (N_RECORDS - r) * nsrv * 2 + 4;
-			struct apf_dns_query_opts o = qopts(ctx, &srv[i], left);
+			struct apf_dns_query_opts o = apf_dnscheck_opts(ctx, &srv[i], left, QUERY_CAP_MS, false);
 			struct apf_dns_answer *a = NULL;
 			char *err = NULL;
 			struct apf_finding *f;

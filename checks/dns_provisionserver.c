@@ -115,12 +115,6 @@ static void strv_free(char **v, size_t n)
 	free(v);
 }
 
-static struct apf_dns_query_opts qopts(const struct apf_ctx *ctx, const struct apf_dns_target *t, size_t left)
-{
-	return (struct apf_dns_query_opts){
-		.server = t->ip, .port = t->port, .timeout_ms = apf_dnscheck_share(ctx, left, QUERY_CAP_MS)};
-}
-
 /* Asks one server for A and AAAA; reports errors; fills `a` when the server gave an answer. */
 static void ask_server(struct apf_ctx *ctx, const struct apf_dns_target *t, const char *name, size_t left,
 		       struct srv_answer *a)
@@ -128,7 +122,7 @@ static void ask_server(struct apf_ctx *ctx, const struct apf_dns_target *t, cons
 	static const uint16_t types[] = {APF_RR_A, APF_RR_AAAA};
 
 	for (size_t k = 0; k < 2; k++) {
-		struct apf_dns_query_opts o = qopts(ctx, t, left);
+		struct apf_dns_query_opts o = apf_dnscheck_opts(ctx, t, left, QUERY_CAP_MS, false);
 		struct apf_dns_answer *ans = NULL;
 		char *err = NULL;
 		int rc;
@@ -172,7 +166,7 @@ static void ask_server(struct apf_ctx *ctx, const struct apf_dns_target *t, cons
 /* Forward-confirmed reverse DNS of one SCS address, asked of server t. */
 static void check_ptr(struct apf_ctx *ctx, const struct apf_dns_target *t, const char *addr, size_t left)
 {
-	struct apf_dns_query_opts o = qopts(ctx, t, left);
+	struct apf_dns_query_opts o = apf_dnscheck_opts(ctx, t, left, QUERY_CAP_MS, false);
 	struct apf_dns_answer *ans = NULL, *fwd = NULL;
 	char *rev = apf_dns_reverse_name(addr), *err = NULL, *target = NULL;
 	struct apf_finding *f;
@@ -198,7 +192,7 @@ static void check_ptr(struct apf_ctx *ctx, const struct apf_dns_target *t, const
 		apf_evidence(f, "rcode", "%s", ans->rcode_name);
 		goto out;
 	}
-	o = qopts(ctx, t, left);
+	o = apf_dnscheck_opts(ctx, t, left, QUERY_CAP_MS, false);
 	uint16_t ftype = strchr(addr, ':') ? APF_RR_AAAA : APF_RR_A;
 	if (apf_dns_query(&o, target, ftype, &fwd, NULL) == 0)
 		for (size_t i = 0; i < fwd->n_rr; i++)

@@ -71,13 +71,6 @@ struct srv_state {
 	char *ps;       /* ProvisionServer answer, NULL when not asked */
 };
 
-static struct apf_dns_query_opts qopts(const struct apf_ctx *ctx, const struct apf_dns_target *t, size_t left,
-				       bool tcp)
-{
-	return (struct apf_dns_query_opts){
-		.server = t->ip, .port = t->port, .tcp = tcp, .timeout_ms = apf_dnscheck_share(ctx, left, QUERY_CAP_MS)};
-}
-
 static char *soa_serial(const struct apf_dns_answer *a)
 {
 	for (size_t i = 0; i < a->n_rr; i++) {
@@ -94,7 +87,7 @@ static char *soa_serial(const struct apf_dns_answer *a)
 static struct apf_dns_answer *soa_query(struct apf_ctx *ctx, const struct apf_dns_target *t, const char *zone,
 					bool tcp, size_t left)
 {
-	struct apf_dns_query_opts o = qopts(ctx, t, left, tcp);
+	struct apf_dns_query_opts o = apf_dnscheck_opts(ctx, t, left, QUERY_CAP_MS, tcp);
 	struct apf_dns_answer *a = NULL;
 	char *err = NULL;
 	int rc;
@@ -130,7 +123,7 @@ static struct apf_dns_answer *soa_query(struct apf_ctx *ctx, const struct apf_dn
 static void check_tsig(struct apf_ctx *ctx, const struct apf_dns_target *t, const char *zone,
 		       const struct apf_tsig *key, bool authoritative, size_t left)
 {
-	struct apf_dns_query_opts o = qopts(ctx, t, left, false);
+	struct apf_dns_query_opts o = apf_dnscheck_opts(ctx, t, left, QUERY_CAP_MS, false);
 	struct apf_dns_answer *a = NULL;
 	struct apf_finding *f;
 	char *err = NULL;
@@ -165,7 +158,7 @@ static void check_tsig(struct apf_ctx *ctx, const struct apf_dns_target *t, cons
 
 static char *ps_answer(struct apf_ctx *ctx, const struct apf_dns_target *t, const char *name, size_t left)
 {
-	struct apf_dns_query_opts o = qopts(ctx, t, left, false);
+	struct apf_dns_query_opts o = apf_dnscheck_opts(ctx, t, left, QUERY_CAP_MS, false);
 	struct apf_dns_answer *a = NULL;
 	char **v = NULL, *s;
 	size_t n = 0;

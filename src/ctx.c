@@ -28,14 +28,6 @@ struct apf_facts {
 	size_t n_sealed;
 };
 
-uint64_t apf_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 struct apf_ctx *apf_ctx_new(const struct apf_check *check, const struct apf_config *cfg, struct apf_facts *facts,
 			    uint64_t deadline_ms)
 {

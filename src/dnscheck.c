@@ -139,3 +139,10 @@ char *apf_dnscheck_join_sorted(char *const *v, size_t n)
 	free(c);
 	return s;
 }
+
+struct apf_dns_query_opts apf_dnscheck_opts(const struct apf_ctx *ctx, const struct apf_dns_target *t, size_t left,
+					    unsigned int cap, bool tcp)
+{
+	return (struct apf_dns_query_opts){
+		.server = t->ip, .port = t->port, .tcp = tcp, .timeout_ms = apf_dnscheck_share(ctx, left, cap)};
+}

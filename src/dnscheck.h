@@ -6,10 +6,12 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "check.h"
+#include "net/dns.h"
 
 struct apf_dns_target {
 	char spec[80];  /* as configured: "192.0.2.1" or "127.0.0.1#5301" (for evidence) */
@@ -38,6 +40,10 @@ void apf_dnscheck_strv_free(char **v);
  * queries, at most `cap` ms and at least 50 ms (0 when the deadline passed).
  */
 unsigned int apf_dnscheck_share(const struct apf_ctx *ctx, size_t left, unsigned int cap);
+
+/* Options for asking server t, over TCP or UDP, with apf_dnscheck_share()'s share of the time. */
+struct apf_dns_query_opts apf_dnscheck_opts(const struct apf_ctx *ctx, const struct apf_dns_target *t, size_t left,
+					    unsigned int cap, bool tcp);
 
 /* Sorted, comma-separated, de-duplicated copy of an address list (for comparing answers). Caller frees. */
 char *apf_dnscheck_join_sorted(char *const *v, size_t n);

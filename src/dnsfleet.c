@@ -32,6 +32,7 @@
 #include "dnsfleet.h"
 #include "net/dns.h"
 #include "result.h"
+#include "util.h"
 
 #define FLEET_LINE_MAX 1024
 #define FLEET_WINDOW_MAX 4096
@@ -53,29 +54,6 @@ static const char *const verdict_names[APF_FLEET_VERDICT_COUNT] = {
 const char *apf_fleet_verdict_name(enum apf_fleet_verdict v)
 {
 	return (unsigned)v < APF_FLEET_VERDICT_COUNT ? verdict_names[v] : "?";
-}
-
-static void set_err(char **err_out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_err(char **err_out, const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	if (!err_out)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	free(*err_out);
-	*err_out = s;
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static uint64_t mono_us(void)
@@ -193,7 +171,7 @@ int apf_fleet_hosts_load(const char *path, size_t max_hosts, struct apf_fleet_li
 	f = fopen(path, "r");
 	if (!f) {
 		rc = -errno;
-		set_err(err_out, "%s: %s", path, strerror(errno));
+		apf_err_set(err_out, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	while ((r = read_line(f, line, sizeof(line), &len)) != 0) {
@@ -206,7 +184,7 @@ int apf_fleet_hosts_load(const char *path, size_t max_hosts, struct apf_fleet_li
 		lineno++;
 		if (r == -1 || r == -2) {
 			rc = -EINVAL;
-			set_err(err_out, "%s:%u: %s", path, lineno,
+			apf_err_set(err_out, "%s:%u: %s", path, lineno,
 				r == -1 ? "line longer than 1023 bytes" : "control or binary byte (not a text file of host names)");
 			goto out;
 		}
@@ -219,7 +197,7 @@ int apf_fleet_hosts_load(const char *path, size_t max_hosts, struct apf_fleet_li
 		extra = strtok_r(NULL, " \t", &p);
 		if (extra && extra[0] != '#') {
 			rc = -EINVAL;
-			set_err(err_out, "%s:%u: more than two fields (want: FQDN [address])", path, lineno);
+			apf_err_set(err_out, "%s:%u: more than two fields (want: FQDN [address])", path, lineno);
 			goto out;
 		}
 		if (addr && addr[0] == '#')
@@ -227,12 +205,12 @@ int apf_fleet_hosts_load(const char *path, size_t max_hosts, struct apf_fleet_li
 		wl = name_to_wire(name, wire, sizeof(wire), &why);
 		if (wl < 0) {
 			rc = -EINVAL;
-			set_err(err_out, "%s:%u: %s", path, lineno, why);
+			apf_err_set(err_out, "%s:%u: %s", path, lineno, why);
 			goto out;
 		}
 		if (l->n >= max_hosts) {
 			rc = -EINVAL;
-			set_err(err_out, "%s:%u: more than %zu hosts", path, lineno, max_hosts);
+			apf_err_set(err_out, "%s:%u: more than %zu hosts", path, lineno, max_hosts);
 			goto out;
 		}
 		if (l->n == cap) {
@@ -248,7 +226,7 @@ int apf_fleet_hosts_load(const char *path, size_t max_hosts, struct apf_fleet_li
 				h->expect_af = AF_INET6;
 			} else {
 				rc = -EINVAL;
-				set_err(err_out, "%s:%u: second field is not an IPv4 or IPv6 address", path, lineno);
+				apf_err_set(err_out, "%s:%u: second field is not an IPv4 or IPv6 address", path, lineno);
 				goto out;
 			}
 		}
@@ -262,7 +240,7 @@ int apf_fleet_hosts_load(const char *path, size_t max_hosts, struct apf_fleet_li
 	}
 	if (ferror(f)) {
 		rc = -EIO;
-		set_err(err_out, "%s: read error", path);
+		apf_err_set(err_out, "%s: read error", path);
 		goto out;
 	}
 	*out = l;
@@ -798,7 +776,7 @@ int apf_fleet_run(const struct apf_fleet_opts *o, struct apf_fleet_list *l, stru
 {
 	struct engine e = {.o = o, .l = l, .st = st, .ep = -1};
 	struct epoll_event evs[64];
-	uint64_t start = mono_ms();
+	uint64_t start = apf_now_ms();
 	int rc = 0;
 
 	for (int i = 0; i < FLEET_SOCKETS; i++)
@@ -813,7 +791,7 @@ int apf_fleet_run(const struct apf_fleet_opts *o, struct apf_fleet_list *l, stru
 
 		if (!o->server || strlen(o->server) >= sizeof(ip)) {
 			rc = -EINVAL;
-			set_err(err_out, "no DNS server");
+			apf_err_set(err_out, "no DNS server");
 			goto out;
 		}
 		memset(&e.ss, 0, sizeof(e.ss));
@@ -827,7 +805,7 @@ int apf_fleet_run(const struct apf_fleet_opts *o, struct apf_fleet_list *l, stru
 			e.sslen = sizeof(*v6);
 		} else {
 			rc = -EINVAL;
-			set_err(err_out, "DNS server \"%s\" is not a numeric IP address", o->server);
+			apf_err_set(err_out, "DNS server \"%s\" is not a numeric IP address", o->server);
 			goto out;
 		}
 	}
@@ -838,7 +816,7 @@ int apf_fleet_run(const struct apf_fleet_opts *o, struct apf_fleet_list *l, stru
 	e.ep = epoll_create1(EPOLL_CLOEXEC);
 	if (e.ep < 0) {
 		rc = -errno;
-		set_err(err_out, "epoll_create1: %s", strerror(errno));
+		apf_err_set(err_out, "epoll_create1: %s", strerror(errno));
 		goto out;
 	}
 	for (int i = 0; i < FLEET_SOCKETS; i++) {
@@ -849,7 +827,7 @@ int apf_fleet_run(const struct apf_fleet_opts *o, struct apf_fleet_list *l, stru
 		if (e.sock[i] < 0 || connect(e.sock[i], (struct sockaddr *)&e.ss, e.sslen) < 0 ||
 		    epoll_ctl(e.ep, EPOLL_CTL_ADD, e.sock[i], &ev) < 0) {
 			rc = -errno;
-			set_err(err_out, "UDP socket to %s: %s", o->server, strerror(errno));
+			apf_err_set(err_out, "UDP socket to %s: %s", o->server, strerror(errno));
 			goto out;
 		}
 		/* Answers arrive in bursts of up to W; best effort, the kernel caps it. */
@@ -874,7 +852,7 @@ int apf_fleet_run(const struct apf_fleet_opts *o, struct apf_fleet_list *l, stru
 	e.tokens = 1;
 
 	while (e.done < l->n) {
-		uint64_t now = mono_ms(), wake;
+		uint64_t now = apf_now_ms(), wake;
 		int n, timeout;
 
 		if (o->deadline_ms && now >= o->deadline_ms)
@@ -902,10 +880,10 @@ int apf_fleet_run(const struct apf_fleet_opts *o, struct apf_fleet_list *l, stru
 		n = epoll_wait(e.ep, evs, 64, timeout);
 		if (n < 0 && errno != EINTR) {
 			rc = -errno;
-			set_err(err_out, "epoll_wait: %s", strerror(errno));
+			apf_err_set(err_out, "epoll_wait: %s", strerror(errno));
 			goto out;
 		}
-		now = mono_ms();
+		now = apf_now_ms();
 		for (int i = 0; i < n; i++) {
 			uint64_t d = evs[i].data.u64;
 
@@ -917,7 +895,7 @@ int apf_fleet_run(const struct apf_fleet_opts *o, struct apf_fleet_list *l, stru
 	}
 out:
 	if (st) {
-		st->elapsed_ms = mono_ms() - start;
+		st->elapsed_ms = apf_now_ms() - start;
 		st->counts[APF_FLEET_PENDING] = l->n - e.done;
 	}
 	if (e.slots)

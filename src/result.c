@@ -104,6 +104,21 @@ char *apf_xasprintf(const char *fmt, ...)
 	return s;
 }
 
+void apf_err_set(char **err_out, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	if (!err_out)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		oom();
+	va_end(ap);
+	free(*err_out);
+	*err_out = s;
+}
+
 struct apf_finding *apf_finding_new(enum apf_status st, const char *code, const char *message)
 {
 	struct apf_finding *f = apf_xcalloc(1, sizeof(*f));

@@ -21,6 +21,7 @@
 #include "net/ldap.h"
 #include "result.h"
 #include "revocation.h"
+#include "util.h"
 
 /* Large enterprise CRLs reach a few MiB; anything beyond this is not a CRL we want to parse. */
 #define APF_REV_MAX_CRL (16u * 1024 * 1024)
@@ -85,20 +86,14 @@ static char *openssl_error(const char *what)
 
 static unsigned int remaining_ms(uint64_t deadline_ms)
 {
-	struct timespec ts;
-	uint64_t now;
+	uint64_t now = apf_now_ms();
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	return now >= deadline_ms ? 0 : (unsigned int)(deadline_ms - now);
 }
 
 static uint64_t deadline_after(unsigned int ms)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 + ms;
+	return apf_now_ms() + ms;
 }
 
 static const char *reason_name(int reason)

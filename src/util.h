@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct apf_buf {
@@ -29,6 +30,9 @@ int apf_read_file(const char *path, size_t max, unsigned char **out, size_t *len
  * leaves half a report. `path` "-" writes to stdout directly.
  */
 int apf_write_atomic(const char *path, int (*write)(FILE *out, const void *arg), const void *arg);
+
+/* CLOCK_MONOTONIC in milliseconds: every deadline is on this clock. */
+uint64_t apf_now_ms(void);
 
 /* Lowercase hex SHA-256 of data into out[65]. */
 void apf_sha256_hex(const void *data, size_t len, char out[65]);

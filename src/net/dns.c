@@ -25,6 +25,7 @@
 
 #include "net/dns.h"
 #include "result.h"
+#include "util.h"
 
 #define DNS_MAX_NAME_TEXT 1024      /* longer input cannot be a valid name, even escaped */
 #define DNS_EDNS_SIZE 1232          /* the DNS flag day 2020 size: no fragmentation */
@@ -72,29 +73,6 @@ static const char *rcode_name(int rcode)
 	return "RCODE?";
 }
 
-static void set_err(char **err_out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_err(char **err_out, const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	if (!err_out)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	free(*err_out);
-	*err_out = s;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* Fills `ss` from a numeric address; -EINVAL for anything else (names are never resolved here). */
 static int sockaddr_from(const char *ip, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
 {
@@ -123,7 +101,7 @@ static int sockaddr_from(const char *ip, uint16_t port, struct sockaddr_storage 
 static int wait_fd(int fd, short events, uint64_t deadline)
 {
 	for (;;) {
-		uint64_t now = now_ms();
+		uint64_t now = apf_now_ms();
 		struct pollfd p = {.fd = fd, .events = events};
 		int n;
 
@@ -175,7 +153,7 @@ static int udp_exchange(const struct sockaddr_storage *ss, socklen_t sslen, cons
 {
 	uint8_t *buf = NULL;
 	int fd = -1, rc;
-	uint64_t start = now_ms();
+	uint64_t start = apf_now_ms();
 	/* Three tries within the budget, none shorter than 300 ms (a WAN round trip). */
 	uint64_t interval = deadline > start ? (deadline - start) / 3 : 0;
 
@@ -184,29 +162,29 @@ static int udp_exchange(const struct sockaddr_storage *ss, socklen_t sslen, cons
 	fd = socket(ss->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		rc = -errno;
-		set_err(err_out, "socket: %s", strerror(errno));
+		apf_err_set(err_out, "socket: %s", strerror(errno));
 		goto out;
 	}
 	if (connect(fd, (const struct sockaddr *)ss, sslen) < 0) {
 		rc = -errno;
-		set_err(err_out, "connect: %s", strerror(errno));
+		apf_err_set(err_out, "connect: %s", strerror(errno));
 		goto out;
 	}
 	buf = apf_xmalloc(LDNS_MAX_PACKETLEN);
 	for (;;) {
 		uint64_t next_send;
 
-		if (now_ms() >= deadline) {
+		if (apf_now_ms() >= deadline) {
 			rc = -ETIMEDOUT;
-			set_err(err_out, "no answer within the timeout");
+			apf_err_set(err_out, "no answer within the timeout");
 			goto out;
 		}
 		if (send(fd, q, qlen, 0) < 0 && errno != EAGAIN) {
 			rc = -errno;
-			set_err(err_out, "send: %s", strerror(errno));
+			apf_err_set(err_out, "send: %s", strerror(errno));
 			goto out;
 		}
-		next_send = now_ms() + interval;
+		next_send = apf_now_ms() + interval;
 		if (next_send > deadline)
 			next_send = deadline;
 		for (;;) {
@@ -222,7 +200,7 @@ static int udp_exchange(const struct sockaddr_storage *ss, socklen_t sslen, cons
 				if (errno == EAGAIN || errno == EINTR)
 					continue;
 				rc = -errno;
-				set_err(err_out, "%s", errno == ECONNREFUSED ? "port unreachable (nothing listens on the DNS port)"
+				apf_err_set(err_out, "%s", errno == ECONNREFUSED ? "port unreachable (nothing listens on the DNS port)"
 									   : strerror(errno));
 				goto out;
 			}
@@ -278,22 +256,22 @@ static int tcp_exchange(const struct sockaddr_storage *ss, socklen_t sslen, cons
 	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		rc = -errno;
-		set_err(err_out, "socket: %s", strerror(errno));
+		apf_err_set(err_out, "socket: %s", strerror(errno));
 		goto out;
 	}
 	if (connect(fd, (const struct sockaddr *)ss, sslen) < 0 && errno != EINPROGRESS) {
 		rc = -errno;
-		set_err(err_out, "TCP connect: %s", strerror(errno));
+		apf_err_set(err_out, "TCP connect: %s", strerror(errno));
 		goto out;
 	}
 	rc = wait_fd(fd, POLLOUT, deadline);
 	if (rc < 0) {
-		set_err(err_out, "TCP connect: %s", rc == -ETIMEDOUT ? "timed out" : strerror(-rc));
+		apf_err_set(err_out, "TCP connect: %s", rc == -ETIMEDOUT ? "timed out" : strerror(-rc));
 		goto out;
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &elen) < 0 || soerr) {
 		rc = soerr ? -soerr : -errno;
-		set_err(err_out, "TCP connect: %s", strerror(-rc));
+		apf_err_set(err_out, "TCP connect: %s", strerror(-rc));
 		goto out;
 	}
 	out = apf_xmalloc(qlen + 2);
@@ -321,7 +299,7 @@ static int tcp_exchange(const struct sockaddr_storage *ss, socklen_t sslen, cons
 	rlen = (size_t)hdr[0] << 8 | hdr[1];
 	if (rlen < 12) {
 		rc = -EPROTO;
-		set_err(err_out, "TCP answer of %zu bytes is shorter than a DNS header", rlen);
+		apf_err_set(err_out, "TCP answer of %zu bytes is shorter than a DNS header", rlen);
 		goto out;
 	}
 	*resp_wire = apf_xmalloc(rlen);
@@ -335,7 +313,7 @@ static int tcp_exchange(const struct sockaddr_storage *ss, socklen_t sslen, cons
 	rc = 0;
 	goto out;
 tcp_err:
-	set_err(err_out, "TCP exchange: %s", rc == -ETIMEDOUT ? "timed out" : strerror(-rc));
+	apf_err_set(err_out, "TCP exchange: %s", rc == -ETIMEDOUT ? "timed out" : strerror(-rc));
 out:
 	free(out);
 	if (fd >= 0)
@@ -441,7 +419,7 @@ int apf_dns_query(const struct apf_dns_query_opts *o, const char *name, uint16_t
 	char *alg = NULL;
 	uint8_t *qwire = NULL, *rwire = NULL;
 	size_t qlen = 0, rlen = 0;
-	uint64_t start = now_ms(), deadline;
+	uint64_t start = apf_now_ms(), deadline;
 	bool over_tcp;
 	int rc;
 
@@ -450,12 +428,12 @@ int apf_dns_query(const struct apf_dns_query_opts *o, const char *name, uint16_t
 		*err_out = NULL;
 	if (!o || !name || strlen(name) > DNS_MAX_NAME_TEXT || !(qname = ldns_dname_new_frm_str(name))) {
 		rc = -EINVAL;
-		set_err(err_out, "not a valid DNS name");
+		apf_err_set(err_out, "not a valid DNS name");
 		goto out;
 	}
 	rc = sockaddr_from(o->server, o->port ? o->port : 53, &ss, &sslen);
 	if (rc < 0) {
-		set_err(err_out, "DNS server \"%.64s\" is not a numeric IP address", o->server ? o->server : "");
+		apf_err_set(err_out, "DNS server \"%.64s\" is not a numeric IP address", o->server ? o->server : "");
 		goto out;
 	}
 	deadline = start + (o->timeout_ms ? o->timeout_ms : 1);
@@ -463,7 +441,7 @@ int apf_dns_query(const struct apf_dns_query_opts *o, const char *name, uint16_t
 	qname = NULL; /* owned by the packet now */
 	if (!query) {
 		rc = -ENOMEM;
-		set_err(err_out, "cannot build the query");
+		apf_err_set(err_out, "cannot build the query");
 		goto out;
 	}
 	{
@@ -471,7 +449,7 @@ int apf_dns_query(const struct apf_dns_query_opts *o, const char *name, uint16_t
 		uint16_t id = 0;
 
 		if (getentropy(&id, sizeof(id)) != 0)
-			id = (uint16_t)(now_ms() * 2654435761u >> 16);
+			id = (uint16_t)(apf_now_ms() * 2654435761u >> 16);
 		ldns_pkt_set_id(query, id);
 	}
 	ldns_pkt_set_edns_udp_size(query, DNS_EDNS_SIZE);
@@ -483,7 +461,7 @@ int apf_dns_query(const struct apf_dns_query_opts *o, const char *name, uint16_t
 		if (st != LDNS_STATUS_OK) {
 			rc = -EINVAL;
 			/* ldns' text names the failing step, never the key material. */
-			set_err(err_out, "cannot sign the query with TSIG key %s (%s): %s", o->tsig->name, alg,
+			apf_err_set(err_out, "cannot sign the query with TSIG key %s (%s): %s", o->tsig->name, alg,
 				ldns_get_errorstr_by_id(st));
 			goto out;
 		}
@@ -491,7 +469,7 @@ int apf_dns_query(const struct apf_dns_query_opts *o, const char *name, uint16_t
 	}
 	if (ldns_pkt2wire(&qwire, query, &qlen) != LDNS_STATUS_OK) {
 		rc = -ENOMEM;
-		set_err(err_out, "cannot encode the query");
+		apf_err_set(err_out, "cannot encode the query");
 		goto out;
 	}
 
@@ -513,18 +491,18 @@ int apf_dns_query(const struct apf_dns_query_opts *o, const char *name, uint16_t
 			goto out;
 		if (!wire_id_is(rwire, rlen, ldns_pkt_id(query))) {
 			rc = -EPROTO;
-			set_err(err_out, "TCP answer carries another message ID");
+			apf_err_set(err_out, "TCP answer carries another message ID");
 			goto out;
 		}
 	}
 	if (ldns_wire2pkt(&resp, rwire, rlen) != LDNS_STATUS_OK) {
 		rc = -EPROTO;
-		set_err(err_out, "malformed answer (%zu bytes)", rlen);
+		apf_err_set(err_out, "malformed answer (%zu bytes)", rlen);
 		goto out;
 	}
 	if (!answers_question(resp, query)) {
 		rc = -EPROTO;
-		set_err(err_out, "the answer does not match the question asked");
+		apf_err_set(err_out, "the answer does not match the question asked");
 		goto out;
 	}
 	if (o->tsig) {
@@ -532,7 +510,7 @@ int apf_dns_query(const struct apf_dns_query_opts *o, const char *name, uint16_t
 
 		if (!t) {
 			rc = -EPROTO;
-			set_err(err_out, "the answer is not TSIG-signed (rcode %s): the server does not know key %s",
+			apf_err_set(err_out, "the answer is not TSIG-signed (rcode %s): the server does not know key %s",
 				rcode_name((int)ldns_pkt_get_rcode(resp)), o->tsig->name);
 			goto out;
 		}
@@ -541,7 +519,7 @@ int apf_dns_query(const struct apf_dns_query_opts *o, const char *name, uint16_t
 			unsigned int code = e && ldns_rdf_size(e) == 2 ? ldns_rdf2native_int16(e) : 0;
 
 			rc = -EPROTO;
-			set_err(err_out, "TSIG of the answer does not verify with key %s (server TSIG error %s, rcode %s)",
+			apf_err_set(err_out, "TSIG of the answer does not verify with key %s (server TSIG error %s, rcode %s)",
 				o->tsig->name, tsig_error_name(code), rcode_name((int)ldns_pkt_get_rcode(resp)));
 			goto out;
 		}
@@ -549,7 +527,7 @@ int apf_dns_query(const struct apf_dns_query_opts *o, const char *name, uint16_t
 	*out = answer_from(resp, type, o->server);
 	(*out)->over_tcp = over_tcp;
 	(*out)->tsig_signed = o->tsig != NULL;
-	(*out)->rtt_ms = now_ms() - start;
+	(*out)->rtt_ms = apf_now_ms() - start;
 	rc = 0;
 out:
 	free(alg);
@@ -751,13 +729,13 @@ int apf_tsig_load(const char *path, struct apf_tsig **out, char **err_out)
 	f = fopen(path, "r");
 	if (!f) {
 		rc = -errno;
-		set_err(err_out, "%s: %s", path, strerror(errno));
+		apf_err_set(err_out, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	text = apf_xmalloc(TSIG_FILE_MAX + 1);
 	len = fread(text, 1, TSIG_FILE_MAX + 1, f);
 	if (len > TSIG_FILE_MAX) {
-		set_err(err_out, "%s: larger than %d bytes, not a key file", path, TSIG_FILE_MAX);
+		apf_err_set(err_out, "%s: larger than %d bytes, not a key file", path, TSIG_FILE_MAX);
 		goto out;
 	}
 	lx = (struct keylex){.p = text, .end = text + len, .line = 1};
@@ -802,7 +780,7 @@ int apf_tsig_load(const char *path, struct apf_tsig **out, char **err_out)
 		case S_SECRET:
 			if (!is_b64(t)) {
 				/* Never echo the token: it may be (part of) the secret. */
-				set_err(err_out, "%s:%d: the secret is not base64", path, lx.line);
+				apf_err_set(err_out, "%s:%d: the secret is not base64", path, lx.line);
 				goto out;
 			}
 			if (k->secret_b64) {
@@ -828,20 +806,20 @@ int apf_tsig_load(const char *path, struct apf_tsig **out, char **err_out)
 		continue;
 syntax:
 		/* The token itself is never echoed: it may be (part of) the secret. */
-		set_err(err_out, "%s:%d: unexpected token in a BIND key file (want: key NAME { algorithm ALG; secret \"...\"; };)",
+		apf_err_set(err_out, "%s:%d: unexpected token in a BIND key file (want: key NAME { algorithm ALG; secret \"...\"; };)",
 			path, lx.line);
 		goto out;
 	}
 	if (bad) {
-		set_err(err_out, "%s:%d: unterminated string or overlong token", path, lx.line);
+		apf_err_set(err_out, "%s:%d: unterminated string or overlong token", path, lx.line);
 		goto out;
 	}
 	if (st != S_DONE) {
-		set_err(err_out, "%s:%d: incomplete key statement", path, lx.line);
+		apf_err_set(err_out, "%s:%d: incomplete key statement", path, lx.line);
 		goto out;
 	}
 	if (!k->algorithm || !k->secret_b64) {
-		set_err(err_out, "%s: key %s lacks %s", path, k->name, !k->algorithm ? "an algorithm" : "a secret");
+		apf_err_set(err_out, "%s: key %s lacks %s", path, k->name, !k->algorithm ? "an algorithm" : "a secret");
 		goto out;
 	}
 	*out = k;
