@@ -195,6 +195,7 @@ static struct apf_ldap *tls_probe(struct apf_ctx *ctx, const struct run_state *r
 		.tls = mode,
 		.ca_file = rs->cfg->ad.ca_bundle,
 		.timeout_ms = apf_ad_op_timeout(ctx, OP_CAP_MS),
+		.deadline_ms = apf_ctx_deadline_ms(ctx),
 	};
 	struct apf_ldap_status st = {0};
 	struct apf_ldap *l = NULL;
@@ -361,6 +362,7 @@ static bool check_dc(struct apf_ctx *ctx, struct run_state *rs, const struct apf
 	apf_evidence(f, "tcp_636", "%s", rc636 == 0 ? "open" : apf_tcp_strerror(rc636));
 
 	o.timeout_ms = apf_ad_op_timeout(ctx, OP_CAP_MS);
+	o.deadline_ms = apf_ctx_deadline_ms(ctx);
 	apf_ctx_step(ctx, "rootDSE of %s", dc->name);
 	rc = apf_ldap_open(&o, &plain, &st);
 	if (rc == 0) {
@@ -470,8 +472,8 @@ static int run(struct apf_ctx *ctx)
 		const struct apf_ad_dc *dc = &dcs.v[i];
 
 		if (!dc->ip) {
-			bool timeout = dc->resolve_rc != -ENOENT;
-			f = apf_report(ctx, timeout ? APF_ERROR : APF_FAIL, timeout ? "AD_DNS_TIMEOUT" : "AD_DC_UNRESOLVED",
+			enum apf_status st = apf_ad_unresolved_status(dc->resolve_rc);
+			f = apf_report(ctx, st, st == APF_ERROR ? "AD_DNS_TIMEOUT" : "AD_DC_UNRESOLVED",
 				       "%s has no address: %s", dc->name, dc->resolve_error ? dc->resolve_error : "?");
 			apf_evidence(f, "query", "%s A", dc->name);
 			apf_evidence(f, "result", "%s", dc->resolve_error ? dc->resolve_error : "?");

@@ -117,7 +117,10 @@ static void check_host(struct apf_ctx *ctx, const struct apf_ldap_entry *e, cons
 	apf_ctx_step(ctx, "resolving CA host %s", host);
 	rc = apf_ad_resolve(ctx, host, apf_ad_op_timeout(ctx, 3000), &ip, &server, &err);
 	if (rc < 0) {
-		f = apf_report(ctx, rc == -ETIMEDOUT ? APF_ERROR : APF_FAIL, rc == -ETIMEDOUT ? "CA_DNS_TIMEOUT" : "CA_HOST_UNRESOLVED",
+		/* Only a DNS answer without an address is a finding; a refused or garbled
+		 * lookup is not the CA's fault and must not read as one. */
+		enum apf_status st = apf_ad_unresolved_status(rc);
+		f = apf_report(ctx, st, st == APF_ERROR ? "CA_DNS_TIMEOUT" : "CA_HOST_UNRESOLVED",
 			       "CA %s: %s does not resolve", cn, host);
 		apf_evidence(f, "dn", "%s", e->dn);
 		apf_evidence(f, "dNSHostName", "%s", host);
@@ -210,7 +213,7 @@ static int run(struct apf_ctx *ctx)
 	struct apf_ldap_status st = {0};
 	struct apf_finding *f;
 	char *why = NULL, *pks = NULL, *es_dn = NULL, *nt_dn = NULL;
-	bool any_offered = false;
+	bool any_offered = false, nt_unreadable = false;
 	int rc;
 
 	rc = apf_ad_session_open(ctx, &s, &why);
@@ -241,6 +244,14 @@ static int run(struct apf_ctx *ctx)
 	apf_ldap_status_clear(&st);
 	apf_ctx_step(ctx, "reading %s", nt_dn);
 	rc = apf_ldap_search(s->ldap, nt_dn, APF_LDAP_SCOPE_BASE, "(objectClass=*)", ntauth_attrs, 1, &nt, &st);
+	/* A missing NTAuthCertificates object means no CA is in it; a failed read
+	 * means we do not know, which must not read as "not in NTAuth". */
+	nt_unreadable = rc < 0 && rc != -ENOENT;
+	if (nt_unreadable) {
+		f = apf_report(ctx, APF_ERROR, "CA_ENTERPRISE_AD_UNAVAILABLE", "Could not read %s", nt_dn);
+		apf_evidence(f, "base", "%s", nt_dn);
+		apf_evidence(f, "ldap_result", "%d (%s)", st.rc, st.rc_text ? st.rc_text : "?");
+	}
 
 	for (size_t i = 0; i < cas->n_entries; i++) {
 		const struct apf_ldap_entry *e = &cas->entries[i];
@@ -269,13 +280,13 @@ static int run(struct apf_ctx *ctx)
 		}
 		free(offered);
 
-		if (c) {
+		if (c && !nt_unreadable) {
 			if (nt && nt->n_entries && sha1_in(apf_ldap_entry_attr(&nt->entries[0], "cACertificate"), c->sha1_hex)) {
 				f = apf_report(ctx, APF_PASS, "CA_IN_NTAUTH", "CA %s is in NTAuthCertificates", cn);
 			} else {
 				f = apf_report(ctx, APF_WARN, "CA_NOT_IN_NTAUTH", "CA %s is not in NTAuthCertificates", cn);
-				if (rc < 0)
-					apf_evidence(f, "ntauth_read", "%d (%s)", st.rc, st.rc_text ? st.rc_text : "?");
+				if (!nt || !nt->n_entries)
+					apf_evidence(f, "ntauth_read", "%s does not exist", nt_dn);
 			}
 			apf_evidence(f, "ca_sha1", "%s", c->sha1_hex);
 			apf_evidence(f, "ntauth_dn", "%s", nt_dn);

@@ -285,8 +285,9 @@ static void check_ocsp(struct apf_ctx *ctx, struct pool *p, size_t i, const stru
 	apf_rev_result_clear(&r);
 }
 
-/* Enterprise CA certificates (targets) and the roots AD publishes (issuers). */
-static void load_from_ad(struct apf_ctx *ctx, struct pool *p, struct apf_ad_session *s)
+/* Enterprise CA certificates (targets) and the roots AD publishes (issuers).
+ * Returns false when a container could not be read (reported as ERROR). */
+static bool load_from_ad(struct apf_ctx *ctx, struct pool *p, struct apf_ad_session *s)
 {
 	static const char *const attrs[] = {"cn", "cACertificate;binary", "cACertificate", NULL};
 	static const struct {
@@ -298,14 +299,26 @@ static void load_from_ad(struct apf_ctx *ctx, struct pool *p, struct apf_ad_sess
 		{"CN=AIA", false},
 	};
 	char *pks = apf_ad_pks_dn(s->config_nc);
+	bool ok = true;
 
 	for (size_t k = 0; k < sizeof(containers) / sizeof(containers[0]); k++) {
 		char *base = apf_xasprintf("%s,%s", containers[k].rdn, pks);
 		struct apf_ldap_result *res = NULL;
 		struct apf_ldap_status st = {0};
+		int rc;
 
 		apf_ctx_step(ctx, "reading %s", base);
-		if (apf_ldap_search(s->ldap, base, APF_LDAP_SCOPE_ONE, "(objectClass=*)", attrs, 100, &res, &st) == 0) {
+		rc = apf_ldap_search(s->ldap, base, APF_LDAP_SCOPE_ONE, "(objectClass=*)", attrs, 100, &res, &st);
+		/* A missing container holds no certificate; a failed read must not look
+		 * like "nothing to check". */
+		if (rc < 0 && rc != -ENOENT) {
+			struct apf_finding *f = apf_report(ctx, APF_ERROR, "CA_REVOCATION_AD_UNAVAILABLE", "Could not read %s on %s",
+							   base, s->dc_name);
+			apf_evidence(f, "base", "%s", base);
+			apf_evidence(f, "ldap_result", "%d (%s)", st.rc, st.rc_text ? st.rc_text : "?");
+			ok = false;
+		}
+		if (rc == 0) {
 			for (size_t e = 0; e < res->n_entries; e++) {
 				const struct apf_ldap_attr *a = apf_ldap_entry_attr(&res->entries[e], "cACertificate");
 				char *origin = apf_xasprintf("AD %s", res->entries[e].dn);
@@ -322,6 +335,7 @@ static void load_from_ad(struct apf_ctx *ctx, struct pool *p, struct apf_ad_sess
 		free(base);
 	}
 	free(pks);
+	return ok;
 }
 
 /* The provisioning chain; returns the pool index of the leaf, or -1. */
@@ -387,8 +401,8 @@ static int run(struct apf_ctx *ctx)
 			f = apf_report(ctx, APF_ERROR, "CA_REVOCATION_AD_UNAVAILABLE", "Could not read Active Directory: %s", why ? why : "?");
 			apf_evidence(f, "reason", "%s", why ? why : "?");
 			reported_problem = true;
-		} else {
-			load_from_ad(ctx, p, s);
+		} else if (!load_from_ad(ctx, p, s)) {
+			reported_problem = true;
 		}
 		free(why);
 	}

@@ -403,12 +403,9 @@ static void check_eku(struct apf_ctx *ctx, const struct apf_cert *leaf)
 evidence:
 	apf_evidence(f, "subject", "%s", leaf->subject);
 	if (leaf->eku.n) {
-		char buf[512];
-		size_t off = 0;
-		buf[0] = '\0';
-		for (size_t i = 0; i < leaf->eku.n && off < sizeof(buf); i++)
-			off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s", i ? ", " : "", leaf->eku.v[i]);
-		apf_evidence(f, "eku", "%s", buf);
+		char *list = apf_strv_join((const char *const *)leaf->eku.v, leaf->eku.n, ", ");
+		apf_evidence(f, "eku", "%s", list);
+		free(list);
 	} else {
 		apf_evidence(f, "eku", "none (any usage)");
 	}

@@ -139,3 +139,6 @@ struct apf_finding *apf_skip(struct apf_ctx *ctx, const char *fmt, ...) __attrib
 
 /* CLOCK_MONOTONIC in milliseconds. */
 uint64_t apf_now_ms(void);
+
+/* The n strings of v joined with sep ("a, b, c"; "" when n is 0), for evidence. Caller frees. */
+char *apf_strv_join(const char *const *v, size_t n, const char *sep);

@@ -194,16 +194,9 @@ static void check_option15(struct apf_ctx *ctx, const char *ifname, const struct
 	apf_evidence(f, "option_15", "%s", name);
 	apf_evidence(f, "option_15_last_two_labels", "%s", tail);
 	{
-		char list[1024];
-		size_t pos = 0;
-		list[0] = '\0';
-		for (size_t i = 0; i < want->n && pos < sizeof(list); i++) {
-			int n = snprintf(list + pos, sizeof(list) - pos, "%s%s", i ? ", " : "", want->v[i]);
-			if (n < 0)
-				break;
-			pos += (size_t)n;
-		}
+		char *list = apf_strv_join((const char *const *)want->v, want->n, ", ");
 		apf_evidence(f, "amt_domain_suffixes", "%s", list);
+		free(list);
 	}
 }
 
@@ -344,7 +337,7 @@ static void report_servers(struct apf_ctx *ctx, const char *ifname, const char *
 			   size_t n, size_t dropped, unsigned int window_ms)
 {
 	const struct apf_strlist *expected = &apf_cfg(ctx)->dhcp.expected_servers;
-	char a[INET_ADDRSTRLEN], list[MAX_SERVERS * (INET_ADDRSTRLEN + 2)];
+	char a[INET_ADDRSTRLEN], list[MAX_SERVERS * (INET_ADDRSTRLEN + 2)], *expected_list = NULL;
 	size_t pos = 0, n_unexpected = 0;
 	struct apf_finding *f;
 
@@ -372,6 +365,9 @@ static void report_servers(struct apf_ctx *ctx, const char *ifname, const char *
 	}
 	if (expected->n == 0)
 		return;
+	/* Built on the heap: configured entries ("[IPv6]#port") are longer than the
+	 * addresses the fixed `list` is sized for. */
+	expected_list = apf_strv_join((const char *const *)expected->v, expected->n, ", ");
 	for (size_t i = 0; i < n; i++) {
 		ip_str(srv[i].id, a);
 		if (apf_strlist_has(expected, a))
@@ -379,12 +375,9 @@ static void report_servers(struct apf_ctx *ctx, const char *ifname, const char *
 		f = apf_report(ctx, APF_WARN, "DHCP_UNEXPECTED_SERVER", "DHCP server %s is not in [dhcp] expected_servers",
 			       a);
 		common_evidence(f, ifname, srv[i].msg);
-		pos = 0;
-		list[0] = '\0';
-		for (size_t k = 0; k < expected->n && k < MAX_SERVERS; k++)
-			pos += (size_t)snprintf(list + pos, sizeof(list) - pos, "%s%.45s", k ? ", " : "", expected->v[k]);
-		apf_evidence(f, "expected_servers", "%s", list);
+		apf_evidence(f, "expected_servers", "%s", expected_list);
 	}
+	free(expected_list);
 }
 
 static int run(struct apf_ctx *ctx)

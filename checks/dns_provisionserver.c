@@ -182,6 +182,15 @@ static void check_ptr(struct apf_ctx *ctx, const struct apf_dns_target *t, const
 		apf_evidence(f, "error", "%s", err ? err : "?");
 		goto out;
 	}
+	if (ans->rcode != 0 && ans->rcode != 3) {
+		/* SERVFAIL, REFUSED...: the server did not say whether a PTR exists. */
+		f = apf_report(ctx, APF_ERROR, "PS_DNS_RCODE", "DNS server %s answered %s for %s PTR", t->spec,
+			       ans->rcode_name, rev);
+		apf_evidence(f, "server", "%s", t->spec);
+		apf_evidence(f, "query", "%s PTR", rev);
+		apf_evidence(f, "rcode", "%s", ans->rcode_name);
+		goto out;
+	}
 	for (size_t i = 0; i < ans->n_rr && !target; i++)
 		if (ans->rr[i].type == APF_RR_PTR)
 			target = apf_xstrdup(ans->rr[i].data);
@@ -194,9 +203,17 @@ static void check_ptr(struct apf_ctx *ctx, const struct apf_dns_target *t, const
 	}
 	o = apf_dnscheck_opts(ctx, t, left, QUERY_CAP_MS, false);
 	uint16_t ftype = strchr(addr, ':') ? APF_RR_AAAA : APF_RR_A;
-	if (apf_dns_query(&o, target, ftype, &fwd, NULL) == 0)
-		for (size_t i = 0; i < fwd->n_rr; i++)
-			back |= fwd->rr[i].type == ftype && addr_eq(fwd->rr[i].data, addr);
+	if (apf_dns_query(&o, target, ftype, &fwd, &err) < 0) {
+		/* No answer to the forward query proves nothing about the PTR. */
+		f = apf_report(ctx, APF_ERROR, "PS_DNS_NO_ANSWER", "DNS server %s did not answer %s %s", t->spec, target,
+			       apf_dns_type_name(ftype));
+		apf_evidence(f, "server", "%s", t->spec);
+		apf_evidence(f, "query", "%s %s", target, apf_dns_type_name(ftype));
+		apf_evidence(f, "error", "%s", err ? err : "?");
+		goto out;
+	}
+	for (size_t i = 0; i < fwd->n_rr; i++)
+		back |= fwd->rr[i].type == ftype && addr_eq(fwd->rr[i].data, addr);
 	f = apf_report(ctx, back ? APF_PASS : APF_WARN, back ? "PS_PTR_OK" : "PS_PTR_MISMATCH",
 		       back ? "SCS address %s has PTR %s, which resolves back to it"
 			    : "SCS address %s has PTR %s, which does not resolve back to it",
@@ -213,7 +230,7 @@ static void check_ptr(struct apf_ctx *ctx, const struct apf_dns_target *t, const
 				push(&fa, &fn, fwd->rr[i].data);
 		char *j = fn ? apf_dnscheck_join_sorted(fa, fn) : apf_xstrdup("(none)");
 		apf_evidence(f, "forward_query", "%s %s", target, apf_dns_type_name(ftype));
-		apf_evidence(f, "forward_answer", "%s", fwd ? j : "(no answer)");
+		apf_evidence(f, "forward_answer", "%s", j);
 		free(j);
 		strv_free(fa, fn);
 	}

@@ -140,6 +140,56 @@ int apf_html_escape(FILE *out, const char *s)
 	return s ? apf_html_escape_n(out, s, strlen(s)) : 0;
 }
 
+int apf_text_escape(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t i = 0, n = strlen((const char *)p);
+
+	while (i < n) {
+		unsigned long cp = 0;
+		size_t len = apf_utf8_decode(p + i, n - i, &cp);
+
+		/* C1 counts too: U+009B is CSI to terminals that honour 8-bit controls. */
+		if (len == 0 || cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) {
+			if (fputc('?', out) == EOF)
+				return -EIO;
+			i += len ? len : 1;
+			continue;
+		}
+		if (fwrite(p + i, 1, len, out) != len)
+			return -EIO;
+		i += len;
+	}
+	return 0;
+}
+
+char *apf_utf8_fix_dup(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t i = 0, n = strlen((const char *)p);
+	char *buf = NULL;
+	size_t blen = 0;
+	FILE *mem = open_memstream(&buf, &blen);
+
+	if (!mem)
+		abort(); /* only fails on OOM, which the model's allocators abort on too */
+	while (i < n) {
+		unsigned long cp = 0;
+		size_t len = apf_utf8_decode(p + i, n - i, &cp);
+
+		if (len == 0) {
+			fputs(apf_replacement, mem);
+			i++;
+		} else {
+			fwrite(p + i, 1, len, mem);
+			i += len;
+		}
+	}
+	if (fclose(mem) != 0)
+		abort();
+	return buf;
+}
+
 char *apf_html_escape_dup(const char *s)
 {
 	char *buf = NULL;

@@ -270,18 +270,6 @@ static void apf_html_time(FILE *out, time_t t)
 	fputs(buf, out);
 }
 
-/* The finding that decided the check's status (the first one as bad as the check). */
-static const struct apf_finding *apf_html_worst(const struct apf_check_result *c)
-{
-	const struct apf_finding *w = NULL;
-
-	for (size_t i = 0; i < c->n_findings; i++) {
-		if (!w || c->findings[i]->status > w->status)
-			w = c->findings[i];
-	}
-	return w;
-}
-
 static void apf_html_meta_item(FILE *out, const char *key, const char *value, int mono)
 {
 	if (!value || !*value)
@@ -347,7 +335,7 @@ static void apf_html_summary(FILE *out, const struct apf_run *run, const size_t 
 	for (size_t k = 0; k < run->n_checks; k++) {
 		const struct apf_check_result *c = &run->checks[order[k]];
 		const char *id = c->id ? c->id : "";
-		const struct apf_finding *w = apf_html_worst(c);
+		const struct apf_finding *w = apf_check_result_worst(c);
 
 		if (!prev || !apf_html_same_area(prev, id)) {
 			fputs(prev ? "</tbody>\n<tbody>\n" : "<tbody>\n", out);

@@ -1,20 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /* The JSON report: the primary artefact, described by docs/report.schema.json. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <jansson.h>
 
 #include "report.h"
-#include "util.h"
 
 /* jansson rejects invalid UTF-8; network data may hold anything, so such a value
  * is carried with each bad byte replaced by U+FFFD rather than dropped. */
 static json_t *jstr(const char *s)
 {
 	json_t *j;
-	struct apf_buf b = {0};
 	char *fixed;
 
 	if (!s)
@@ -22,30 +21,7 @@ static json_t *jstr(const char *s)
 	j = json_string(s);
 	if (j)
 		return j;
-	for (const unsigned char *p = (const unsigned char *)s; *p;) {
-		size_t n = 0;
-		if (*p < 0x80)
-			n = 1;
-		else if ((*p & 0xe0) == 0xc0 && *p >= 0xc2)
-			n = 2;
-		else if ((*p & 0xf0) == 0xe0)
-			n = 3;
-		else if ((*p & 0xf8) == 0xf0 && *p <= 0xf4)
-			n = 4;
-		for (size_t i = 1; n && i < n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				n = 0;
-		}
-		if (n && (j = json_stringn((const char *)p, n))) {
-			json_decref(j);
-			apf_buf_add(&b, (const char *)p, n);
-			p += n;
-		} else {
-			apf_buf_add(&b, "\xef\xbf\xbd", 3);
-			p++;
-		}
-	}
-	fixed = apf_buf_steal(&b);
+	fixed = apf_utf8_fix_dup(s);
 	j = json_string(fixed);
 	free(fixed);
 	return j ? j : json_string("");

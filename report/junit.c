@@ -33,17 +33,6 @@ static void apf_junit_property(FILE *out, const char *name, const char *value)
 	fputs("\"/>\n", out);
 }
 
-static const struct apf_finding *apf_junit_worst(const struct apf_check_result *c)
-{
-	const struct apf_finding *w = NULL;
-
-	for (size_t i = 0; i < c->n_findings; i++) {
-		if (!w || c->findings[i]->status > w->status)
-			w = c->findings[i];
-	}
-	return w;
-}
-
 /* Plain-text list of all findings, for the element body or <system-out>. */
 static void apf_junit_body(FILE *out, const struct apf_check_result *c)
 {
@@ -74,7 +63,7 @@ static void apf_junit_body(FILE *out, const struct apf_check_result *c)
 static void apf_junit_testcase(FILE *out, const struct apf_check_result *c)
 {
 	const char *id = c->id ? c->id : "";
-	const struct apf_finding *w = apf_junit_worst(c);
+	const struct apf_finding *w = apf_check_result_worst(c);
 	const char *elem = NULL;
 
 	switch (c->status) {

@@ -43,3 +43,9 @@ int apf_html_escape(FILE *out, const char *s);
 int apf_html_escape_n(FILE *out, const char *s, size_t n);
 /* Same, into a new string; caller frees. */
 char *apf_html_escape_dup(const char *s);
+/* For a terminal: control characters (C0 including TAB/LF/CR, DEL, C1) and each
+ * byte of invalid UTF-8 become '?', so network data cannot reach the terminal as
+ * an escape sequence. */
+int apf_text_escape(FILE *out, const char *s);
+/* A copy of s in which each byte of invalid UTF-8 is U+FFFD (for JSON); caller frees. */
+char *apf_utf8_fix_dup(const char *s);

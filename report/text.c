@@ -23,11 +23,10 @@ static const char *const verdict_colors[APF_VERDICT_COUNT] = {
 	[APF_VERDICT_INCOMPLETE] = "\033[1;35m",
 };
 
-/* Network data can hold terminal escapes: print control characters as '?'. */
+/* Network data can hold terminal escapes: control characters print as '?'. */
 static void put_clean(FILE *out, const char *s)
 {
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++)
-		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
+	apf_text_escape(out, s);
 }
 
 static void put_status(FILE *out, enum apf_status st, bool color)
@@ -38,20 +37,9 @@ static void put_status(FILE *out, enum apf_status st, bool color)
 		fprintf(out, "%-5s", apf_status_name(st));
 }
 
-static const struct apf_finding *worst(const struct apf_check_result *r)
-{
-	const struct apf_finding *w = NULL;
-
-	for (size_t i = 0; i < r->n_findings; i++) {
-		if (!w || r->findings[i]->status > w->status)
-			w = r->findings[i];
-	}
-	return w;
-}
-
 void apf_report_progress_line(const struct apf_check_result *r, size_t done, size_t total, bool color, FILE *out)
 {
-	const struct apf_finding *w = worst(r);
+	const struct apf_finding *w = apf_check_result_worst(r);
 	int width = total >= 100 ? 3 : total >= 10 ? 2 : 1;
 
 	fprintf(out, "[%*zu/%zu] ", width, done, total);

@@ -177,6 +177,11 @@ int apf_ad_resolve(struct apf_ctx *ctx, const char *name, unsigned int timeout_m
 	return rc;
 }
 
+enum apf_status apf_ad_unresolved_status(int rc)
+{
+	return rc == -ENOENT ? APF_FAIL : APF_ERROR;
+}
+
 static void dcs_add(struct apf_ad_dcs *d, const char *name, uint16_t port, const char *source)
 {
 	for (size_t i = 0; i < d->n; i++)
@@ -345,6 +350,7 @@ static int session_try(struct apf_ctx *ctx, const struct apf_ad_dc *dc, const ch
 	o.tls = mode;
 	o.ca_file = cfg->ad.ca_bundle;
 	o.timeout_ms = apf_ad_op_timeout(ctx, 5000);
+	o.deadline_ms = apf_ctx_deadline_ms(ctx); /* the session's later searches stay within the check's time */
 	apf_ctx_step(ctx, "LDAP %s to %s (%s)", tls_mode_name(mode), dc->name, dc->ip);
 	rc = apf_ldap_open(&o, &s->ldap, &st);
 	if (rc < 0) {

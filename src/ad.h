@@ -52,6 +52,14 @@ void apf_ad_dcs_clear(struct apf_ad_dcs *d);
 int apf_ad_resolve(struct apf_ctx *ctx, const char *name, unsigned int timeout_ms, char **ip_out, char **server_out,
 		   char **err_out);
 
+/*
+ * Status of a finding about a name that did not resolve (apf_ad_resolve()'s rc):
+ * FAIL only when a DNS server said the name has no address (-ENOENT); any other
+ * failure (timeout, refused, malformed answer, no server) means the lookup could
+ * not be made, which is ERROR, never FAIL.
+ */
+enum apf_status apf_ad_unresolved_status(int rc);
+
 /* The configured [dns] servers, or /etc/resolv.conf's when none; NULL-free list, caller frees with apf_ad_strv_free. */
 char **apf_ad_dns_servers(struct apf_ctx *ctx, size_t *n_out);
 void apf_ad_strv_free(char **v, size_t n);

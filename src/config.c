@@ -191,6 +191,11 @@ const struct apf_cfg_key apf_cfg_keys[] = {
 	{"amt", "device_hashes", APF_CFG_LIST, OFF(amt.device_hashes), NULL, 0, 0, NULL, NULL, NULL,
 	 "Files with the trusted root hashes of real devices: `rpc amtinfo --cert --json` output, or one hex "
 	 "hash a line. Used to say which devices will accept the provisioning chain."},
+	{"amt", "tls_hosts", APF_CFG_LIST, OFF(amt.tls_hosts), NULL, 0, 0, NULL, NULL, v_hostname,
+	 "AMT hosts (FQDNs) whose TLS port amt.tls probes: each is resolved through the DNS servers clients use "
+	 "and its certificate compared with that name. When empty, the names in [dns] hosts_file are used."},
+	{"amt", "tls_port", APF_CFG_INT, OFF(amt.tls_port), "16993", 1, 65535, NULL, NULL, NULL,
+	 "The port AMT answers TLS on (16993; the only remote management path from CSME 16.1 on)."},
 	{.section = NULL},
 };
 
@@ -408,6 +413,22 @@ struct apf_config *apf_config_new_default(void)
 	return cfg;
 }
 
+/* inih's line buffer (INI_MAX_LINE in its build; 200 in Debian's). */
+#define INI_LINE_LIMIT 200
+
+/* The first line too long for inih (1-based), or 0. inih would cut it and read
+ * the rest as a line of its own, with a confusing error on the wrong line. */
+static int long_line(const char *text)
+{
+	for (int line = 1; text; line++) {
+		size_t len = strcspn(text, "\n");
+		if (len >= INI_LINE_LIMIT - 2)
+			return line;
+		text = text[len] ? text + len + 1 : NULL;
+	}
+	return 0;
+}
+
 int apf_config_parse(const char *text, const char *name, struct apf_config **out, char **err_out)
 {
 	struct parse_state ps = {.cfg = apf_config_new_default(), .name = name};
@@ -416,6 +437,15 @@ int apf_config_parse(const char *text, const char *name, struct apf_config **out
 	*out = NULL;
 	if (err_out)
 		*err_out = NULL;
+	line = long_line(text);
+	if (line) {
+		if (err_out)
+			*err_out = apf_xasprintf("%s:%d: line longer than %d characters: split a long list over several "
+						 "lines by repeating the key",
+						 name, line, INI_LINE_LIMIT - 3);
+		rc = -EINVAL;
+		goto out;
+	}
 	line = ini_parse_string(text, on_pair, &ps);
 	if (line != 0) {
 		if (err_out) {

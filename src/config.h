@@ -71,6 +71,8 @@ struct apf_config {
 		struct apf_strlist domain_suffixes;
 		struct apf_strlist generations; /* AMT/CSME major versions, e.g. "11", "16" */
 		struct apf_strlist device_hashes; /* files */
+		struct apf_strlist tls_hosts;     /* FQDNs amt.tls probes; empty = the names of [dns] hosts_file */
+		int tls_port;                     /* AMT's TLS port */
 	} amt;
 
 	bool *is_set; /* indexed like the key table: set in the file (not defaulted) */

@@ -240,8 +240,12 @@ int apf_secret_read(const struct apf_ctx *ctx, const char *key, char **out, char
 							 rc == -EFBIG ? "larger than 4 KiB" : strerror(-rc));
 			goto out;
 		}
-		/* The secret is the first line: editors add a trailing newline. */
-		data[strcspn((char *)data, "\r\n")] = '\0';
+		/* The secret is the first line: editors add a trailing newline. What
+		 * follows is wiped now, since apf_secret_free() only sees the first line. */
+		{
+			size_t keep = strcspn((char *)data, "\r\n");
+			explicit_bzero(data + keep, len - keep);
+		}
 		*out = (char *)data;
 		data = NULL;
 		rc = 0;

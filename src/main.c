@@ -3,13 +3,16 @@
  * amt-preflight: the command line. Only main() decides the exit code:
  * 0 READY, 1 READY WITH WARNINGS, 2 NOT READY, 3 INCOMPLETE or a usage/config error.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -35,20 +38,22 @@ static const char usage_text[] =
 	"Commands:\n"
 	"  run [OPTIONS]          run the checks and write reports\n"
 	"  list [--json]          list every check: id, title, needs, default timeout\n"
-	"  explain ID|CODE|KEY    explain a check id, a finding code or a config key\n"
+	"  explain ID|CODE|KEY    explain a check id or area, a finding code or a config key\n"
 	"  hash FILE...           print certificate hashes as MEBx and setup servers expect\n"
 	"  help                   show this help\n"
 	"  version                show the version\n"
 	"\n"
 	"Options for run:\n"
 	"  -c, --config FILE      configuration file (INI; see docs/config.md)\n"
-	"      --only ID,...      run only these checks (ids or areas: cert, dns, dhcp, ad, ca)\n"
-	"      --skip ID,...      do not run these checks (ids or areas)\n"
+	"      --only ID,...      run only these checks: ids, or areas (dns = every dns.*\n"
+	"                         check); may be repeated\n"
+	"      --skip ID,...      do not run these checks (ids or areas); may be repeated\n"
 	"      --json FILE        write the JSON report to FILE (- for stdout)\n"
 	"      --html FILE        write the HTML report to FILE (- for stdout)\n"
 	"      --junit FILE       write a JUnit XML report to FILE (- for stdout)\n"
 	"  -j, --jobs N           checks run at once (default 16)\n"
-	"  -t, --timeout SEC      deadline of every check, overriding their defaults\n"
+	"  -t, --timeout SEC      deadline of each check, overriding their defaults (checks\n"
+	"                         that wait for another start when it ends)\n"
 	"  -q, --quiet            print only the one-line verdict\n"
 	"  -v, --verbose          print every finding with its evidence, not only problems\n"
 	"\n"
@@ -58,6 +63,7 @@ static const char usage_text[] =
 	"\n"
 	"Exit status: 0 ready, 1 warnings only, 2 at least one FAIL,\n"
 	"3 could not check (an ERROR and no FAIL) or a usage/configuration error.\n"
+	"Interrupted (SIGINT, SIGTERM, SIGHUP): no report is written; the process ends by the signal.\n"
 	"Secrets: AMT_PREFLIGHT_BIND_PASSWORD and AMT_PREFLIGHT_PFX_PASSWORD, or *_file keys.\n";
 
 enum { OPT_ONLY = 256, OPT_SKIP, OPT_JSON, OPT_HTML, OPT_JUNIT };
@@ -80,6 +86,7 @@ static const struct option run_options[] = {
 
 struct run_args {
 	const char *config;
+	/* Every --only (--skip) joined with commas: the options may be repeated. */
 	char *only_buf, *skip_buf;
 	const char *only[MAX_SELECT], *skip[MAX_SELECT];
 	size_t n_only, n_skip;
@@ -101,7 +108,8 @@ static void usage_error(const char *fmt, ...)
 	fputs("\nTry 'amt-preflight --help'.\n", stderr);
 }
 
-/* Splits "a,b" in place into `v`; every entry must name a check or an area. */
+/* Splits "a,b" in place into `v`; every entry must name a check or an area, and
+ * there must be one: an empty --only would otherwise silently mean "everything". */
 static int parse_select(char *buf, const char **v, size_t *n, const char *opt)
 {
 	char *save = NULL;
@@ -118,7 +126,20 @@ static int parse_select(char *buf, const char **v, size_t *n, const char *opt)
 		}
 		v[(*n)++] = tok;
 	}
+	if (*n == 0) {
+		usage_error("%s: no check id or area given", opt);
+		return -EINVAL;
+	}
 	return 0;
+}
+
+/* Appends one --only/--skip value to the joined list. */
+static void append_select(char **buf, const char *value)
+{
+	char *joined = apf_xasprintf("%s%s%s", *buf ? *buf : "", *buf ? "," : "", value);
+
+	free(*buf);
+	*buf = joined;
 }
 
 static int parse_uint(const char *s, long min, long max, long *out)
@@ -131,6 +152,75 @@ static int parse_uint(const char *s, long min, long max, long *out)
 	if (errno || end == s || *end || v < min || v > max)
 		return -EINVAL;
 	*out = v;
+	return 0;
+}
+
+/*
+ * A report that cannot be written is found out before the checks run, not after
+ * minutes of them: the directory must take a new file (the temp file renamed into
+ * place) and the target must not be a directory. The writer still reports any
+ * later failure.
+ */
+static int check_report_path(const char *opt, const char *path)
+{
+	struct stat st;
+	const char *slash;
+	char *dir = NULL;
+	int rc = 0;
+
+	if (!*path) {
+		usage_error("%s: empty file name", opt);
+		return -EINVAL;
+	}
+	if (strcmp(path, "-") == 0)
+		return 0;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "amt-preflight: %s %s: is a directory; give a file name\n", opt, path);
+		return -EISDIR;
+	}
+	slash = strrchr(path, '/');
+	if (!slash)
+		dir = apf_xstrdup(".");
+	else if (slash == path)
+		dir = apf_xstrdup("/");
+	else
+		dir = apf_xasprintf("%.*s", (int)(slash - path), path);
+	if (access(dir, W_OK | X_OK) != 0) {
+		rc = -errno;
+		fprintf(stderr, "amt-preflight: %s %s: cannot create a file in %s: %s\n", opt, path, dir, strerror(-rc));
+	}
+	free(dir);
+	return rc;
+}
+
+/* Rejects report destinations that would clash: two reports in one file, or
+ * several on standard output (their documents would run into each other). */
+static int check_report_paths(const struct run_args *a)
+{
+	const char *opts[] = {"--json", "--html", "--junit"};
+	const char *paths[] = {a->json, a->html, a->junit};
+	int n_stdout = 0;
+
+	for (size_t i = 0; i < 3; i++) {
+		if (!paths[i])
+			continue;
+		if (check_report_path(opts[i], paths[i]))
+			return -EINVAL;
+		if (strcmp(paths[i], "-") == 0) {
+			n_stdout++;
+			continue;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (paths[j] && strcmp(paths[i], paths[j]) == 0) {
+				usage_error("%s and %s name the same file %s", opts[j], opts[i], paths[i]);
+				return -EINVAL;
+			}
+		}
+	}
+	if (n_stdout > 1) {
+		usage_error("%s", "only one report can go to standard output ('-')");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -148,18 +238,10 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
 			a->config = optarg;
 			break;
 		case OPT_ONLY:
-			free(a->only_buf);
-			a->only_buf = strdup(optarg);
-			a->n_only = 0;
-			if (!a->only_buf || parse_select(a->only_buf, a->only, &a->n_only, "--only"))
-				return -EINVAL;
+			append_select(&a->only_buf, optarg);
 			break;
 		case OPT_SKIP:
-			free(a->skip_buf);
-			a->skip_buf = strdup(optarg);
-			a->n_skip = 0;
-			if (!a->skip_buf || parse_select(a->skip_buf, a->skip, &a->n_skip, "--skip"))
-				return -EINVAL;
+			append_select(&a->skip_buf, optarg);
 			break;
 		case OPT_JSON:
 			a->json = optarg;
@@ -208,32 +290,191 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
 		usage_error("unexpected argument '%s'", argv[optind]);
 		return -EINVAL;
 	}
-	return 0;
+	if (a->only_buf && parse_select(a->only_buf, a->only, &a->n_only, "--only"))
+		return -EINVAL;
+	if (a->skip_buf && parse_select(a->skip_buf, a->skip, &a->n_skip, "--skip"))
+		return -EINVAL;
+	return check_report_paths(a);
 }
+
+/* True when `sel` (an --only/--skip entry) names `id` itself or its area. */
+static bool select_names(const char *sel, const char *id)
+{
+	size_t n = strlen(sel);
+
+	return strcmp(sel, id) == 0 || (!strchr(sel, '.') && strncmp(id, sel, n) == 0 && id[n] == '.');
+}
+
+/* Colours only on a terminal that can show them, and never when NO_COLOR is set
+ * to a non-empty value (https://no-color.org). */
+static bool use_color(FILE *out)
+{
+	const char *no_color = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	return isatty(fileno(out)) && !(no_color && *no_color) && !(term && strcmp(term, "dumb") == 0);
+}
+
+/*
+ * Ctrl-C, SIGTERM (a monitoring system's timeout) and SIGHUP (a closed terminal)
+ * are taken by one thread with sigwait(): the signals are blocked in every other
+ * thread, since the check threads inherit the mask. While checks run, the thread
+ * says what was interrupted and ends the process by the signal itself, so a
+ * calling shell or script sees an interruption rather than a verdict, and no report
+ * exists (reports are only written after the run). While reports are being
+ * written, it lets them finish first: the atomic writer's temp file would otherwise
+ * be left beside the target. A second signal then stops at once.
+ */
+enum run_phase { PHASE_CHECKS, PHASE_WRITING, PHASE_DONE };
 
 struct progress {
 	FILE *out;
-	bool color;
+	bool color, quiet;
+	pthread_mutex_t lock; /* everything below, and the progress output */
+	enum run_phase phase;
+	int pending;          /* signal received while writing reports */
+	size_t done;          /* checks finished */
+	/* Intrusive checks asked for in this run and not finished yet: an interruption
+	 * may leave their state (a DHCP lease, a DNS name) on the network. */
+	const struct apf_check *intrusive[MAX_SELECT];
+	size_t n_intrusive;
+	sigset_t sigs;
 };
 
 static void on_done(const struct apf_check_result *r, size_t done, size_t total, void *arg)
 {
-	const struct progress *p = arg;
+	struct progress *p = arg;
 
-	apf_report_progress_line(r, done, total, p->color, p->out);
+	pthread_mutex_lock(&p->lock);
+	p->done = done;
+	for (size_t i = 0; i < p->n_intrusive; i++) {
+		if (p->intrusive[i] && strcmp(p->intrusive[i]->id, r->id) == 0)
+			p->intrusive[i] = NULL;
+	}
+	if (!p->quiet)
+		apf_report_progress_line(r, done, total, p->color, p->out);
+	pthread_mutex_unlock(&p->lock);
 }
 
-static int write_reports(const struct apf_run *run, const struct run_args *a)
+static const char *sig_name(int sig)
 {
-	const struct {
-		const char *path;
-		enum apf_report_format fmt;
-		const char *name;
-	} outs[] = {{a->json, APF_REPORT_JSON, "JSON"}, {a->html, APF_REPORT_HTML, "HTML"},
-		    {a->junit, APF_REPORT_JUNIT, "JUnit"}};
+	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" : "a signal";
+}
+
+/* Ends the process by `sig` with its default action (the exit status a shell
+ * reports as 128+sig); _exit() only if that somehow returns. Nothing is flushed:
+ * the main thread may hold stdout's lock in a write to a full pipe, and progress
+ * lines are flushed as they are printed. */
+static void die_by_signal(int sig)
+{
+	struct sigaction sa = {.sa_handler = SIG_DFL};
+	sigset_t one;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+	raise(sig);
+	_exit(128 + sig);
+}
+
+static void *signal_main(void *arg)
+{
+	struct progress *p = arg;
+
+	for (;;) {
+		int sig;
+
+		if (sigwait(&p->sigs, &sig) != 0)
+			continue;
+		pthread_mutex_lock(&p->lock);
+		if (p->phase == PHASE_WRITING && !p->pending) {
+			p->pending = sig;
+			fprintf(stderr, "amt-preflight: %s: finishing the reports being written, then stopping "
+					"(again to stop now)\n", sig_name(sig));
+			pthread_mutex_unlock(&p->lock);
+			continue;
+		}
+		if (p->phase == PHASE_CHECKS) {
+			fprintf(stderr, "amt-preflight: %s: stopped after %zu finished check(s); no report was written\n",
+				sig_name(sig), p->done);
+			for (size_t i = 0; i < p->n_intrusive; i++) {
+				if (p->intrusive[i])
+					fprintf(stderr, "amt-preflight: %s had not finished and changes state on the network: "
+							"what it set up may stay until it expires (see docs/checks/%s.md)\n",
+						p->intrusive[i]->id, p->intrusive[i]->id);
+			}
+		} else if (p->phase == PHASE_WRITING) {
+			fprintf(stderr, "amt-preflight: %s: stopped while writing the reports: one may be "
+					"incomplete, or a temporary FILE.tmp.XXXXXX left beside it\n", sig_name(sig));
+		} else {
+			fprintf(stderr, "amt-preflight: %s: stopped; the reports were written\n", sig_name(sig));
+		}
+		die_by_signal(sig); /* with the lock held: nothing else may print now */
+	}
+	return NULL;
+}
+
+/* Blocks the ending signals in this thread (and so in every thread it starts) and
+ * hands them to signal_main. A signal ignored on entry (nohup, a background job of
+ * a non-interactive shell) stays ignored. */
+static void signals_start(struct progress *p)
+{
+	const int which[] = {SIGINT, SIGTERM, SIGHUP};
+	pthread_attr_t attr;
+	pthread_t t;
+
+	sigemptyset(&p->sigs);
+	for (size_t i = 0; i < sizeof(which) / sizeof(which[0]); i++) {
+		struct sigaction old;
+		if (sigaction(which[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaddset(&p->sigs, which[i]);
+	}
+	if (pthread_sigmask(SIG_BLOCK, &p->sigs, NULL) != 0)
+		return;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, signal_main, p) != 0)
+		pthread_sigmask(SIG_UNBLOCK, &p->sigs, NULL); /* default actions then: still no report */
+	pthread_attr_destroy(&attr);
+}
+
+/* The intrusive checks this run may start: named exactly with --only, or listed in
+ * [site] enable when there is no --only, and not skipped. */
+static void note_intrusive(struct progress *p, const struct run_args *a, const struct apf_config *cfg)
+{
+	for (size_t i = 0; i < apf_registry_count() && p->n_intrusive < MAX_SELECT; i++) {
+		const struct apf_check *c = apf_registry_at(i);
+		bool wanted = false, skipped = false;
+
+		if (!(c->flags & APF_CHECK_INTRUSIVE))
+			continue;
+		for (size_t j = 0; j < a->n_only; j++)
+			wanted |= strcmp(a->only[j], c->id) == 0;
+		if (!a->n_only)
+			wanted = apf_strlist_has(&cfg->site.enable, c->id);
+		else if (!wanted)
+			for (size_t j = 0; j < a->n_only; j++)
+				wanted |= select_names(a->only[j], c->id) && apf_strlist_has(&cfg->site.enable, c->id);
+		for (size_t j = 0; j < a->n_skip; j++)
+			skipped |= select_names(a->skip[j], c->id);
+		if (wanted && !skipped)
+			p->intrusive[p->n_intrusive++] = c;
+	}
+}
+
+struct report_out {
+	const char *path;
+	enum apf_report_format fmt;
+	const char *name;
+	bool written;
+};
+
+static int write_reports(const struct apf_run *run, struct report_out *outs, size_t n)
+{
 	int failed = 0;
 
-	for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++) {
+	for (size_t i = 0; i < n; i++) {
 		int rc;
 		if (!outs[i].path)
 			continue;
@@ -242,6 +483,8 @@ static int write_reports(const struct apf_run *run, const struct run_args *a)
 			fprintf(stderr, "amt-preflight: cannot write the %s report to %s: %s\n", outs[i].name,
 				outs[i].path, strerror(-rc));
 			failed = 1;
+		} else {
+			outs[i].written = true;
 		}
 	}
 	return failed;
@@ -252,10 +495,11 @@ static int cmd_run(int argc, char **argv)
 	struct run_args a = {0};
 	struct apf_config *cfg = NULL;
 	struct apf_run *run = NULL;
-	struct progress prog;
+	static struct progress prog; /* the signal thread may outlive this frame */
+	struct report_out outs[3] = {{0}};
 	char *err = NULL;
 	bool abandoned = false, to_stdout;
-	int rc, code = EXIT_USAGE;
+	int rc, pending, code = EXIT_USAGE;
 
 	rc = parse_run_args(argc, argv, &a);
 	if (rc) {
@@ -274,8 +518,12 @@ static int cmd_run(int argc, char **argv)
 	/* A report on stdout must stay parseable: everything else goes to stderr then. */
 	to_stdout = (a.json && !strcmp(a.json, "-")) || (a.html && !strcmp(a.html, "-")) ||
 		    (a.junit && !strcmp(a.junit, "-"));
+	pthread_mutex_init(&prog.lock, NULL);
 	prog.out = to_stdout ? stderr : stdout;
-	prog.color = isatty(fileno(prog.out)) && !getenv("NO_COLOR");
+	prog.color = use_color(prog.out);
+	prog.quiet = a.quiet;
+	note_intrusive(&prog, &a, cfg);
+	signals_start(&prog);
 
 	{
 		struct apf_run_opts o = {
@@ -286,7 +534,7 @@ static int cmd_run(int argc, char **argv)
 			.n_skip = a.n_skip,
 			.jobs = a.jobs,
 			.timeout_ms = a.timeout_ms,
-			.on_done = a.quiet ? NULL : on_done,
+			.on_done = on_done,
 			.arg = &prog,
 		};
 		rc = apf_run_checks(&o, &run, &abandoned);
@@ -295,9 +543,29 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "amt-preflight: the checks could not be run: %s\n", strerror(rc < 0 ? -rc : EIO));
 		goto out;
 	}
+	if (run->n_checks == 0) {
+		usage_error("%s", "--only and --skip leave no check to run");
+		goto out;
+	}
 	code = apf_verdict_exit_code(run->verdict);
-	if (write_reports(run, &a) && code < EXIT_USAGE)
+
+	outs[0] = (struct report_out){a.json, APF_REPORT_JSON, "JSON", false};
+	outs[1] = (struct report_out){a.html, APF_REPORT_HTML, "HTML", false};
+	outs[2] = (struct report_out){a.junit, APF_REPORT_JUNIT, "JUnit", false};
+	pthread_mutex_lock(&prog.lock);
+	prog.phase = PHASE_WRITING;
+	pthread_mutex_unlock(&prog.lock);
+	if (write_reports(run, outs, sizeof(outs) / sizeof(outs[0])) && code < EXIT_USAGE)
 		code = EXIT_USAGE;
+	pthread_mutex_lock(&prog.lock);
+	prog.phase = PHASE_DONE;
+	pending = prog.pending;
+	if (pending) {
+		fprintf(stderr, "amt-preflight: %s: stopped; the reports were written\n", sig_name(pending));
+		die_by_signal(pending);
+	}
+	pthread_mutex_unlock(&prog.lock);
+
 	if (a.quiet) {
 		/* One line, Nagios plugin style. */
 		fprintf(prog.out, "AMT-PREFLIGHT %s - %zu FAIL, %zu ERROR, %zu WARN, %zu OK, %zu SKIP\n",
@@ -306,12 +574,14 @@ static int cmd_run(int argc, char **argv)
 	} else {
 		struct apf_text_opts t = {.color = prog.color, .verbose = a.verbose};
 		apf_report_text_write(run, &t, prog.out);
-		if (a.json && strcmp(a.json, "-"))
-			fprintf(prog.out, "JSON report: %s\n", a.json);
-		if (a.html && strcmp(a.html, "-"))
-			fprintf(prog.out, "HTML report: %s\n", a.html);
-		if (a.junit && strcmp(a.junit, "-"))
-			fprintf(prog.out, "JUnit report: %s\n", a.junit);
+		/* READY with nothing checked is true but easy to misread at a glance. */
+		if (run->counts[APF_SKIP] == run->n_checks)
+			fprintf(prog.out, "Nothing was checked: every check was skipped%s.\n",
+				a.verbose ? " (the reasons are above)" : "; -v shows why");
+		for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++) {
+			if (outs[i].written && strcmp(outs[i].path, "-"))
+				fprintf(prog.out, "%s report: %s\n", outs[i].name, outs[i].path);
+		}
 	}
 	if (abandoned) {
 		/* A check overran its deadline and still runs: leave now, without
@@ -406,17 +676,32 @@ static void explain_code(const struct apf_code *k, const struct apf_check *owner
 		printf("\nSee docs/checks/%s.md\n", owner->id);
 }
 
-static int cmd_explain(int argc, char **argv)
+/* The checks of an area ("dns"), for `explain dns`. */
+static bool explain_area(const char *area)
+{
+	bool any = false;
+
+	if (strchr(area, '.') || !apf_runner_select_ok(area))
+		return false;
+	printf("The %s checks (select them with --only %s or --skip %s):\n\n", area, area, area);
+	for (size_t i = 0; i < apf_registry_count(); i++) {
+		const struct apf_check *c = apf_registry_at(i);
+		if (select_names(area, c->id)) {
+			printf("  %-26s %s%s\n", c->id, c->title, c->flags & APF_CHECK_INTRUSIVE ? "  [INTRUSIVE, opt-in]" : "");
+			any = true;
+		}
+	}
+	printf("\n'amt-preflight explain ID' explains one of them.\n");
+	return any;
+}
+
+static int explain_one(const char *what)
 {
 	const struct apf_check *c, *owner = NULL;
 	const struct apf_code *k;
 	const struct apf_cfg_key *ck;
 
-	if (argc != 2) {
-		usage_error("%s", "explain takes one check id, finding code or config key (section.key)");
-		return EXIT_USAGE;
-	}
-	if ((c = apf_registry_find(argv[1]))) {
+	if ((c = apf_registry_find(what))) {
 		printf("%s - %s%s\n\n%s\n", c->id, c->title, c->flags & APF_CHECK_INTRUSIVE ? " [INTRUSIVE, opt-in]" : "",
 		       c->summary);
 		if (c->requires_keys && *c->requires_keys) {
@@ -436,29 +721,61 @@ static int cmd_explain(int argc, char **argv)
 			printf("  %-5s %-32s %s\n", apf_status_name(k->status), k->code, k->meaning);
 		printf("\nSee docs/checks/%s.md\n", c->id);
 		/* dns.servers is both a check and a config key: say both. */
-		if ((ck = apf_cfg_key_find(argv[1])))
+		if ((ck = apf_cfg_key_find(what)))
 			printf("\nThe config key [%s] %s: %s\n", ck->section, ck->name, ck->doc);
 		return 0;
 	}
-	if ((k = apf_registry_find_code(argv[1], &owner))) {
+	if ((k = apf_registry_find_code(what, &owner))) {
 		explain_code(k, owner);
 		return 0;
 	}
 	for (k = apf_runner_codes; k->code; k++) {
-		if (strcmp(k->code, argv[1]) == 0) {
+		if (strcmp(k->code, what) == 0) {
 			explain_code(k, NULL);
 			return 0;
 		}
 	}
-	if ((ck = apf_cfg_key_find(argv[1]))) {
+	if ((ck = apf_cfg_key_find(what))) {
 		printf("[%s] %s%s%s%s\n\n%s\n", ck->section, ck->name, ck->def ? "  (default: " : "", ck->def ? ck->def : "",
 		       ck->def ? ")" : "", ck->doc);
-		if (ck->env)
+		/* Most secret keys' documentation already names their variable. */
+		if (ck->env && !strstr(ck->doc, ck->env))
 			printf("Alternatively: the environment variable %s.\n", ck->env);
 		return 0;
 	}
-	fprintf(stderr, "amt-preflight: '%s' is not a check id, finding code or config key\n", argv[1]);
-	return EXIT_USAGE;
+	if (explain_area(what))
+		return 0;
+	return -ENOENT;
+}
+
+static int cmd_explain(int argc, char **argv)
+{
+	char *folded = NULL;
+	int rc;
+
+	if (argc != 2) {
+		usage_error("%s", "explain takes one check id or area, finding code or config key (section.key)");
+		return EXIT_USAGE;
+	}
+	rc = explain_one(argv[1]);
+	/* Codes are upper case and ids and keys lower case; accept any spelling. */
+	for (int upper = 1; rc == -ENOENT && upper >= 0; upper--) {
+		free(folded);
+		folded = apf_xstrdup(argv[1]);
+		for (char *p = folded; *p; p++)
+			*p = (char)(upper ? toupper((unsigned char)*p) : tolower((unsigned char)*p));
+		if (strcmp(folded, argv[1]) != 0)
+			rc = explain_one(folded);
+	}
+	if (rc == -ENOENT) {
+		fprintf(stderr,
+			"amt-preflight: '%s' is not a check id, area, finding code or config key\n"
+			"'amt-preflight list' shows the check ids; 'amt-preflight explain ID' a check's codes;\n"
+			"docs/config.md every config key (section.key).\n",
+			argv[1]);
+	}
+	free(folded);
+	return rc ? EXIT_USAGE : 0;
 }
 
 int main(int argc, char **argv)

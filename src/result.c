@@ -166,6 +166,17 @@ void apf_check_result_take_finding(struct apf_check_result *r, struct apf_findin
 		r->status = f->status;
 }
 
+const struct apf_finding *apf_check_result_worst(const struct apf_check_result *r)
+{
+	const struct apf_finding *w = NULL;
+
+	for (size_t i = 0; i < r->n_findings; i++) {
+		if (!w || r->findings[i]->status > w->status)
+			w = r->findings[i];
+	}
+	return w;
+}
+
 void apf_run_finish(struct apf_run *run)
 {
 	memset(run->counts, 0, sizeof(run->counts));

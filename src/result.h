@@ -98,6 +98,10 @@ void apf_finding_free(struct apf_finding *f);
 /* Appends (takes ownership of) a finding and raises the check's status. */
 void apf_check_result_take_finding(struct apf_check_result *r, struct apf_finding *f);
 
+/* The finding that decided the check's status: the first one as bad as the
+ * check. NULL when it has none. */
+const struct apf_finding *apf_check_result_worst(const struct apf_check_result *r);
+
 /* Computes statuses, counts and the verdict from the findings. */
 void apf_run_finish(struct apf_run *run);
 void apf_run_free(struct apf_run *run);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/ocsp.h>
@@ -302,7 +303,7 @@ static void ocsp_judge(const unsigned char *data, size_t len, OCSP_REQUEST *req,
 		goto out;
 	}
 	/* -1 (no nonce echoed) is common with pre-signed responses and acceptable; 0 is a mismatch. */
-	if (OCSP_check_nonce(req, bs) == 0) {
+	if (req && OCSP_check_nonce(req, bs) == 0) {
 		set_state(out, APF_REV_INVALID, apf_xstrdup("the response's nonce does not match the request (replayed response?)"));
 		goto out;
 	}
@@ -349,13 +350,32 @@ out:
 	ERR_clear_error();
 }
 
+void apf_rev_check_ocsp_data(const unsigned char *data, size_t len, const struct apf_cert *cert,
+			     const struct apf_cert *issuer, struct apf_rev_result *out)
+{
+	OCSP_CERTID *id = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (!cert || !cert->native || !issuer || !issuer->native) {
+		set_state(out, APF_REV_INVALID, apf_xstrdup("the issuer's certificate is not at hand"));
+		return;
+	}
+	id = OCSP_cert_to_id(EVP_sha1(), cert->native, issuer->native);
+	if (!id)
+		set_state(out, APF_REV_INVALID, openssl_error("could not make the OCSP certificate ID"));
+	else
+		ocsp_judge(data, len, NULL, id, issuer, out);
+	OCSP_CERTID_free(id);
+	ERR_clear_error();
+}
+
 void apf_rev_check_ocsp(const struct apf_cert *cert, const struct apf_cert *issuer, unsigned int timeout_ms,
 			struct apf_rev_result *out)
 {
 	uint64_t deadline = deadline_after(timeout_ms);
 	OCSP_CERTID *id = NULL;
 	OCSP_REQUEST *req = NULL;
-	unsigned char *der = NULL;
+	unsigned char *der = NULL, nonce[16];
 	int der_len;
 
 	memset(out, 0, sizeof(*out));
@@ -369,10 +389,17 @@ void apf_rev_check_ocsp(const struct apf_cert *cert, const struct apf_cert *issu
 		set_state(out, APF_REV_INVALID, apf_xstrdup("the issuer's certificate is not at hand, so no OCSP request can be made"));
 		return;
 	}
+	/* Our own entropy for the nonce: OpenSSL's would create a per-thread DRBG in
+	 * every check thread (freed only as the thread ends, after the run may have). */
+	if (getentropy(nonce, sizeof(nonce)) != 0) {
+		set_state(out, APF_REV_INVALID, apf_xasprintf("no entropy for the OCSP nonce: %s", strerror(errno)));
+		goto out;
+	}
 	/* SHA-1 CertID: what RFC 5019 responders (and Microsoft's) index on. */
 	id = OCSP_cert_to_id(EVP_sha1(), cert->native, issuer->native);
 	req = OCSP_REQUEST_new();
-	if (!id || !req || !OCSP_request_add0_id(req, OCSP_CERTID_dup(id)) || !OCSP_request_add1_nonce(req, NULL, -1)) {
+	if (!id || !req || !OCSP_request_add0_id(req, OCSP_CERTID_dup(id)) ||
+	    !OCSP_request_add1_nonce(req, nonce, (int)sizeof(nonce))) {
 		set_state(out, APF_REV_INVALID, openssl_error("could not build the OCSP request"));
 		goto out;
 	}

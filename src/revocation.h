@@ -40,6 +40,11 @@ void apf_rev_check_crl(const struct apf_cert *cert, const struct apf_cert *issue
  * into out->url. Added by the ad engineer (additive). */
 void apf_rev_check_crl_data(const unsigned char *data, size_t len, const char *url, const struct apf_cert *cert,
 			    const struct apf_cert *issuer, struct apf_rev_result *out);
+/* Judges an OCSP response the caller already has (DER) for `cert` issued by
+ * `issuer`: signature, status and validity window, but no nonce (there was no
+ * request). The network-facing parser, kept callable for the fuzz target. */
+void apf_rev_check_ocsp_data(const unsigned char *data, size_t len, const struct apf_cert *cert,
+			     const struct apf_cert *issuer, struct apf_rev_result *out);
 /* Asks the certificate's OCSP responder (AIA) about `cert`. */
 void apf_rev_check_ocsp(const struct apf_cert *cert, const struct apf_cert *issuer, unsigned int timeout_ms,
 			struct apf_rev_result *out);

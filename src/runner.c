@@ -203,7 +203,10 @@ static int start_job(struct runner *r, struct job *job, const struct apf_run_opt
 	rc = pthread_create(&t, &attr, thread_main, a);
 	pthread_attr_destroy(&attr);
 	if (rc) {
+		/* No thread holds it: drop the runner's context too, or it leaks. */
 		job->ctx->refs = 1;
+		apf_ctx_unref(job->ctx);
+		job->ctx = NULL;
 		free(a);
 		return -rc;
 	}

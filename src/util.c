@@ -163,6 +163,18 @@ out:
 	return rc;
 }
 
+char *apf_strv_join(const char *const *v, size_t n, const char *sep)
+{
+	struct apf_buf b = {0};
+
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			apf_buf_add(&b, sep, strlen(sep));
+		apf_buf_add(&b, v[i], strlen(v[i]));
+	}
+	return apf_buf_steal(&b);
+}
+
 uint64_t apf_now_ms(void)
 {
 	struct timespec ts;

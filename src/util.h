@@ -34,6 +34,9 @@ int apf_write_atomic(const char *path, int (*write)(FILE *out, const void *arg),
 /* CLOCK_MONOTONIC in milliseconds: every deadline is on this clock. */
 uint64_t apf_now_ms(void);
 
+/* The n strings of v joined with sep; caller frees (also in check.h, for checks). */
+char *apf_strv_join(const char *const *v, size_t n, const char *sep);
+
 /* Lowercase hex SHA-256 of data into out[65]. */
 void apf_sha256_hex(const void *data, size_t len, char out[65]);
 

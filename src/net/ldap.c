@@ -21,6 +21,7 @@
 
 #include "ldap.h"
 #include "result.h"
+#include "util.h"
 
 /* Caps on what a (possibly hostile) server can make us hold. */
 #define APF_LDAP_MAX_PDU (8u * 1024 * 1024)
@@ -31,6 +32,7 @@
 struct apf_ldap {
 	LDAP *ld;
 	unsigned int timeout_ms;
+	uint64_t deadline_ms; /* 0 = none */
 	char *host_name; /* the name the certificate must carry */
 	bool tls_active;
 	struct apf_ldap_tls_info tls;
@@ -242,6 +244,21 @@ static struct timeval ms_to_tv(unsigned int ms)
 	return tv;
 }
 
+/* The bound of the next wait on `l`: its per-operation timeout, cut to what is
+ * left before its deadline (at least 1 ms: 0 would mean "no limit" to libldap). */
+static unsigned int op_timeout(const struct apf_ldap *l)
+{
+	uint64_t now = apf_now_ms();
+	unsigned int ms = l->timeout_ms;
+
+	if (l->deadline_ms) {
+		uint64_t left = now >= l->deadline_ms ? 0 : l->deadline_ms - now;
+		if (left < ms)
+			ms = (unsigned int)left;
+	}
+	return ms ? ms : 1;
+}
+
 /* ---- TLS -------------------------------------------------------------------- */
 
 static char *name_to_str(const X509_NAME *nm)
@@ -407,6 +424,7 @@ int apf_ldap_open(const struct apf_ldap_opts *o, struct apf_ldap **out, struct a
 
 	l = apf_xcalloc(1, sizeof(*l));
 	l->timeout_ms = o->timeout_ms;
+	l->deadline_ms = o->deadline_ms;
 	l->host_name = o->host_name ? apf_xstrdup(o->host_name) : NULL;
 
 	lrc = ldap_initialize(&l->ld, uri);
@@ -415,7 +433,7 @@ int apf_ldap_open(const struct apf_ldap_opts *o, struct apf_ldap **out, struct a
 		rc = -EINVAL;
 		goto out;
 	}
-	if (set_common_options(l->ld, o->timeout_ms) < 0) {
+	if (set_common_options(l->ld, op_timeout(l)) < 0) {
 		status_from_ld(st, l->ld, LDAP_PARAM_ERROR);
 		rc = -EINVAL;
 		goto out;
@@ -489,7 +507,7 @@ const struct apf_ldap_tls_info *apf_ldap_tls(const struct apf_ldap *l)
 static int wait_result(struct apf_ldap *l, int msgid, struct apf_ldap_status *st)
 {
 	LDAPMessage *res = NULL;
-	struct timeval tv = ms_to_tv(l->timeout_ms);
+	struct timeval tv = ms_to_tv(op_timeout(l));
 	char *diag = NULL;
 	int err = LDAP_SUCCESS, lrc;
 
@@ -565,6 +583,11 @@ int apf_ldap_bind_gssapi(struct apf_ldap *l, struct apf_ldap_status *st)
 {
 	int lrc;
 
+	/* The synchronous SASL exchange waits by LDAP_OPT_TIMEOUT: bound it by the deadline too. */
+	if (set_common_options(l->ld, op_timeout(l)) < 0) {
+		status_from_ld(st, l->ld, LDAP_PARAM_ERROR);
+		return -EINVAL;
+	}
 	lrc = ldap_sasl_interactive_bind_s(l->ld, NULL, "GSSAPI", NULL, NULL, LDAP_SASL_QUIET, sasl_interact, NULL);
 	status_from_ld(st, l->ld, lrc);
 	return apf_ldap_rc_errno(lrc);
@@ -690,7 +713,7 @@ int apf_ldap_search(struct apf_ldap *l, const char *base, enum apf_ldap_scope sc
 		    const char *const *attrs, int size_limit, struct apf_ldap_result **out,
 		    struct apf_ldap_status *st)
 {
-	return search_ld(l->ld, l->timeout_ms, base, (int)scope, filter, attrs, size_limit, out, st);
+	return search_ld(l->ld, op_timeout(l), base, (int)scope, filter, attrs, size_limit, out, st);
 }
 
 const struct apf_ldap_attr *apf_ldap_entry_attr(const struct apf_ldap_entry *e, const char *name)
@@ -777,7 +800,7 @@ int apf_ldap_url_fetch_on(struct apf_ldap *l, const char *url, size_t max_bytes,
 		rc = -EINVAL;
 		goto out;
 	}
-	rc = search_ld(l->ld, l->timeout_ms, lud->lud_dn, lud->lud_scope < 0 ? LDAP_SCOPE_BASE : lud->lud_scope,
+	rc = search_ld(l->ld, op_timeout(l), lud->lud_dn, lud->lud_scope < 0 ? LDAP_SCOPE_BASE : lud->lud_scope,
 		       lud->lud_filter, (const char *const *)lud->lud_attrs, 1, &res, &st);
 	if (rc < 0) {
 		if (err_out)
@@ -800,6 +823,7 @@ int apf_ldap_url_fetch(const char *url, size_t max_bytes, unsigned int timeout_m
 	struct apf_ldap_result *res = NULL;
 	struct apf_ldap_status st = {0};
 	char *uri = NULL;
+	uint64_t start = apf_now_ms();
 	int rc, lrc;
 
 	*data = NULL;
@@ -832,6 +856,23 @@ int apf_ldap_url_fetch(const char *url, size_t max_bytes, unsigned int timeout_m
 			*err_out = apf_xstrdup("cannot set up an LDAP connection for the URL");
 		rc = -EINVAL;
 		goto out;
+	}
+	/* Connect before searching: the PDU cap needs the socket, and the URL (from a
+	 * certificate) may name any server. */
+	lrc = ldap_connect(ld);
+	if (lrc != LDAP_SUCCESS) {
+		status_from_ld(&st, ld, lrc);
+		if (err_out)
+			*err_out = status_err(&st);
+		rc = apf_ldap_rc_errno(lrc);
+		if (rc == 0 || rc == -EPROTO)
+			rc = -ECONNREFUSED;
+		goto out;
+	}
+	cap_incoming(ld);
+	{
+		uint64_t spent = apf_now_ms() - start;
+		timeout_ms = spent >= timeout_ms ? 1 : timeout_ms - (unsigned int)spent;
 	}
 	rc = search_ld(ld, timeout_ms, lud->lud_dn ? lud->lud_dn : "", lud->lud_scope < 0 ? LDAP_SCOPE_BASE : lud->lud_scope,
 		       lud->lud_filter, (const char *const *)lud->lud_attrs, 1, &res, &st);

@@ -31,6 +31,9 @@ struct apf_ldap_opts {
 	enum apf_ldap_tls tls;
 	const char *ca_file;     /* PEM bundle to verify the server certificate; NULL = system default */
 	unsigned int timeout_ms; /* each network wait (connect, handshake, each operation) */
+	/* Absolute deadline (apf_now_ms() clock) that no later wait of this handle
+	 * goes past, however long it stays open: the check's deadline. 0 = none. */
+	uint64_t deadline_ms;
 };
 
 /* What the TLS layer saw. Verification never aborts the handshake: the checker

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* dhcp.options through the real runner, with captured Kea/dnsmasq replies (fake_dhcp_net.c). */
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "apf_test.h"
+#include "check.h"
 #include "dhcp/codec.h"
 #include "fake_dhcp_net.h"
 
@@ -111,6 +113,29 @@ static void test_two_servers(void **state)
 	apf_run_free(run);
 }
 
+/* The expected_servers evidence lists every configured entry in full, however
+ * long (it used to be cut into a buffer sized for IPv4 addresses). */
+static void test_long_expected_servers(void **state)
+{
+	static const char *const addr[] = {
+		"2001:db8:aaaa:bbbb:cccc:dddd:eeee:f001#65535",
+		"2001:db8:aaaa:bbbb:cccc:dddd:eeee:f002#65535",
+		"2001:db8:aaaa:bbbb:cccc:dddd:eeee:f003#65535",
+		"192.0.2.250",
+	};
+	char *joined = apf_strv_join(addr, sizeof(addr) / sizeof(addr[0]), ", ");
+	char *ini = apf_xasprintf("[dhcp]\ninterface = eth9\nexpected_servers = %s\n", joined);
+	struct apf_run *run;
+	const struct apf_check_result *r = run_with(ini, "kea-inform-ack.bin", &run);
+	const struct apf_finding *f = apf_test_expect(r, "DHCP_UNEXPECTED_SERVER", APF_WARN);
+
+	assert_string_equal(apf_test_evidence(f, "server"), "192.0.2.1");
+	assert_string_equal(apf_test_evidence(f, "expected_servers"), joined);
+	apf_run_free(run);
+	free(ini);
+	free(joined);
+}
+
 static void test_discover_mode(void **state)
 {
 	struct apf_run *run;
@@ -201,6 +226,7 @@ int main(void)
 		cmocka_unit_test(test_suffix_mismatch),
 		cmocka_unit_test(test_dnsmasq_without_domain),
 		cmocka_unit_test(test_two_servers),
+		cmocka_unit_test(test_long_expected_servers),
 		cmocka_unit_test(test_discover_mode),
 		cmocka_unit_test(test_no_reply),
 		cmocka_unit_test(test_local_errors),

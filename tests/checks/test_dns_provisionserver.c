@@ -35,6 +35,14 @@ static const struct dnsr_rule other_answer[] = {
 	{PS, 1, 0, {PS " 300 IN A 127.0.0.2"}, 0},
 };
 
+/* The PTR's target never answers, and 127.0.0.2's reverse zone fails. */
+static const struct dnsr_rule ptr_unanswered[] = {
+	{PS, 1, 0, {PS " 300 IN A 127.0.0.1", PS " 300 IN A 127.0.0.2"}, 0},
+	{"1.0.0.127.in-addr.arpa.", 12, 0, {"1.0.0.127.in-addr.arpa. 300 IN PTR scs.amt.example.net."}, 0},
+	{"scs.amt.example.net.", 1, 0, {NULL}, DNSR_DROP},
+	{"2.0.0.127.in-addr.arpa.", 12, 2, {NULL}, 0},
+};
+
 static char *conf(uint16_t p1, uint16_t p2, const char *scs, uint16_t hello)
 {
 	char *s = NULL;
@@ -146,6 +154,29 @@ static void test_several_addresses_warn(void **state)
 	close(lfd);
 }
 
+/* Regression: an unanswered forward query was reported as PS_PTR_MISMATCH and a
+ * SERVFAIL for the PTR as PS_PTR_MISSING (both WARN): "could not check" is ERROR. */
+static void test_ptr_lookup_failures_are_errors(void **state)
+{
+	struct dnsr *a = dnsr_start(ptr_unanswered, 4, 0, true);
+	char *ini = conf(dnsr_port(a), 0, "127.0.0.1 127.0.0.2", dnsr_closed_port());
+	struct apf_run *run = apf_test_run(ID, ini, 0);
+	const struct apf_check_result *r = apf_test_result(run, ID);
+	const struct apf_finding *f;
+
+	assert_null(apf_test_find(r, "PS_PTR_MISMATCH"));
+	assert_null(apf_test_find(r, "PS_PTR_MISSING"));
+	assert_null(apf_test_find(r, "PS_PTR_OK"));
+	f = apf_test_expect(r, "PS_DNS_RCODE", APF_ERROR);
+	assert_string_equal(apf_test_evidence(f, "query"), "2.0.0.127.in-addr.arpa. PTR");
+	assert_string_equal(apf_test_evidence(f, "rcode"), "SERVFAIL");
+	f = apf_test_expect(r, "PS_DNS_NO_ANSWER", APF_ERROR);
+	assert_string_equal(apf_test_evidence(f, "query"), "scs.amt.example.net. A");
+	apf_run_free(run);
+	free(ini);
+	dnsr_stop(a);
+}
+
 static void test_servers_disagree_warn(void **state)
 {
 	uint16_t hello;
@@ -235,6 +266,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_address_fails),
 		cmocka_unit_test(test_several_addresses_warn),
 		cmocka_unit_test(test_servers_disagree_warn),
+		cmocka_unit_test(test_ptr_lookup_failures_are_errors),
 		cmocka_unit_test(test_timeout_is_error_not_fail),
 		cmocka_unit_test(test_truncated_retried_over_tcp),
 		cmocka_unit_test(test_hello_refused_fails),

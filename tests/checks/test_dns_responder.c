@@ -171,17 +171,30 @@ struct dnsr *dnsr_start(const struct dnsr_rule *rules, size_t n, unsigned int fl
 	r->n = n;
 	r->flags = flags;
 	r->tcp = -1;
-	r->udp = socket(AF_INET, SOCK_DGRAM, 0);
-	if (bind(r->udp, (struct sockaddr *)&a, sizeof(a)) < 0 || getsockname(r->udp, (struct sockaddr *)&a, &al) < 0)
-		abort();
-	r->port = ntohs(a.sin_port);
-	if (tcp) {
+	/* UDP takes a free port; TCP must then get the same number, which another
+	 * test running in parallel may hold: then try another port. */
+	for (int attempt = 0;; attempt++) {
 		int one = 1;
 
-		r->tcp = socket(AF_INET, SOCK_STREAM, 0);
-		setsockopt(r->tcp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(r->tcp, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(r->tcp, 16) < 0)
+		a.sin_port = 0;
+		r->udp = socket(AF_INET, SOCK_DGRAM, 0);
+		if (r->udp < 0 || bind(r->udp, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+		    getsockname(r->udp, (struct sockaddr *)&a, &al) < 0)
 			abort();
+		r->port = ntohs(a.sin_port);
+		if (!tcp)
+			break;
+		r->tcp = socket(AF_INET, SOCK_STREAM, 0);
+		if (r->tcp < 0)
+			abort();
+		setsockopt(r->tcp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(r->tcp, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(r->tcp, 16) == 0)
+			break;
+		if (errno != EADDRINUSE || attempt == 50)
+			abort();
+		close(r->tcp);
+		close(r->udp);
+		r->tcp = -1;
 	}
 	if (pipe(r->stop) < 0 || pthread_create(&r->th, NULL, loop, r) != 0)
 		abort();

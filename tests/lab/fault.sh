@@ -57,6 +57,12 @@ kea_reload() {
 	if grep -q DHCP4_DYNAMIC_RECONFIGURATION_FAIL "$LAB_DIR/logs/kea-dhcp4.log"; then
 		lab_die "Kea rejected its new config (see $LAB_DIR/logs/kea-dhcp4.log)"
 	fi
+	# "Config complete" comes before Kea has reopened its raw socket: a client
+	# that asks at once can go unanswered. Ready means it answers an INFORM.
+	kea_answers() {
+		ip netns exec "$NS_CLI" python3 "$LAB_HERE/dhcp-inform.py" "${P}v1" "$LAB_CLI_IP" "$LAB_SRV_IP"
+	}
+	lab_wait "Kea answering again" 15 kea_answers
 }
 
 TEMPLATE_DN="CN=AMTWebServer,CN=Certificate Templates,$LAB_PKS_DN"

@@ -171,6 +171,7 @@ intermediate_store = $LAB_DIR/pki/intermediate-store
 domain_suffixes = $LAB_DOMAIN
 generations = 16
 device_hashes = $LAB_DIR/pki/device-hashes.txt
+tls_hosts = amt1.$LAB_DOMAIN
 EOF
 	mv -f "$LAB_DIR/lab.conf.tmp" "$LAB_DIR/lab.conf"
 }

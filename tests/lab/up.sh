@@ -219,8 +219,11 @@ lab_log "starting HTTP (CRL/AIA), OCSP and TLS endpoints"
 PKI=$LAB_DIR/pki
 lab_spawn http "$NS_SRV" "$LOGS/http.log" python3 -m http.server 8080 --bind "$LAB_SRV_IP" --directory "$PKI"
 # OpenSSL 3.0's ocsp -port takes a port only (binds every address of the netns).
+# One responder process serves one connection at a time: a client that gives up
+# half way could wedge it, so run several (-multi) and drop idle requests (-timeout).
 lab_spawn ocsp "$NS_SRV" "$LOGS/ocsp.log" openssl ocsp -port 8888 -index "$PKI/db/issuing/index.txt" \
-	-CA "$PKI/issuing.pem" -rsigner "$PKI/ocsp.pem" -rkey "$PKI/ocsp.key" -nmin 5 -ignore_err
+	-CA "$PKI/issuing.pem" -rsigner "$PKI/ocsp.pem" -rkey "$PKI/ocsp.key" -nmin 5 -ignore_err \
+	-multi 4 -timeout 5
 lab_spawn provision-https "$NS_SRV" "$LOGS/provision-https.log" openssl s_server -quiet -www \
 	-accept "$LAB_PROV_IP:443" -cert "$PKI/prov.pem" -key "$PKI/prov.key" -cert_chain "$PKI/chain.pem"
 lab_spawn provision-hello "$NS_SRV" "$LOGS/provision-hello.log" python3 "$LAB_HERE/hello.py" "$LAB_PROV_IP" 9971

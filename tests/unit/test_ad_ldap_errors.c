@@ -1,12 +1,34 @@
 /* SPDX-License-Identifier: MIT */
 /* LDAP result mapping and AD diagnostic decoding (src/net/ldap.c). */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "apf_test.h"
+#include "ad.h"
 #include "net/ldap.h"
+#include "util.h"
+
+/* A loopback TCP listener that never accepts: connects succeed (the kernel
+ * completes them from the backlog) and no byte ever comes back. */
+static int silent_listener(uint16_t *port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 8), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
 
 static void test_ad_data_parse(void **state)
 {
@@ -92,6 +114,66 @@ static void test_open_refuses_missing_address(void **state)
 	apf_ldap_status_clear(&st);
 }
 
+/* Regression: a handle's later operations waited their full per-operation
+ * timeout even past the check's deadline; the deadline now cuts every wait. */
+static void test_search_stops_at_deadline(void **state)
+{
+	uint16_t port;
+	int fd = silent_listener(&port);
+	struct apf_ldap_opts o = {.ip = "127.0.0.1", .tls = APF_LDAP_TLS_NONE, .timeout_ms = 5000};
+	struct apf_ldap_status st = {0};
+	struct apf_ldap_result *res = NULL;
+	struct apf_ldap *l = NULL;
+	uint64_t t0;
+	int rc;
+
+	(void)state;
+	o.port = port;
+	o.deadline_ms = apf_now_ms() + 300;
+	assert_int_equal(apf_ldap_open(&o, &l, &st), 0);
+	t0 = apf_now_ms();
+	rc = apf_ldap_search(l, "", APF_LDAP_SCOPE_BASE, NULL, NULL, 1, &res, &st);
+	assert_int_equal(rc, -ETIMEDOUT);
+	assert_null(res);
+	assert_true(apf_now_ms() - t0 < 2000);
+	apf_ldap_status_clear(&st);
+	apf_ldap_close(l);
+	close(fd);
+}
+
+/* The URL fetch's connect and search share one timeout. */
+static void test_url_fetch_times_out(void **state)
+{
+	uint16_t port;
+	int fd = silent_listener(&port);
+	char *url = apf_xasprintf("ldap://127.0.0.1:%u/CN=x?certificateRevocationList", (unsigned int)port);
+	unsigned char *data = NULL;
+	size_t len = 0;
+	char *err = NULL;
+	uint64_t t0 = apf_now_ms();
+
+	(void)state;
+	assert_int_equal(apf_ldap_url_fetch(url, 1024, 300, &data, &len, &err), -ETIMEDOUT);
+	assert_null(data);
+	assert_non_null(err);
+	assert_true(apf_now_ms() - t0 < 2000);
+	free(err);
+	free(url);
+	close(fd);
+}
+
+/* Regression: ca.enterprise reported a refused or garbled DNS lookup of the CA
+ * host as CA_HOST_UNRESOLVED (FAIL); only "no such address" is a finding. */
+static void test_unresolved_status(void **state)
+{
+	(void)state;
+	assert_int_equal(apf_ad_unresolved_status(-ENOENT), APF_FAIL);
+	assert_int_equal(apf_ad_unresolved_status(-ETIMEDOUT), APF_ERROR);
+	assert_int_equal(apf_ad_unresolved_status(-ECONNREFUSED), APF_ERROR);
+	assert_int_equal(apf_ad_unresolved_status(-EPROTO), APF_ERROR);
+	assert_int_equal(apf_ad_unresolved_status(-EINVAL), APF_ERROR);
+}
+
 static void test_url_fetch_refuses_hostless(void **state)
 {
 	unsigned char *data = NULL;
@@ -120,6 +202,9 @@ int main(void)
 		cmocka_unit_test(test_generalized_time),
 		cmocka_unit_test(test_open_refuses_missing_address),
 		cmocka_unit_test(test_url_fetch_refuses_hostless),
+		cmocka_unit_test(test_search_stops_at_deadline),
+		cmocka_unit_test(test_unresolved_status),
+		cmocka_unit_test(test_url_fetch_times_out),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

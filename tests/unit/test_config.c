@@ -87,6 +87,22 @@ static void test_errors_name_file_and_line(void **state)
 	e = parse_err("this is not ini\n");
 	assert_non_null(strstr(e, "t.conf:1:"));
 	free(e);
+	{
+		/* inih cuts long lines; we refuse them whole, on their own line number. */
+		char text[600];
+		snprintf(text, sizeof(text), "[amt]\ngenerations = 16\ntls_hosts = %0400d\n", 0);
+		e = parse_err(text);
+		assert_non_null(strstr(e, "t.conf:3:"));
+		assert_non_null(strstr(e, "repeating the key"));
+		free(e);
+	}
+	{
+		/* A list key may be repeated: the values add up. */
+		struct apf_config *cfg = parse_ok("[amt]\ntls_hosts = a.example.test, b.example.test\n"
+						  "tls_hosts = c.example.test\n");
+		assert_int_equal(cfg->amt.tls_hosts.n, 3);
+		apf_config_free(cfg);
+	}
 	e = parse_err("[amt]\ngenerations = 16, sixteen\n");
 	assert_non_null(strstr(e, "sixteen"));
 	free(e);

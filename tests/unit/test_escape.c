@@ -132,6 +132,58 @@ static void test_write_error(void **state)
 	assert_int_equal(rc, -EIO);
 }
 
+static char *text_escape_dup(const char *in)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+
+	assert_non_null(mem);
+	assert_int_equal(apf_text_escape(mem, in), 0);
+	assert_int_equal(fclose(mem), 0);
+	return buf;
+}
+
+/* Regression: the terminal renderer let C1 controls through; U+009B (CSI, here
+ * UTF-8 encoded) and the raw byte 0x9B start escape sequences on terminals
+ * that honour 8-bit controls. */
+static void test_terminal(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{"plain, caf\xC3\xA9", "plain, caf\xC3\xA9"},
+		{"a\x1b[2Jb", "a?[2Jb"},
+		{"a\xC2\x9B" "31mb", "a?31mb"},
+		{"a\x9B" "31mb", "a?31mb"},
+		{"tab\there\nnl\r", "tab?here?nl?"},
+		{"del\x7f", "del?"},
+		{"over\xC0\xAFlong", "over??long"},
+		{"cut\xE2\x82", "cut??"},
+		{"\xE2\x82\xAC euro", "\xE2\x82\xAC euro"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = text_escape_dup(cases[i].in);
+		assert_string_equal(got, cases[i].want);
+		free(got);
+	}
+}
+
+static void test_utf8_fix(void **state)
+{
+	char *got;
+
+	(void)state;
+	got = apf_utf8_fix_dup("ok \xC3\xA9 \xFF\xC0\xAF end\xE2\x82");
+	assert_string_equal(got, "ok \xC3\xA9 " REPL REPL REPL " end" REPL REPL);
+	free(got);
+	got = apf_utf8_fix_dup("\xED\xA0\x80"); /* a UTF-16 surrogate is not UTF-8 */
+	assert_string_equal(got, REPL REPL REPL);
+	free(got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -143,6 +195,8 @@ int main(void)
 		cmocka_unit_test(test_length_bounded),
 		cmocka_unit_test(test_very_long),
 		cmocka_unit_test(test_write_error),
+		cmocka_unit_test(test_terminal),
+		cmocka_unit_test(test_utf8_fix),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
