@@ -484,8 +484,12 @@ static int run(struct apf_ctx *ctx)
 			rs.answered++;
 	}
 	if (rs.answered < 2 && rs.answered > 0) {
-		f = apf_report(ctx, APF_WARN, "AD_TOO_FEW_DCS", "Only %zu of %zu domain controller(s) answered LDAP",
-			       rs.answered, dcs.n);
+		if (rs.answered == dcs.n)
+			f = apf_report(ctx, APF_WARN, "AD_TOO_FEW_DCS",
+				       "Only one domain controller is known and it answered: no second DC to fall back on");
+		else
+			f = apf_report(ctx, APF_WARN, "AD_TOO_FEW_DCS", "Only %zu of %zu domain controllers answered LDAP",
+				       rs.answered, dcs.n);
 		apf_evidence(f, "dcs_tried", "%zu", dcs.n);
 		apf_evidence(f, "dcs_answered", "%zu", rs.answered);
 		if (dcs.srv_query)

@@ -114,11 +114,8 @@ static size_t dns_targets(struct apf_ctx *ctx, const struct apf_dhcp_msg *ack, s
 	const uint8_t *p;
 
 	for (size_t i = 0; i < cfg->n && n < MAX_DNS_SERVERS; i++) {
-		const char *hash = strchr(cfg->v[i], '#');
-		snprintf(t[n].addr, sizeof(t[n].addr), "%.*s", hash ? (int)(hash - cfg->v[i]) : (int)strlen(cfg->v[i]),
-			 cfg->v[i]);
-		t[n].port = hash ? (uint16_t)atoi(hash + 1) : 0;
-		n++;
+		if (apf_dns_server_parse(cfg->v[i], t[n].addr, sizeof(t[n].addr), &t[n].port) == 0)
+			n++;
 	}
 	for (size_t i = 0; n == 0 && facts && facts[i] && i < MAX_DNS_SERVERS; i++) {
 		snprintf(t[i].addr, sizeof(t[i].addr), "%s", facts[i]);

@@ -46,7 +46,8 @@ static const struct apf_code codes[] = {
 	 "Hosts for which the DNS server answered SERVFAIL, REFUSED or a malformed packet, so they could not be checked",
 	 "Check the DNS server's logs and its ACLs for this client's address"},
 	{"HOSTREG_INCOMPLETE", APF_ERROR, "The check's time ran out before every host was classified",
-	 "Raise the check's timeout (--timeout) or [dns] rate_limit"},
+	 "When the server did not answer at all, fix that first (see the other findings); for a long host list, "
+	 "raise the deadline (--timeout) or [dns] rate_limit"},
 	{"HOSTREG_HOSTS_INVALID", APF_ERROR, "The hosts file could not be read or has an invalid line (file:line given)",
 	 "Fix the hosts file: one FQDN per line, optionally followed by the expected IPv4/IPv6 address"},
 	{"HOSTREG_ENGINE_ERROR", APF_ERROR, "The query engine could not start (sockets)", "See the evidence"},

@@ -105,7 +105,7 @@ int apf_report_text_write(const struct apf_run *run, const struct apf_text_opts 
 		fprintf(out, "Verdict: %s%s%s", verdict_colors[run->verdict], apf_verdict_name(run->verdict), RESET);
 	else
 		fprintf(out, "Verdict: %s", apf_verdict_name(run->verdict));
-	fprintf(out, " (%zu checks:", run->n_checks);
+	fprintf(out, " (%zu check%s:", run->n_checks, run->n_checks == 1 ? "" : "s");
 	for (int s = APF_STATUS_COUNT - 1; s >= 0; s--) {
 		if (run->counts[s])
 			fprintf(out, " %zu %s", run->counts[s], apf_status_name((enum apf_status)s));

@@ -416,14 +416,43 @@ struct apf_config *apf_config_new_default(void)
 /* inih's line buffer (INI_MAX_LINE in its build; 200 in Debian's). */
 #define INI_LINE_LIMIT 200
 
-/* The first line too long for inih (1-based), or 0. inih would cut it and read
- * the rest as a line of its own, with a confusing error on the wrong line. */
-static int long_line(const char *text)
+/*
+ * Finds the first line inih would reject on syntax alone, so that its line
+ * number and our message always agree (inih reports the first error's line,
+ * which may not be the line our key handler complained about). Also refuses
+ * lines longer than inih's buffer, which it would cut and read as two lines.
+ * Returns the 1-based line and sets *why, or 0 when every line is well formed.
+ */
+static int syntax_error_line(const char *text, const char **why)
 {
+	bool had_key = false;
+
 	for (int line = 1; text; line++) {
 		size_t len = strcspn(text, "\n");
-		if (len >= INI_LINE_LIMIT - 2)
+		const char *p = text;
+
+		if (len >= INI_LINE_LIMIT - 2) {
+			*why = "line too long";
 			return line;
+		}
+		while (p < text + len && (*p == ' ' || *p == '\t' || *p == '\r'))
+			p++;
+		if (p == text + len || *p == ';' || *p == '#') {
+			/* blank or comment */
+		} else if (*p == '[') {
+			if (!memchr(p, ']', (size_t)(text + len - p))) {
+				*why = "a section header without its closing ']'";
+				return line;
+			}
+			had_key = false;
+		} else if (p != text && had_key) {
+			/* indented: inih reads it as the continuation of the key above */
+		} else if (!memchr(p, '=', (size_t)(text + len - p)) && !memchr(p, ':', (size_t)(text + len - p))) {
+			*why = "not a [section] or key = value line";
+			return line;
+		} else {
+			had_key = true;
+		}
 		text = text[len] ? text + len + 1 : NULL;
 	}
 	return 0;
@@ -432,17 +461,20 @@ static int long_line(const char *text)
 int apf_config_parse(const char *text, const char *name, struct apf_config **out, char **err_out)
 {
 	struct parse_state ps = {.cfg = apf_config_new_default(), .name = name};
+	const char *why = NULL;
 	int line, rc = 0;
 
 	*out = NULL;
 	if (err_out)
 		*err_out = NULL;
-	line = long_line(text);
+	line = syntax_error_line(text, &why);
 	if (line) {
-		if (err_out)
+		if (err_out && strcmp(why, "line too long") == 0)
 			*err_out = apf_xasprintf("%s:%d: line longer than %d characters: split a long list over several "
 						 "lines by repeating the key",
 						 name, line, INI_LINE_LIMIT - 3);
+		else if (err_out)
+			*err_out = apf_xasprintf("%s:%d: %s", name, line, why);
 		rc = -EINVAL;
 		goto out;
 	}

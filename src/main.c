@@ -574,7 +574,7 @@ static int cmd_run(int argc, char **argv)
 	} else {
 		struct apf_text_opts t = {.color = prog.color, .verbose = a.verbose};
 		apf_report_text_write(run, &t, prog.out);
-		/* READY with nothing checked is true but easy to misread at a glance. */
+		/* Say why an INCOMPLETE run has no ERROR in it. */
 		if (run->counts[APF_SKIP] == run->n_checks)
 			fprintf(prog.out, "Nothing was checked: every check was skipped%s.\n",
 				a.verbose ? " (the reasons are above)" : "; -v shows why");

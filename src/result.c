@@ -193,7 +193,8 @@ void apf_run_finish(struct apf_run *run)
 	 * INCOMPLETE is for runs where nothing failed but something could not be checked. */
 	if (run->counts[APF_FAIL])
 		run->verdict = APF_VERDICT_NOT_READY;
-	else if (run->counts[APF_ERROR])
+	else if (run->counts[APF_ERROR] || run->counts[APF_SKIP] == run->n_checks)
+		/* Nothing checked is not "ready": an empty config must not pass a monitor. */
 		run->verdict = APF_VERDICT_INCOMPLETE;
 	else if (run->counts[APF_WARN])
 		run->verdict = APF_VERDICT_READY_WARNINGS;

@@ -33,7 +33,7 @@ enum apf_verdict {
 	APF_VERDICT_READY,          /* only PASS/INFO/SKIP */
 	APF_VERDICT_READY_WARNINGS, /* at least one WARN, nothing worse */
 	APF_VERDICT_NOT_READY,      /* at least one FAIL */
-	APF_VERDICT_INCOMPLETE,     /* at least one ERROR and no FAIL */
+	APF_VERDICT_INCOMPLETE,     /* at least one ERROR and no FAIL, or every check skipped */
 	APF_VERDICT_COUNT
 };
 

@@ -43,6 +43,7 @@ struct job {
 	struct apf_ctx *ctx;
 	uint64_t started_ms;
 	bool timed_out;
+	pthread_t thread;
 	bool thread_done; /* set by the thread under the runner lock */
 	bool announced;   /* passed to on_done */
 	struct apf_check_result *slot;
@@ -185,8 +186,6 @@ static int start_job(struct runner *r, struct job *job, const struct apf_run_opt
 {
 	unsigned int timeout = o->timeout_ms ? o->timeout_ms : job->check->timeout_ms;
 	struct thread_arg *a;
-	pthread_attr_t attr;
-	pthread_t t;
 	int rc;
 
 	job->started_ms = apf_now_ms();
@@ -197,11 +196,10 @@ static int start_job(struct runner *r, struct job *job, const struct apf_run_opt
 	a->job = job;
 	a->ctx = job->ctx;
 	job->state = JOB_RUNNING;
-	pthread_attr_init(&attr);
-	/* Detached: a check that overruns its deadline is left behind, never joined. */
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	rc = pthread_create(&t, &attr, thread_main, a);
-	pthread_attr_destroy(&attr);
+	/* Joinable: a finished check is joined, so its thread-local library state
+	 * (OpenSSL's error queue...) is gone before the process exits; one that
+	 * overruns its deadline is detached and left behind instead. */
+	rc = pthread_create(&job->thread, NULL, thread_main, a);
 	if (rc) {
 		/* No thread holds it: drop the runner's context too, or it leaks. */
 		job->ctx->refs = 1;
@@ -227,6 +225,8 @@ static void collect(struct job *job, struct apf_facts *facts)
 	apf_ctx_unref(ctx);
 	job->ctx = NULL;
 	job->state = JOB_DONE;
+	/* The thread has published its result and needs no lock to end: quick. */
+	pthread_join(job->thread, NULL);
 }
 
 static void abandon(struct job *job, uint64_t now, struct apf_facts *facts)
@@ -238,6 +238,7 @@ static void abandon(struct job *job, uint64_t now, struct apf_facts *facts)
 	pthread_mutex_lock(&ctx->lock);
 	ctx->abandoned = true;
 	pthread_mutex_unlock(&ctx->lock);
+	pthread_detach(job->thread);
 	job->timed_out = true;
 	f = apf_finding_new(APF_ERROR, "CHECK_TIMEOUT", "");
 	free(f->message);

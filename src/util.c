@@ -105,6 +105,23 @@ out:
 	return rc;
 }
 
+/* The process umask, read without changing it (umask(2) would set it for every
+ * thread for a moment). Falls back to the common 022. */
+static mode_t current_umask(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[128];
+	unsigned int m = 022;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Umask: %o", &m) == 1)
+			break;
+	}
+	if (f)
+		fclose(f);
+	return (mode_t)(m & 0777);
+}
+
 int apf_write_atomic(const char *path, int (*write)(FILE *out, const void *arg), const void *arg)
 {
 	char *tmp = NULL;
@@ -137,8 +154,9 @@ int apf_write_atomic(const char *path, int (*write)(FILE *out, const void *arg),
 		rc = -errno;
 		goto out;
 	}
-	/* mkostemp creates 0600; a report is meant to be read by others. */
-	fchmod(fileno(f), 0644);
+	/* mkostemp creates 0600; give the report the mode any new file of the user's
+	 * would get (reports name hosts and DNs: a umask of 077 is respected). */
+	fchmod(fileno(f), 0666 & ~current_umask());
 	if (fclose(f) != 0) {
 		f = NULL;
 		rc = -errno;

@@ -200,6 +200,9 @@ class CliTest(LabTestCase):
         rep = self.json_report(report)
         self.assert_consistent(res.returncode, rep)
         self.assertEqual(rep["counts"]["SKIP"], len(rep["checks"]))
+        # Nothing checked is not "ready": a monitor must not go green on an empty config.
+        self.assertEqual(rep["verdict"], "INCOMPLETE")
+        self.assertEqual(res.returncode, 3)
         required = {c["id"]: c["requires_keys"] for c in json.loads(self.apf("list", "--json", ns=False).stdout)}
         missing_config = 0
         for c in rep["checks"]:

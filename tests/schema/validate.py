@@ -47,7 +47,7 @@ def semantic_errors(rep):
         errs.append("counts %s do not match the checks %s" % (rep.get("counts"), counts))
     if counts["FAIL"]:
         verdict = "NOT READY"
-    elif counts["ERROR"]:
+    elif counts["ERROR"] or counts["SKIP"] == len(checks):
         verdict = "INCOMPLETE"
     elif counts["WARN"]:
         verdict = "READY WITH WARNINGS"

@@ -84,6 +84,11 @@ static void test_errors_name_file_and_line(void **state)
 	e = parse_err("[site]\nname = a\nname = b\n");
 	assert_non_null(strstr(e, "t.conf:3:"));
 	free(e);
+	/* The line named is the broken one, not a later key that suffers from it. */
+	e = parse_err("[site]\nname = x\n[ad\ndomain = corp.example.test\n");
+	assert_non_null(strstr(e, "t.conf:3:"));
+	assert_non_null(strstr(e, "]"));
+	free(e);
 	e = parse_err("this is not ini\n");
 	assert_non_null(strstr(e, "t.conf:1:"));
 	free(e);

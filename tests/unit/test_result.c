@@ -37,7 +37,8 @@ static struct apf_run *make_run(const enum apf_status *sts, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		run->checks[i].id = "x.y";
 		run->checks[i].title = "t";
-		apf_check_result_take_finding(&run->checks[i], apf_finding_new(APF_PASS, "OK", "fine"));
+		if (sts[i] != APF_SKIP)
+			apf_check_result_take_finding(&run->checks[i], apf_finding_new(APF_PASS, "OK", "fine"));
 		apf_check_result_take_finding(&run->checks[i], apf_finding_new(sts[i], "C", "m"));
 	}
 	apf_run_finish(run);
@@ -57,6 +58,8 @@ static void test_verdicts_and_exit_codes(void **state)
 		{{APF_ERROR, APF_WARN, APF_PASS}, APF_VERDICT_INCOMPLETE, 3},
 		/* Known broken outranks could-not-check. */
 		{{APF_ERROR, APF_FAIL, APF_PASS}, APF_VERDICT_NOT_READY, 2},
+		/* Nothing checked is not ready. */
+		{{APF_SKIP, APF_SKIP, APF_SKIP}, APF_VERDICT_INCOMPLETE, 3},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct apf_run *run = make_run(cases[i].sts, 3);
