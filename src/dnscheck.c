@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "dnscheck.h"
+#include "util.h"
 #include "net/dns.h"
 
 static const char *const *fact(const struct apf_ctx *ctx, const char *key)
@@ -40,7 +42,7 @@ size_t apf_dnscheck_servers(const struct apf_ctx *ctx, struct apf_dns_target **o
 
 		if (strlen(v[i]) >= sizeof(d->spec) || apf_dns_server_parse(v[i], d->ip, sizeof(d->ip), &d->port) < 0)
 			continue;
-		strcpy(d->spec, v[i]);
+		snprintf(d->spec, sizeof(d->spec), "%s", v[i]);
 		for (size_t j = 0; j < n; j++)
 			dup |= strcmp(t[j].ip, d->ip) == 0 && t[j].port == d->port;
 		if (!dup)
@@ -113,29 +115,23 @@ unsigned int apf_dnscheck_share(const struct apf_ctx *ctx, size_t left, unsigned
 
 static int cmp_str(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 char *apf_dnscheck_join_sorted(char *const *v, size_t n)
 {
-	char **c = apf_xcalloc(n ? n : 1, sizeof(*c));
-	size_t len = 1;
+	const char **c = apf_xcalloc(n ? n : 1, sizeof(*c));
+	size_t m = 0;
 	char *s;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		c[i] = v[i];
-		len += strlen(v[i]) + 2;
-	}
 	qsort(c, n, sizeof(*c), cmp_str);
-	s = apf_xmalloc(len);
-	s[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
-		if (i && strcmp(c[i], c[i - 1]) == 0)
-			continue;
-		if (s[0])
-			strcat(s, ", ");
-		strcat(s, c[i]);
+		if (m == 0 || strcmp(c[i], c[m - 1]) != 0)
+			c[m++] = c[i];
 	}
+	s = apf_strv_join(c, m, ", ");
 	free(c);
 	return s;
 }
