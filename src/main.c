@@ -297,14 +297,6 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
 	return check_report_paths(a);
 }
 
-/* True when `sel` (an --only/--skip entry) names `id` itself or its area. */
-static bool select_names(const char *sel, const char *id)
-{
-	size_t n = strlen(sel);
-
-	return strcmp(sel, id) == 0 || (!strchr(sel, '.') && strncmp(id, sel, n) == 0 && id[n] == '.');
-}
-
 /* Colours only on a terminal that can show them, and never when NO_COLOR is set
  * to a non-empty value (https://no-color.org). */
 static bool use_color(FILE *out)
@@ -455,9 +447,9 @@ static void note_intrusive(struct progress *p, const struct run_args *a, const s
 			wanted = apf_strlist_has(&cfg->site.enable, c->id);
 		else if (!wanted)
 			for (size_t j = 0; j < a->n_only; j++)
-				wanted |= select_names(a->only[j], c->id) && apf_strlist_has(&cfg->site.enable, c->id);
+				wanted |= apf_runner_selects(a->only[j], c->id) && apf_strlist_has(&cfg->site.enable, c->id);
 		for (size_t j = 0; j < a->n_skip; j++)
-			skipped |= select_names(a->skip[j], c->id);
+			skipped |= apf_runner_selects(a->skip[j], c->id);
 		if (wanted && !skipped)
 			p->intrusive[p->n_intrusive++] = c;
 	}
@@ -686,7 +678,7 @@ static bool explain_area(const char *area)
 	printf("The %s checks (select them with --only %s or --skip %s):\n\n", area, area, area);
 	for (size_t i = 0; i < apf_registry_count(); i++) {
 		const struct apf_check *c = apf_registry_at(i);
-		if (select_names(area, c->id)) {
+		if (apf_runner_selects(area, c->id)) {
 			printf("  %-26s %s%s\n", c->id, c->title, c->flags & APF_CHECK_INTRUSIVE ? "  [INTRUSIVE, opt-in]" : "");
 			any = true;
 		}

@@ -69,6 +69,11 @@ static bool area_match(const char *sel, const char *id)
 	return strchr(sel, '.') == NULL && strncmp(id, sel, n) == 0 && id[n] == '.';
 }
 
+bool apf_runner_selects(const char *sel, const char *id)
+{
+	return strcmp(sel, id) == 0 || area_match(sel, id);
+}
+
 static bool selected_by(const char *const *list, size_t n, const char *id, bool *exact)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -87,7 +92,7 @@ bool apf_runner_select_ok(const char *sel)
 {
 	for (size_t i = 0; i < apf_registry_count(); i++) {
 		const char *id = apf_registry_at(i)->id;
-		if (strcmp(sel, id) == 0 || area_match(sel, id))
+		if (apf_runner_selects(sel, id))
 			return true;
 	}
 	return false;

@@ -32,6 +32,9 @@ struct apf_run_opts {
 /* The runner's own finding codes (CHECK_TIMEOUT, ...), terminated by code == NULL. */
 extern const struct apf_code apf_runner_codes[];
 
+/* True when `sel` (an --only/--skip entry) is the check id `id` or its area ("dns"). */
+bool apf_runner_selects(const char *sel, const char *id);
+
 /* True when `sel` names a check id or an area that has checks. */
 bool apf_runner_select_ok(const char *sel);
 
