@@ -66,15 +66,6 @@ static bool weak_hash(const char *h)
 	return h && (!strcasecmp(h, "sha1") || !strcasecmp(h, "md5") || !strcasecmp(h, "md2") || !strcasecmp(h, "md4"));
 }
 
-static int max_generation(const struct apf_config *cfg)
-{
-	int m = 0;
-	for (size_t i = 0; i < cfg->amt.generations.n; i++)
-		if (atoi(cfg->amt.generations.v[i]) > m)
-			m = atoi(cfg->amt.generations.v[i]);
-	return m;
-}
-
 static void root_evidence(struct apf_finding *f, const struct apf_cert *root)
 {
 	char t[32];
@@ -149,7 +140,7 @@ static int run(struct apf_ctx *ctx)
 	struct apf_finding *f;
 	char *err = NULL;
 	time_t now = time(NULL);
-	int gen_max = max_generation(cfg), missing;
+	int missing;
 
 	if (apf_pki_load_configured(ctx, &b, &err)) {
 		f = apf_report(ctx, APF_ERROR, "ROOT_CHAIN_UNAVAILABLE", "Cannot load the provisioning certificate: %s",
@@ -177,7 +168,7 @@ static int run(struct apf_ctx *ctx)
 		apf_evidence(f, "default_in_generations", "%s", r->generations);
 		apf_evidence(f, "source", "%s", r->source);
 		for (size_t i = 0; i < cfg->amt.generations.n; i++) {
-			int g = atoi(cfg->amt.generations.v[i]);
+			int g = apf_amt_generation(cfg, i);
 			if (apf_amt_root_in_generation(r, g) != 0)
 				continue;
 			f = apf_report(ctx, APF_WARN, "ROOT_NOT_IN_GENERATION",
@@ -210,7 +201,7 @@ static int run(struct apf_ctx *ctx)
 			apf_evidence(f, "table_expiry", "%s", r->expiry);
 	}
 	if (weak_hash(root->sig_hash)) {
-		bool strict = gen_max == 0 || gen_max >= 16;
+		bool strict = apf_amt_strict_crypto(cfg);
 		f = apf_report(ctx, strict ? APF_FAIL : APF_WARN, "ROOT_SHA1_SIGNED", "The root %s is signed with %s",
 			       root->subject, root->sig_alg);
 		root_evidence(f, root);

@@ -130,26 +130,6 @@ static bool has(const struct apf_strlist *l, const char *s)
 
 /* ---- generations -------------------------------------------------------- */
 
-/* Highest targeted generation, or 0 when none is configured. */
-static int max_generation(const struct apf_config *cfg)
-{
-	int m = 0;
-	for (size_t i = 0; i < cfg->amt.generations.n; i++) {
-		int g = atoi(cfg->amt.generations.v[i]);
-		if (g > m)
-			m = g;
-	}
-	return m;
-}
-
-/* ME 16 removed SHA-1 and short RSA keys. With no generations configured we
- * assume the worst: every vPro platform sold since 2022 runs CSME 16 or later. */
-static bool strict_crypto(const struct apf_config *cfg)
-{
-	int m = max_generation(cfg);
-	return m == 0 || m >= 16;
-}
-
 static const char *targets(const struct apf_config *cfg, char *buf, size_t size)
 {
 	size_t off = 0;
@@ -517,7 +497,7 @@ static bool weak_hash(const char *h)
 static void check_crypto(struct apf_ctx *ctx, const struct apf_chain *ch)
 {
 	const struct apf_config *cfg = apf_cfg(ctx);
-	bool strict = strict_crypto(cfg), bad = false, below_newer = false;
+	bool strict = apf_amt_strict_crypto(cfg), bad = false, below_newer = false;
 	enum apf_status st = strict ? APF_FAIL : APF_WARN;
 	char tg[128];
 
@@ -569,7 +549,7 @@ static void check_crypto(struct apf_ctx *ctx, const struct apf_chain *ch)
 		apf_evidence(f, "leaf_signature", "%s", leaf->sig_alg);
 		apf_evidence(f, "generations", "%s", tg);
 	}
-	if (!bad && below_newer && (max_generation(cfg) == 0 || max_generation(cfg) >= 16)) {
+	if (!bad && below_newer && apf_amt_strict_crypto(cfg)) {
 		struct apf_finding *f = apf_report(ctx, APF_INFO, "CERT_CRYPTO_NEWER",
 						   "The chain uses SHA-256 or RSA 2048; newer AMT platforms also take "
 						   "SHA-384 and 3072-bit keys");

@@ -46,3 +46,28 @@ char *apf_chain_position(const struct apf_chain *ch, size_t i)
 	const char *role = i == 0 ? "leaf" : (ch->complete && i + 1 == ch->n) ? "root" : "intermediate";
 	return apf_xasprintf("chain[%zu] (%s)", i, role);
 }
+
+int apf_amt_generation(const struct apf_config *cfg, size_t i)
+{
+	long g = i < cfg->amt.generations.n ? strtol(cfg->amt.generations.v[i], NULL, 10) : 0;
+
+	return g > 0 && g < 100 ? (int)g : 0;
+}
+
+int apf_amt_max_generation(const struct apf_config *cfg)
+{
+	int m = 0;
+
+	for (size_t i = 0; i < cfg->amt.generations.n; i++) {
+		if (apf_amt_generation(cfg, i) > m)
+			m = apf_amt_generation(cfg, i);
+	}
+	return m;
+}
+
+bool apf_amt_strict_crypto(const struct apf_config *cfg)
+{
+	int m = apf_amt_max_generation(cfg);
+
+	return m == 0 || m >= 16;
+}

@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <time.h>
 
 #include "check.h"
@@ -24,6 +25,20 @@ int apf_pki_load_configured(struct apf_ctx *ctx, struct apf_pki_bundle **out, ch
  * ...) when not NULL, then subject, issuer, serial, sha1, notBefore, notAfter.
  */
 void apf_cert_evidence(struct apf_finding *f, const struct apf_cert *c, const char *position);
+
+/* AMT generation i of `[amt] generations` (validated 1-99 when the config was read). */
+int apf_amt_generation(const struct apf_config *cfg, size_t i);
+
+/* The newest targeted AMT generation, or 0 when none is configured. */
+int apf_amt_max_generation(const struct apf_config *cfg);
+
+/*
+ * Whether the ME 16 rules apply (no SHA-1 or MD* signature, no RSA key under
+ * 2048 bits anywhere in the chain): when any ME 16+ generation is targeted, or
+ * when none is configured, since every vPro platform sold since 2022 runs
+ * CSME 16 or later.
+ */
+bool apf_amt_strict_crypto(const struct apf_config *cfg);
 
 /* "leaf", "intermediate" or "root" with the index: "chain[1] (intermediate)". Caller frees. */
 char *apf_chain_position(const struct apf_chain *ch, size_t i);

@@ -234,8 +234,11 @@ int apf_device_hashes_parse(const char *data, size_t len, const char *name, stru
 		goto out;
 	if (!d->device)
 		d->device = apf_xstrdup(name ? name : "device");
-	if (d->amt_version)
-		d->generation = atoi(d->amt_version);
+	if (d->amt_version) {
+		/* "16.1.25" from the device's own report: the major version, if it is one. */
+		long g = strtol(d->amt_version, NULL, 10);
+		d->generation = g > 0 && g < 100 ? (int)g : 0;
+	}
 	*out = d;
 	d = NULL;
 out:
