@@ -344,17 +344,39 @@ struct parse_state {
 	char *err; /* first error, without location (inih reports the line) */
 };
 
-static int on_pair(void *user, const char *section, const char *name, const char *value)
+/*
+ * A key or section name as it may be shown on a terminal: every byte outside
+ * printable ASCII as \xNN. Names in the table are plain ASCII, so only an
+ * unknown name (whatever the file holds: ESC sequences, C1 controls, bidi
+ * characters) is ever changed. Caller frees.
+ */
+static char *name_for_message(const char *s)
+{
+	struct apf_buf b = {0};
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p > 0x7e || *p == '\\')
+			apf_buf_addf(&b, "\\x%02x", *p);
+		else
+			apf_buf_add(&b, (const char *)p, 1);
+	}
+	return apf_buf_steal(&b);
+}
+
+static int on_pair(void *user, const char *section, const char *name_raw, const char *value)
 {
 	struct parse_state *ps = user;
 	const struct apf_cfg_key *k = NULL;
-	char *why = NULL;
+	char *why = NULL, *name = NULL;
 	size_t idx;
+	int ok = 0;
 
 	if (ps->err)
 		return 1; /* keep only the first error: inih returns its line */
+	/* Every message below names the key; a known key is printed as is. */
+	name = name_for_message(name_raw);
 	for (const struct apf_cfg_key *p = apf_cfg_keys; p->section; p++) {
-		if (strcmp(p->section, section) == 0 && strcmp(p->name, name) == 0) {
+		if (strcmp(p->section, section) == 0 && strcmp(p->name, name_raw) == 0) {
 			k = p;
 			break;
 		}
@@ -363,39 +385,45 @@ static int on_pair(void *user, const char *section, const char *name, const char
 		bool known_section = false;
 		for (const struct apf_cfg_key *p = apf_cfg_keys; p->section; p++)
 			known_section |= strcmp(p->section, section) == 0;
-		if (!*section)
+		if (!*section) {
 			ps->err = apf_xasprintf("'%s' is outside any section (start with [site], [dns], ...)", name);
-		else if (!known_section)
-			ps->err = apf_xasprintf("unknown section [%s] (key '%s')", section, name);
-		else if (strstr(name, "password") || strstr(name, "secret"))
+		} else if (!known_section) {
+			char *sect = name_for_message(section);
+			ps->err = apf_xasprintf("unknown section [%s] (key '%s')", sect, name);
+			free(sect);
+		} else if (strstr(name, "password") || strstr(name, "secret")) {
 			ps->err = apf_xasprintf("unknown key '%s' in [%s]: secrets are never read from the config file; "
 						"use a *_file key or the environment (see docs/config.md)",
 						name, section);
-		else
+		} else {
 			ps->err = apf_xasprintf("unknown key '%s' in [%s]", name, section);
-		return 0;
+		}
+		goto out;
 	}
 	idx = (size_t)(k - apf_cfg_keys);
 	if (ps->cfg->is_set[idx] && k->type != APF_CFG_LIST) {
 		ps->err = apf_xasprintf("key '%s' in [%s] is given twice", name, section);
-		return 0;
+		goto out;
 	}
 	if (!apf_str_is_clean(value)) {
 		ps->err = apf_xasprintf("key '%s' in [%s] has a control character in its value", name, section);
-		return 0;
+		goto out;
 	}
 	if (!*value) {
 		ps->err = apf_xasprintf("key '%s' in [%s] has no value", name, section);
-		return 0;
+		goto out;
 	}
 	why = set_value(ps->cfg, k, value);
 	if (why) {
 		ps->err = apf_xasprintf("bad value for '%s' in [%s]: %s", name, section, why);
 		free(why);
-		return 0;
+		goto out;
 	}
 	ps->cfg->is_set[idx] = true;
-	return 1;
+	ok = 1;
+out:
+	free(name);
+	return ok;
 }
 
 struct apf_config *apf_config_new_default(void)
@@ -446,7 +474,12 @@ static int syntax_error_line(const char *text, const char **why)
 			}
 			had_key = false;
 		} else if (p != text && had_key) {
-			/* indented: inih reads it as the continuation of the key above */
+			/* inih would pass it on as another value of the key above: a
+			 * duplicate-key error for a single-valued key, a silent extra
+			 * entry for a list. Neither is what an indented line means. */
+			*why = "an indented line is read as a continuation of the key above; remove the "
+			       "indentation (repeat the key to add list entries)";
+			return line;
 		} else if (!memchr(p, '=', (size_t)(text + len - p)) && !memchr(p, ':', (size_t)(text + len - p))) {
 			*why = "not a [section] or key = value line";
 			return line;
@@ -511,7 +544,7 @@ int apf_config_load(const char *path, struct apf_config **out, char **err_out)
 	if (rc) {
 		if (err_out)
 			*err_out = apf_xasprintf("%s: cannot read config file: %s", path,
-						 rc == -EFBIG ? "larger than 1 MiB" : strerror(-rc));
+						 apf_file_strerror(rc, CONFIG_MAX_BYTES));
 		goto out;
 	}
 	if (memchr(text, '\0', len)) {

@@ -237,7 +237,7 @@ int apf_secret_read(const struct apf_ctx *ctx, const char *key, char **out, char
 		if (rc) {
 			if (err_out)
 				*err_out = apf_xasprintf("cannot read %s (%s = %s): %s", path, file_key, path,
-							 rc == -EFBIG ? "larger than 4 KiB" : strerror(-rc));
+							 apf_file_strerror(rc, SECRET_MAX_BYTES));
 			goto out;
 		}
 		/* The secret is the first line: editors add a trailing newline. What

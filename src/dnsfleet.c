@@ -168,10 +168,9 @@ int apf_fleet_hosts_load(const char *path, size_t max_hosts, struct apf_fleet_li
 	int rc = 0, r;
 
 	*out = NULL;
-	f = fopen(path, "r");
+	f = apf_fopen_regular(path, &rc);
 	if (!f) {
-		rc = -errno;
-		apf_err_set(err_out, "%s: %s", path, strerror(errno));
+		apf_err_set(err_out, "%s: %s", path, apf_file_strerror(rc, 0));
 		goto out;
 	}
 	while ((r = read_line(f, line, sizeof(line), &len)) != 0) {

@@ -612,8 +612,7 @@ int apf_certs_from_file(const char *path, struct apf_cert ***out, size_t *n_out,
 	rc = apf_read_file(path, APF_PKI_MAX_FILE, &data, &len);
 	if (rc) {
 		if (err_out)
-			*err_out = apf_xasprintf("cannot read %s: %s", path,
-						 rc == -EFBIG ? "larger than 4 MiB" : strerror(-rc));
+			*err_out = apf_xasprintf("cannot read %s: %s", path, apf_file_strerror(rc, APF_PKI_MAX_FILE));
 		return rc;
 	}
 	rc = apf_certs_from_data(data, len, out, n_out);
@@ -862,7 +861,7 @@ int apf_pki_load_files(const char *cert_path, const char *key_path, const char *
 		*err_out = NULL;
 	rc = apf_read_file(cert_path, APF_PKI_MAX_FILE, &data, &len);
 	if (rc) {
-		err = apf_xasprintf("cannot read %s: %s", cert_path, rc == -EFBIG ? "larger than 4 MiB" : strerror(-rc));
+		err = apf_xasprintf("cannot read %s: %s", cert_path, apf_file_strerror(rc, APF_PKI_MAX_FILE));
 		goto out;
 	}
 	rc = apf_pki_load_data(data, len, password, &b, &err);
@@ -878,8 +877,7 @@ int apf_pki_load_files(const char *cert_path, const char *key_path, const char *
 		data = NULL;
 		rc = apf_read_file(key_path, APF_PKI_MAX_FILE, &data, &len);
 		if (rc) {
-			err = apf_xasprintf("cannot read %s: %s", key_path,
-					    rc == -EFBIG ? "larger than 4 MiB" : strerror(-rc));
+			err = apf_xasprintf("cannot read %s: %s", key_path, apf_file_strerror(rc, APF_PKI_MAX_FILE));
 			goto out;
 		}
 		k = key_from_data(data, len, password);

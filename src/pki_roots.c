@@ -263,7 +263,7 @@ int apf_device_hashes_load(const char *path, struct apf_device_hashes **out, cha
 		*err_out = NULL;
 	rc = apf_read_file(path, DEVICE_FILE_MAX, &data, &len);
 	if (rc) {
-		err = apf_xasprintf("cannot read %s: %s", path, rc == -EFBIG ? "larger than 1 MiB" : strerror(-rc));
+		err = apf_xasprintf("cannot read %s: %s", path, apf_file_strerror(rc, DEVICE_FILE_MAX));
 		goto out;
 	}
 	rc = apf_device_hashes_parse((const char *)data, len, base ? base + 1 : path, out, &err);

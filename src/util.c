@@ -58,6 +58,75 @@ void apf_buf_clear(struct apf_buf *b)
 	b->len = b->cap = 0;
 }
 
+int apf_open_regular(const char *path)
+{
+	struct stat st;
+	int fd, flags, rc;
+
+	/* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer
+	 * forever, before any deadline could apply. O_NOCTTY: a terminal device named
+	 * by mistake must not become our controlling terminal. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) != 0) {
+		rc = -errno;
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		goto fail;
+	}
+	/* Back to blocking reads: a regular file never blocks, but a caller that
+	 * wraps the descriptor in stdio should not see EAGAIN semantics. */
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+		rc = -errno;
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return rc;
+}
+
+FILE *apf_fopen_regular(const char *path, int *rc_out)
+{
+	int fd = apf_open_regular(path);
+	FILE *f;
+
+	if (fd < 0) {
+		*rc_out = fd;
+		return NULL;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		*rc_out = -errno;
+		close(fd);
+		return NULL;
+	}
+	*rc_out = 0;
+	return f;
+}
+
+const char *apf_file_strerror(int rc, size_t max)
+{
+	static _Thread_local char buf[48];
+
+	if (rc == -EFBIG) {
+		if (max >= (1u << 20) && max % (1u << 20) == 0)
+			snprintf(buf, sizeof(buf), "larger than %zu MiB", max >> 20);
+		else if (max >= 1024 && max % 1024 == 0)
+			snprintf(buf, sizeof(buf), "larger than %zu KiB", max >> 10);
+		else
+			snprintf(buf, sizeof(buf), "larger than %zu bytes", max);
+		return buf;
+	}
+	if (rc == -EINVAL)
+		return "not a regular file (a FIFO, socket or device)";
+	return strerror(-rc);
+}
+
 int apf_read_file(const char *path, size_t max, unsigned char **out, size_t *len_out)
 {
 	int fd = -1, rc = 0;
@@ -65,9 +134,9 @@ int apf_read_file(const char *path, size_t max, unsigned char **out, size_t *len
 	size_t len = 0, cap = 0;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = apf_open_regular(path);
 	if (fd < 0) {
-		rc = -errno;
+		rc = fd;
 		goto out;
 	}
 	for (;;) {

@@ -19,8 +19,23 @@ char *apf_buf_steal(struct apf_buf *b);
 void apf_buf_clear(struct apf_buf *b);
 
 /*
- * Reads a whole file of at most `max` bytes (NUL-terminated for convenience).
- * Returns 0, -EFBIG when larger, or -errno. *out stays NULL on failure.
+ * Opens a file named in the configuration or on the command line for reading,
+ * refusing what is not a regular file before a read could block on it (a FIFO,
+ * a terminal, a socket, a device). Every file the program reads goes through
+ * here. Returns the descriptor (O_CLOEXEC, blocking), -EISDIR for a directory,
+ * -EINVAL for another non-regular file, or -errno.
+ */
+int apf_open_regular(const char *path);
+/* The same as a read-only stdio stream; NULL with *rc_out = -errno on failure. */
+FILE *apf_fopen_regular(const char *path, int *rc_out);
+/* Why a file could not be read, for messages: the error of apf_open_regular() or
+ * apf_read_file() (`max`: the cap given to it). Thread-local buffer. */
+const char *apf_file_strerror(int rc, size_t max);
+
+/*
+ * Reads a whole regular file of at most `max` bytes (NUL-terminated for
+ * convenience). Returns 0, -EFBIG when larger, the errors of apf_open_regular(),
+ * or -errno. *out stays NULL on failure.
  */
 int apf_read_file(const char *path, size_t max, unsigned char **out, size_t *len_out);
 

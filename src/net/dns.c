@@ -726,12 +726,12 @@ int apf_tsig_load(const char *path, struct apf_tsig **out, char **err_out)
 	*out = NULL;
 	if (err_out)
 		*err_out = NULL;
-	f = fopen(path, "r");
+	f = apf_fopen_regular(path, &rc);
 	if (!f) {
-		rc = -errno;
-		apf_err_set(err_out, "%s: %s", path, strerror(errno));
+		apf_err_set(err_out, "%s: %s", path, apf_file_strerror(rc, TSIG_FILE_MAX));
 		goto out;
 	}
+	rc = -EINVAL;
 	text = apf_xmalloc(TSIG_FILE_MAX + 1);
 	len = fread(text, 1, TSIG_FILE_MAX + 1, f);
 	if (len > TSIG_FILE_MAX) {

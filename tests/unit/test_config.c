@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "apf_test.h"
 #include "config.h"
@@ -125,6 +128,75 @@ static void test_missing_file(void **state)
 	free(err);
 }
 
+/* Issue 13 item 5: names reach the terminal, so control bytes in them are shown
+ * as \xNN, never passed on (an ESC sequence could rewrite the screen). */
+static void test_names_escaped(void **state)
+{
+	char *e;
+
+	e = parse_err("[dns]\nserv\x1b[2Jers = 192.0.2.1\n");
+	assert_null(strchr(e, '\x1b'));
+	assert_non_null(strstr(e, "serv\\x1b[2Jers"));
+	free(e);
+	e = parse_err("[d\x1b[31m\x07ns]\nservers = 192.0.2.1\n");
+	assert_null(strchr(e, '\x1b'));
+	assert_null(strchr(e, '\x07'));
+	assert_non_null(strstr(e, "\\x07"));
+	free(e);
+	/* C1 CSI and a bidi override (U+202E) in a key name. */
+	e = parse_err("[dns]\nx\xc2\x9by\xe2\x80\xaez = 1\n");
+	assert_null(strstr(e, "\xc2\x9b"));
+	assert_null(strstr(e, "\xe2\x80\xae"));
+	assert_non_null(strstr(e, "x\\xc2\\x9by\\xe2\\x80\\xaez"));
+	free(e);
+}
+
+/* Issue 13 item 8: an indented line continues the key above in inih; say so
+ * on its own line instead of "given twice" (or a silent extra list entry). */
+static void test_indented_continuation(void **state)
+{
+	char *e;
+
+	e = parse_err("[site]\nname = Lab\n  second line\n");
+	assert_non_null(strstr(e, "t.conf:3:"));
+	assert_non_null(strstr(e, "continuation"));
+	free(e);
+	e = parse_err("[amt]\ntls_hosts = a.example.test\n\tb.example.test\n");
+	assert_non_null(strstr(e, "t.conf:3:"));
+	free(e);
+	/* Indentation before the first key of a section stays a plain key line. */
+	{
+		struct apf_config *cfg = parse_ok("[site]\n  name = Lab\n");
+		assert_string_equal(cfg->site.name, "Lab");
+		apf_config_free(cfg);
+	}
+}
+
+/* Issue 13 item 9: a FIFO as the config must be refused at once, not block in
+ * open() waiting for a writer; a directory is named as one. */
+static void test_not_a_regular_file(void **state)
+{
+	struct apf_config *cfg = NULL;
+	char fifo[512], *err = NULL;
+	const char *dir = apf_test_tmpdir();
+
+	snprintf(fifo, sizeof(fifo), "%s/conf.fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(apf_config_load(fifo, &cfg, &err), -EINVAL);
+	assert_null(cfg);
+	assert_non_null(strstr(err, fifo));
+	assert_non_null(strstr(err, "not a regular file"));
+	free(err);
+	err = NULL;
+	assert_int_equal(apf_config_load(dir, &cfg, &err), -EISDIR);
+	assert_non_null(strstr(err, "directory"));
+	free(err);
+	err = NULL;
+	assert_int_equal(apf_config_load("/dev/null", &cfg, &err), -EINVAL);
+	free(err);
+	unlink(fifo);
+}
+
 static void test_digest_stable_and_sensitive(void **state)
 {
 	struct apf_config *a = parse_ok("[site]\nname = X\n[dns]\nservers = 192.0.2.1\n");
@@ -188,6 +260,9 @@ int main(void)
 		cmocka_unit_test(test_defaults_and_values),
 		cmocka_unit_test(test_errors_name_file_and_line),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_names_escaped),
+		cmocka_unit_test(test_indented_continuation),
+		cmocka_unit_test(test_not_a_regular_file),
 		cmocka_unit_test(test_digest_stable_and_sensitive),
 		cmocka_unit_test(test_table_matches_docs),
 	};
