@@ -75,7 +75,8 @@ static void root_evidence(struct apf_finding *f, const struct apf_cert *root)
 	apf_evidence(f, "root_not_after", "%s", apf_pki_time_str(root->not_after, t, sizeof(t)));
 }
 
-/* Compares the root with each device list; returns how many lists lack it (-1: none given). */
+/* Compares the root with each device list; returns how many lists lack it (-1:
+ * none given, -2: lists given but none could be read). */
 static int check_devices(struct apf_ctx *ctx, const struct apf_cert *root)
 {
 	const struct apf_config *cfg = apf_cfg(ctx);
@@ -127,7 +128,7 @@ static int check_devices(struct apf_ctx *ctx, const struct apf_cert *root)
 		apf_evidence(f, "accepted_by", "%s", accepted);
 		root_evidence(f, root);
 	}
-	return read ? missing : -1;
+	return read ? missing : cfg->amt.device_hashes.n ? -2 : -1;
 }
 
 static int run(struct apf_ctx *ctx)
@@ -184,10 +185,15 @@ static int run(struct apf_ctx *ctx)
 		enum apf_status st = missing == 0 ? APF_INFO : APF_WARN;
 		f = apf_report(ctx, st, "ROOT_PRIVATE", "The root %s is not a built-in AMT root%s", root->subject,
 			       missing == 0 ? "; the supplied device lists carry its hash"
-			       : missing < 0 ? " and no device hash list was supplied to show devices carry it"
-					     : "");
+			       : missing == -1 ? " and no device hash list was supplied to show devices carry it"
+			       : missing == -2 ? " and no device hash list could be read to show devices carry it "
+						 "(see ROOT_DEVICE_LIST_UNREADABLE)"
+					       : "");
 		root_evidence(f, root);
 		apf_evidence(f, "add_to_devices_sha256", "%s", root->sha256_hex);
+		apf_evidence(f, "device_lists", "%s",
+			     missing == -1 ? "none given" : missing == -2 ? "none readable" : missing ? "some lack it"
+													: "all hold it");
 		if (missing == 0)
 			apf_remedy(f, "Keep the hash in the USB provisioning file for new and re-provisioned devices: "
 				      "unprovisioning erases it");

@@ -109,8 +109,9 @@ const char *const *apf_fact_get(const struct apf_ctx *ctx, const char *check_id,
  * Reads a secret (e.g. "ad.bind_password"): the file named by "<key>_file", or
  * else the environment variable listed in docs/config.md. The caller frees it
  * with apf_secret_free(), which wipes it. Returns 0, -ENOENT when neither is
- * set, or -errno when the file cannot be read (then *err_out, if given, is a
- * message naming the file; free it).
+ * set, or -errno when the file cannot be read (-EIO for a missing file, so it
+ * is never taken for "not set"; *err_out, if given, is then a message naming
+ * the file and the cause; free it).
  */
 int apf_secret_read(const struct apf_ctx *ctx, const char *key, char **out, char **err_out);
 void apf_secret_free(char *secret);

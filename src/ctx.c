@@ -238,6 +238,10 @@ int apf_secret_read(const struct apf_ctx *ctx, const char *key, char **out, char
 			if (err_out)
 				*err_out = apf_xasprintf("cannot read %s (%s = %s): %s", path, file_key, path,
 							 apf_file_strerror(rc, SECRET_MAX_BYTES));
+			/* -ENOENT means "no secret configured" to every caller: a *_file
+			 * naming a missing file is a different fault and must be named as one. */
+			if (rc == -ENOENT)
+				rc = -EIO;
 			goto out;
 		}
 		/* The secret is the first line: editors add a trailing newline. What

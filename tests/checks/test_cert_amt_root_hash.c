@@ -4,6 +4,7 @@
  * roots from Debian's ca-certificates against the built-in table, and the
  * table itself recomputed from that bundle.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,21 @@ static void test_unreadable_list(void **state)
 
 	(void)state;
 	apf_test_expect(apf_test_result(run, ID), "ROOT_DEVICE_LIST_UNREADABLE", APF_ERROR);
+	apf_run_free(run);
+	free(amt);
+
+	/* Issue 13 item 8: a list that cannot be opened is named with its cause, and
+	 * the private-root finding does not claim that no list was supplied. */
+	amt = cert_fmt("device_hashes = %s\n", cert_pki("no-such-device.json"));
+	run = run_with(cert_pki("chain.pfx"), amt);
+	{
+		const struct apf_check_result *r = apf_test_result(run, ID);
+		const struct apf_finding *f = apf_test_expect(r, "ROOT_DEVICE_LIST_UNREADABLE", APF_ERROR);
+		assert_non_null(strstr(f->message, "no-such-device.json"));
+		assert_non_null(strstr(f->message, strerror(ENOENT)));
+		f = apf_test_expect(r, "ROOT_PRIVATE", APF_WARN);
+		assert_string_equal(apf_test_evidence(f, "device_lists"), "none readable");
+	}
 	apf_run_free(run);
 	free(amt);
 }

@@ -5,6 +5,7 @@
  * certificate identified as openssl itself reports it, and the healthy chain
  * must get no FAIL.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,6 +158,18 @@ static void test_wrong_password(void **state)
 	run = apf_test_run(ID, ini, 0);
 	f = apf_test_expect(apf_test_result(run, ID), "CERT_PFX_PASSWORD", APF_ERROR);
 	expect_ev(f, "password_source", "none given");
+	apf_run_free(run);
+	free(ini);
+
+	/* Issue 13 item 8: a password_file naming a missing file is that fault,
+	 * named with the file and errno, not "no password given". */
+	ini = cert_fmt("[provisioning]\ncertificate = %s\npassword_file = %s\n", cert_pki("chain.pfx"),
+		       cert_pki("no-such-pw.txt"));
+	run = apf_test_run(ID, ini, 0);
+	f = apf_test_expect(apf_test_result(run, ID), "CERT_FILE_UNREADABLE", APF_ERROR);
+	assert_null(apf_test_find(apf_test_result(run, ID), "CERT_PFX_PASSWORD"));
+	assert_non_null(strstr(f->message, "no-such-pw.txt"));
+	assert_non_null(strstr(f->message, strerror(ENOENT)));
 	apf_run_free(run);
 	free(ini);
 
