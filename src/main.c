@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,35 +194,65 @@ static int check_report_path(const char *opt, const char *path)
 	return rc;
 }
 
-/* Rejects report destinations that would clash: two reports in one file, or
- * several on standard output (their documents would run into each other). */
+/*
+ * What a report path names, for telling whether two paths are one file: an
+ * existing file by device and inode (so "./a.json", a symlink to it and a hard
+ * link all compare equal), a new one by its parent directory's real path and
+ * its name ("a.json" and "dir/../a.json"). check_report_path() has made sure
+ * the parent exists. Caller frees.
+ */
+static char *report_file_id(const char *path)
+{
+	struct stat st;
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	char *dir = NULL, *real = NULL, *id;
+
+	if (stat(path, &st) == 0)
+		return apf_xasprintf("inode %ju:%ju", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
+	dir = slash ? apf_xasprintf("%.*s", (int)(slash - path + 1), path) : apf_xstrdup(".");
+	real = realpath(dir, NULL);
+	id = apf_xasprintf("path %s/%s", real ? real : dir, base);
+	free(real);
+	free(dir);
+	return id;
+}
+
+/* Rejects report destinations that would clash: two reports in one file (by any
+ * name), or several on standard output (their documents would run into each other). */
 static int check_report_paths(const struct run_args *a)
 {
 	const char *opts[] = {"--json", "--html", "--junit"};
 	const char *paths[] = {a->json, a->html, a->junit};
-	int n_stdout = 0;
+	char *ids[3] = {NULL, NULL, NULL};
+	int n_stdout = 0, rc = 0;
 
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < 3 && !rc; i++) {
 		if (!paths[i])
 			continue;
-		if (check_report_path(opts[i], paths[i]))
-			return -EINVAL;
+		if (check_report_path(opts[i], paths[i])) {
+			rc = -EINVAL;
+			break;
+		}
 		if (strcmp(paths[i], "-") == 0) {
 			n_stdout++;
 			continue;
 		}
+		ids[i] = report_file_id(paths[i]);
 		for (size_t j = 0; j < i; j++) {
-			if (paths[j] && strcmp(paths[i], paths[j]) == 0) {
-				usage_error("%s and %s name the same file %s", opts[j], opts[i], paths[i]);
-				return -EINVAL;
+			if (ids[j] && strcmp(ids[i], ids[j]) == 0) {
+				usage_error("%s %s and %s %s are the same file", opts[j], paths[j], opts[i], paths[i]);
+				rc = -EINVAL;
+				break;
 			}
 		}
 	}
-	if (n_stdout > 1) {
+	if (!rc && n_stdout > 1) {
 		usage_error("%s", "only one report can go to standard output ('-')");
-		return -EINVAL;
+		rc = -EINVAL;
 	}
-	return 0;
+	for (size_t i = 0; i < 3; i++)
+		free(ids[i]);
+	return rc;
 }
 
 static int parse_run_args(int argc, char **argv, struct run_args *a)
