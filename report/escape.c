@@ -15,6 +15,7 @@
  *     reaching the browser or the CI's XML parser.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,36 @@ static size_t apf_utf8_decode(const unsigned char *p, size_t left, unsigned long
 	return len;
 }
 
+/*
+ * Invisible formatting characters: the bidirectional embeddings, overrides and
+ * isolates (U+202A-202E, U+2066-2069, U+061C, U+200E/F), zero-width characters
+ * (U+200B-200D, U+2060-2064, U+FEFF), line/paragraph separators, and the other
+ * characters of Unicode general category Cf (format), among them the tag
+ * characters U+E0000-E007F that can carry hidden text. A certificate subject
+ * holding U+202E would otherwise reorder what a reader of the report sees
+ * (CVE-2021-42574, "Trojan Source"; Unicode TR #9 and UAX #31 list them).
+ * Human-readable renderers show them as a visible <U+XXXX>; the JSON keeps them
+ * as \uXXXX escapes.
+ */
+bool apf_cp_is_invisible_format(unsigned long cp)
+{
+	static const struct {
+		unsigned long lo, hi;
+	} ranges[] = {
+		{0x00AD, 0x00AD},   {0x0600, 0x0605},   {0x061C, 0x061C},   {0x06DD, 0x06DD},
+		{0x070F, 0x070F},   {0x0890, 0x0891},   {0x08E2, 0x08E2},   {0x180E, 0x180E},
+		{0x200B, 0x200F},   {0x2028, 0x202E},   {0x2060, 0x2064},   {0x2066, 0x206F},
+		{0xFEFF, 0xFEFF},   {0xFFF9, 0xFFFB},   {0x110BD, 0x110BD}, {0x110CD, 0x110CD},
+		{0x13430, 0x1343F}, {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A}, {0xE0000, 0xE007F},
+	};
+
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+		if (cp >= ranges[i].lo && cp <= ranges[i].hi)
+			return true;
+	}
+	return false;
+}
+
 /* Code points that must not reach an HTML or XML 1.0 document as they are. */
 static int apf_cp_forbidden(unsigned long cp)
 {
@@ -93,6 +124,7 @@ int apf_html_escape_n(FILE *out, const char *s, size_t n)
 		return 0;
 	while (i < n) {
 		const char *rep = NULL;
+		char visible[24];
 		unsigned long cp = 0;
 		size_t len = apf_utf8_decode(p + i, n - i, &cp);
 
@@ -101,6 +133,9 @@ int apf_html_escape_n(FILE *out, const char *s, size_t n)
 			len = 1;
 		} else if (apf_cp_forbidden(cp)) {
 			rep = apf_replacement;
+		} else if (apf_cp_is_invisible_format(cp)) {
+			snprintf(visible, sizeof(visible), "&lt;U+%04lX&gt;", cp);
+			rep = visible;
 		} else if (len == 1) {
 			switch (cp) {
 			case '&': rep = "&amp;"; break;
@@ -156,6 +191,12 @@ int apf_text_escape(FILE *out, const char *s)
 			i += len ? len : 1;
 			continue;
 		}
+		if (apf_cp_is_invisible_format(cp)) {
+			if (fprintf(out, "<U+%04lX>", cp) < 0)
+				return -EIO;
+			i += len;
+			continue;
+		}
 		if (fwrite(p + i, 1, len, out) != len)
 			return -EIO;
 		i += len;
@@ -201,4 +242,41 @@ char *apf_html_escape_dup(const char *s)
 	if (apf_html_escape(mem, s ? s : "") < 0 || fclose(mem) != 0)
 		abort();
 	return buf;
+}
+
+int apf_json_escape_invisible(FILE *out, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, run = 0;
+
+	/* jansson writes these characters raw, and only ever inside strings (JSON's
+	 * own syntax is ASCII), so each one can be replaced by its \u escape where it
+	 * stands. The document then decodes to exactly the same strings. */
+	while (i < n) {
+		unsigned long cp = 0;
+		size_t len = apf_utf8_decode(p + i, n - i, &cp);
+
+		if (len == 0)
+			len = 1; /* cannot happen in jansson's output; pass through */
+		else if (apf_cp_is_invisible_format(cp)) {
+			int w;
+			if (run && fwrite(p + i - run, 1, run, out) != run)
+				return -EIO;
+			run = 0;
+			if (cp > 0xFFFF)
+				w = fprintf(out, "\\u%04lx\\u%04lx", 0xD800 + ((cp - 0x10000) >> 10),
+					    0xDC00 + ((cp - 0x10000) & 0x3FF));
+			else
+				w = fprintf(out, "\\u%04lx", cp);
+			if (w < 0)
+				return -EIO;
+			i += len;
+			continue;
+		}
+		run += len;
+		i += len;
+	}
+	if (run && fwrite(p + i - run, 1, run, out) != run)
+		return -EIO;
+	return 0;
 }

@@ -103,18 +103,17 @@ static json_t *run_json(const struct apf_run *run)
 	return root;
 }
 
-static int dump_cb(const char *buf, size_t size, void *data)
-{
-	return fwrite(buf, 1, size, data) == size ? 0 : -1;
-}
-
 int apf_report_json_write(const struct apf_run *run, FILE *out)
 {
 	json_t *root = run_json(run);
-	int rc = json_dump_callback(root, dump_cb, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	/* Dumped whole, then written with bidi and other invisible characters as
+	 * \u escapes: a reader of the raw file sees them, a parser gets them back. */
+	char *doc = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	int rc = 0;
 
+	if (!doc || apf_json_escape_invisible(out, doc, strlen(doc)) != 0 || fputc('\n', out) == EOF)
+		rc = -EIO;
+	free(doc);
 	json_decref(root);
-	if (rc != 0 || fputc('\n', out) == EOF)
-		return -EIO;
-	return 0;
+	return rc;
 }

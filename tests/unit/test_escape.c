@@ -171,6 +171,52 @@ static void test_terminal(void **state)
 	}
 }
 
+/* Issue 13 item 10: bidi controls and other invisible formatting characters
+ * cannot reorder or hide what a reader of the HTML, JUnit or text sees; each is
+ * shown as a visible <U+XXXX>. The JSON keeps the character, as an escape. */
+static void test_bidi_and_invisible(void **state)
+{
+	static const struct {
+		const char *in, *html, *text, *json;
+	} cases[] = {
+		/* RIGHT-TO-LEFT OVERRIDE: "CN=evil\u202Etxt.exe" reads as "CN=evilexe.txt" */
+		{"a\xE2\x80\xAE" "b", "a&lt;U+202E&gt;b", "a<U+202E>b", "a\\u202eb"},
+		{"\xE2\x81\xA6x\xE2\x81\xA9", "&lt;U+2066&gt;x&lt;U+2069&gt;", "<U+2066>x<U+2069>",
+		 "\\u2066x\\u2069"},
+		{"z\xE2\x80\x8Bw", "z&lt;U+200B&gt;w", "z<U+200B>w", "z\\u200bw"},       /* ZERO WIDTH SPACE */
+		{"\xD8\x9C", "&lt;U+061C&gt;", "<U+061C>", "\\u061c"},                   /* ARABIC LETTER MARK */
+		{"\xEF\xBB\xBF" "bom", "&lt;U+FEFF&gt;bom", "<U+FEFF>bom", "\\ufeffbom"},
+		{"l\xE2\x80\xA8r", "l&lt;U+2028&gt;r", "l<U+2028>r", "l\\u2028r"},       /* LINE SEPARATOR */
+		/* a tag character (hidden "ASCII smuggling"): a surrogate pair in JSON */
+		{"t\xF3\xA0\x80\xA1", "t&lt;U+E0021&gt;", "t<U+E0021>", "t\\udb40\\udc21"},
+		/* visible text around them, and ordinary RTL letters, pass unchanged */
+		{"\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D", "\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D",
+		 "\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D", "\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = apf_html_escape_dup(cases[i].in), *buf = NULL;
+		size_t len = 0;
+		FILE *mem;
+
+		assert_string_equal(got, cases[i].html);
+		free(got);
+		got = text_escape_dup(cases[i].in);
+		assert_string_equal(got, cases[i].text);
+		free(got);
+		mem = open_memstream(&buf, &len);
+		assert_non_null(mem);
+		assert_int_equal(apf_json_escape_invisible(mem, cases[i].in, strlen(cases[i].in)), 0);
+		assert_int_equal(fclose(mem), 0);
+		assert_string_equal(buf, cases[i].json);
+		free(buf);
+	}
+	assert_true(apf_cp_is_invisible_format(0x202E));
+	assert_false(apf_cp_is_invisible_format('a'));
+	assert_false(apf_cp_is_invisible_format(0x05D0)); /* HEBREW LETTER ALEF: text, not format */
+}
+
 static void test_utf8_fix(void **state)
 {
 	char *got;
@@ -196,6 +242,7 @@ int main(void)
 		cmocka_unit_test(test_very_long),
 		cmocka_unit_test(test_write_error),
 		cmocka_unit_test(test_terminal),
+		cmocka_unit_test(test_bidi_and_invisible),
 		cmocka_unit_test(test_utf8_fix),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

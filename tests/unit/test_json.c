@@ -27,6 +27,7 @@ static struct apf_run *sample(void)
 	apf_finding_add_evidence(f, "bad_utf8", "a\xff\xfe" "b");
 	apf_finding_add_evidence(f, "server", "192.0.2.1");
 	apf_finding_add_evidence(f, "server", "192.0.2.2");
+	apf_finding_add_evidence(f, "bidi", "evil\xE2\x80\xAEtxt.exe");
 	apf_finding_set_remedy(f, "Renew it");
 	apf_check_result_take_finding(&run->checks[0], f);
 	run->checks[1].id = "dns.servers";
@@ -69,6 +70,10 @@ static void test_json_round_trip(void **state)
 	/* A repeated evidence key is kept under a suffix, in order. */
 	assert_string_equal(json_string_value(json_object_get(ev, "server")), "192.0.2.1");
 	assert_string_equal(json_string_value(json_object_get(ev, "server#2")), "192.0.2.2");
+	/* Issue 13 item 10: a bidi override is kept, as an escape in the raw file. */
+	assert_string_equal(json_string_value(json_object_get(ev, "bidi")), "evil\xE2\x80\xAEtxt.exe");
+	assert_non_null(strstr(buf, "evil\\u202etxt.exe"));
+	assert_null(strstr(buf, "\xE2\x80\xAE"));
 	{
 		const char *first = NULL;
 		void *it = json_object_iter(ev);
