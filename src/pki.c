@@ -625,90 +625,293 @@ int apf_certs_from_file(const char *path, struct apf_cert ***out, size_t *n_out,
 
 /* ---- PKCS#12 ------------------------------------------------------------- */
 
-/* True when any encrypted part of the PFX uses a pre-PBES2 algorithm (what
- * `openssl pkcs12 -legacy` and older Windows exports produce). */
-static bool pfx_is_legacy(PKCS12 *p12)
-{
-	STACK_OF(PKCS7) *safes = PKCS12_unpack_authsafes(p12);
-	bool legacy = false;
+/* Nesting of SafeContents inside SafeContents bags: real exports use none. */
+#define PFX_MAX_NESTING 4
 
-	for (int i = 0; safes && i < sk_PKCS7_num(safes); i++) {
-		PKCS7 *p7 = sk_PKCS7_value(safes, i);
-		if (PKCS7_type_is_encrypted(p7) && p7->d.encrypted && p7->d.encrypted->enc_data &&
-		    p7->d.encrypted->enc_data->algorithm) {
-			const ASN1_OBJECT *obj = NULL;
-			X509_ALGOR_get0(&obj, NULL, NULL, p7->d.encrypted->enc_data->algorithm);
-			if (OBJ_obj2nid(obj) != NID_pbes2)
-				legacy = true;
+/* A key-derivation count read from the file: a negative value is one that did
+ * not fit in 64 bits. */
+static int64_t asn1_count(const ASN1_INTEGER *i)
+{
+	int64_t v = -1;
+
+	if (!i || !ASN1_INTEGER_get_int64(&v, i) || v < 0)
+		return -1;
+	return v;
+}
+
+/* The one cap on every key-derivation count in a PFX (MAC, each PBE). */
+static int pfx_count_ok(int64_t iter, char **err)
+{
+	if (iter >= 0 && iter <= PFX_MAX_ITER)
+		return 0;
+	if (iter < 0)
+		*err = apf_xasprintf("the PFX asks for more than %d key-derivation iterations", PFX_MAX_ITER);
+	else
+		*err = apf_xasprintf("the PFX asks for %lld key-derivation iterations (over %d)", (long long)iter,
+				     PFX_MAX_ITER);
+	return -EBADMSG;
+}
+
+/*
+ * Refuses a password-based encryption whose key derivation would burn the
+ * check's time before anything is decrypted: the iteration count of a PKCS#12
+ * PBE (PBEParameter, RFC 7292 appendix C) or of PBES2's PBKDF2 (RFC 8018
+ * A.2), and scrypt's cost (RFC 7914 section 7.1). Read from the algorithm's
+ * parameters alone, before any decryption.
+ */
+static int pbe_cost_ok(const X509_ALGOR *alg, char **err)
+{
+	const ASN1_OBJECT *obj = NULL;
+	const void *pval = NULL;
+	int ptype = 0, rc = 0;
+	int64_t iter = 0;
+	PBEPARAM *pbe = NULL;
+	PBE2PARAM *pbe2 = NULL;
+	PBKDF2PARAM *kdf = NULL;
+	SCRYPT_PARAMS *sc = NULL;
+
+	X509_ALGOR_get0(&obj, &ptype, &pval, alg);
+	if (ptype != V_ASN1_SEQUENCE)
+		goto bad;
+	if (OBJ_obj2nid(obj) != NID_pbes2) {
+		pbe = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBEPARAM), alg->parameter);
+		if (!pbe)
+			goto bad;
+		iter = asn1_count(pbe->iter);
+		goto check;
+	}
+	pbe2 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter);
+	if (!pbe2 || !pbe2->keyfunc || !pbe2->keyfunc->parameter)
+		goto bad;
+	switch (OBJ_obj2nid(pbe2->keyfunc->algorithm)) {
+	case NID_id_pbkdf2:
+		kdf = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), pbe2->keyfunc->parameter);
+		if (!kdf)
+			goto bad;
+		iter = asn1_count(kdf->iter);
+		break;
+	case NID_id_scrypt: {
+		sc = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(SCRYPT_PARAMS), pbe2->keyfunc->parameter);
+		if (!sc)
+			goto bad;
+		int64_t n = asn1_count(sc->costParameter), r = asn1_count(sc->blockSize),
+			p = asn1_count(sc->parallelizationParameter);
+		/* N*r*p block operations: compare as iterations of a 128-byte block mix. */
+		iter = n < 0 || r < 0 || p < 0 || n > PFX_MAX_ITER || r > 64 || p > 64 ? -1 : n * r * p;
+		break;
+	}
+	default:
+		goto out; /* not a KDF OpenSSL would run: decryption fails on its own */
+	}
+check:
+	rc = pfx_count_ok(iter, err);
+	goto out;
+bad:
+	*err = apf_xstrdup("the PFX has a malformed encryption algorithm");
+	rc = -EBADMSG;
+out:
+	PBEPARAM_free(pbe);
+	PBE2PARAM_free(pbe2);
+	PBKDF2PARAM_free(kdf);
+	SCRYPT_PARAMS_free(sc);
+	return rc;
+}
+
+/* What a walk over the PFX's safes collects, and how it decrypts. */
+struct pfx_walk {
+	const char *pass;
+	struct cert_vec *vec;
+	EVP_PKEY *key;       /* the first private key */
+	bool decrypt_failed; /* a decryption failed (wrong password, or unsupported) */
+	bool legacy;         /* an encrypted part uses a pre-PBES2 algorithm (`-legacy`, older Windows) */
+	char **err;
+};
+
+static int pfx_take_key(struct pfx_walk *w, const PKCS8_PRIV_KEY_INFO *p8)
+{
+	EVP_PKEY *k;
+
+	if (w->key)
+		return 0; /* the leaf is picked by matching the first key */
+	k = p8 ? EVP_PKCS82PKEY(p8) : NULL;
+	if (!k) {
+		*w->err = apf_xstrdup("the PFX holds a private key that cannot be decoded");
+		return -EBADMSG;
+	}
+	w->key = k;
+	return 0;
+}
+
+static int pfx_walk_bags(const STACK_OF(PKCS12_SAFEBAG) *bags, struct pfx_walk *w, int depth)
+{
+	int rc = 0;
+
+	if (depth > PFX_MAX_NESTING) {
+		*w->err = apf_xstrdup("the PFX nests its contents too deep");
+		return -EBADMSG;
+	}
+	for (int i = 0; !rc && i < sk_PKCS12_SAFEBAG_num(bags); i++) {
+		const PKCS12_SAFEBAG *bag = sk_PKCS12_SAFEBAG_value(bags, i);
+
+		switch (PKCS12_SAFEBAG_get_nid(bag)) {
+		case NID_keyBag:
+			rc = pfx_take_key(w, PKCS12_SAFEBAG_get0_p8inf(bag));
+			break;
+		case NID_pkcs8ShroudedKeyBag: {
+			const X509_ALGOR *alg = NULL;
+			PKCS8_PRIV_KEY_INFO *p8;
+
+			if (w->key)
+				break;
+			X509_SIG_get0(PKCS12_SAFEBAG_get0_pkcs8(bag), &alg, NULL);
+			if (!alg) {
+				*w->err = apf_xstrdup("the PFX has a malformed key bag");
+				rc = -EBADMSG;
+				break;
+			}
+			rc = pbe_cost_ok(alg, w->err);
+			if (rc)
+				break;
+			p8 = PKCS12_decrypt_skey(bag, w->pass, -1);
+			if (!p8) {
+				w->decrypt_failed = true;
+				rc = -EKEYREJECTED;
+				break;
+			}
+			rc = pfx_take_key(w, p8);
+			PKCS8_PRIV_KEY_INFO_free(p8);
+			break;
+		}
+		case NID_certBag:
+			if (PKCS12_SAFEBAG_get_bag_nid(bag) == NID_x509Certificate) {
+				X509 *x = PKCS12_SAFEBAG_get1_cert(bag);
+				if (!x) {
+					*w->err = apf_xstrdup("the PFX holds a certificate that cannot be decoded");
+					rc = -EBADMSG;
+				} else {
+					rc = vec_take_x509(w->vec, x);
+				}
+			}
+			break;
+		case NID_safeContentsBag:
+			rc = pfx_walk_bags(PKCS12_SAFEBAG_get0_safes(bag), w, depth + 1);
+			break;
+		default:
+			break; /* CRL and secret bags: nothing the checks use */
 		}
 	}
+	return rc;
+}
+
+/*
+ * Reads the certificates and the first private key out of the PFX's safes
+ * (RFC 7292 section 4.1): plain ones directly, encrypted ones with the
+ * password after their key derivation's cost was checked. Used instead of
+ * PKCS12_parse(), which checks no iteration count and, given a password,
+ * insists on a MAC that some exports do not have.
+ */
+static int pfx_walk(PKCS12 *p12, struct pfx_walk *w)
+{
+	STACK_OF(PKCS7) *safes = PKCS12_unpack_authsafes(p12);
+	int rc = 0;
+
+	if (!safes) {
+		*w->err = ssl_err_text("cannot decode the PFX");
+		return -EBADMSG;
+	}
+	for (int i = 0; !rc && i < sk_PKCS7_num(safes); i++) {
+		PKCS7 *p7 = sk_PKCS7_value(safes, i);
+		STACK_OF(PKCS12_SAFEBAG) *bags = NULL;
+
+		if (PKCS7_type_is_data(p7)) {
+			bags = PKCS12_unpack_p7data(p7);
+		} else if (PKCS7_type_is_encrypted(p7)) {
+			if (!p7->d.encrypted || !p7->d.encrypted->enc_data || !p7->d.encrypted->enc_data->algorithm) {
+				*w->err = apf_xstrdup("the PFX has a malformed encrypted part");
+				rc = -EBADMSG;
+				break;
+			}
+			if (OBJ_obj2nid(p7->d.encrypted->enc_data->algorithm->algorithm) != NID_pbes2)
+				w->legacy = true;
+			rc = pbe_cost_ok(p7->d.encrypted->enc_data->algorithm, w->err);
+			if (rc)
+				break;
+			bags = PKCS12_unpack_p7encdata(p7, w->pass, -1);
+			if (!bags) {
+				w->decrypt_failed = true;
+				rc = -EKEYREJECTED;
+				break;
+			}
+		} else {
+			continue; /* enveloped (public-key) privacy mode: not used by Windows or OpenSSL exports */
+		}
+		if (!bags) {
+			*w->err = ssl_err_text("cannot decode the PFX");
+			rc = -EBADMSG;
+			break;
+		}
+		rc = pfx_walk_bags(bags, w, 0);
+		sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+	}
 	sk_PKCS7_pop_free(safes, PKCS7_free);
-	ERR_clear_error();
-	return legacy;
+	return rc;
 }
 
 static int load_pfx(PKCS12 *p12, const char *password, struct apf_pki_bundle *b, struct cert_vec *vec, char **err)
 {
 	const ASN1_INTEGER *iter = NULL;
-	EVP_PKEY *pkey = NULL;
-	X509 *cert = NULL;
-	STACK_OF(X509) *ca = NULL;
-	const char *pass = password ? password : "";
-	int rc = 0;
+	struct pfx_walk w = {.pass = password ? password : "", .vec = vec, .err = err};
+	bool mac = PKCS12_mac_present(p12);
+	int rc;
 
 	b->format = "PKCS#12";
-	if (PKCS12_mac_present(p12)) {
+	if (mac) {
 		PKCS12_get0_mac(NULL, NULL, NULL, &iter, p12);
-		if (iter && ASN1_INTEGER_get(iter) > PFX_MAX_ITER) {
-			*err = apf_xasprintf("the PFX asks for %ld key-derivation iterations (over %d)",
-					     ASN1_INTEGER_get(iter), PFX_MAX_ITER);
+		/* An absent count means 1 (RFC 7292 appendix A). */
+		if (iter && pfx_count_ok(asn1_count(iter), err))
 			return -EBADMSG;
-		}
 		/* Try the given password, and for no password both encodings of "empty". */
-		if (!PKCS12_verify_mac(p12, pass, -1)) {
+		if (!PKCS12_verify_mac(p12, w.pass, -1)) {
 			if (password || !PKCS12_verify_mac(p12, NULL, 0)) {
 				ERR_clear_error();
 				*err = apf_xstrdup(password ? "the PFX password is wrong (MAC verification failed)"
 							    : "the PFX needs a password and none was given");
 				return -EKEYREJECTED;
 			}
-			pass = NULL;
+			w.pass = NULL;
 		}
 	}
-	b->legacy_pfx = pfx_is_legacy(p12);
-	if (!PKCS12_parse(p12, pass, &pkey, &cert, &ca)) {
+	rc = pfx_walk(p12, &w);
+	if (rc == -EKEYREJECTED && !mac && !password) {
+		/* No MAC to tell which encoding of "no password" was used: try the other. */
+		apf_certs_free(vec->v, vec->n);
+		*vec = (struct cert_vec){0};
+		EVP_PKEY_free(w.key);
+		w = (struct pfx_walk){.pass = NULL, .vec = vec, .err = err};
+		rc = pfx_walk(p12, &w);
+	}
+	b->legacy_pfx = w.legacy;
+	if (rc == -EKEYREJECTED && w.decrypt_failed) {
 		unsigned long e = ERR_peek_last_error();
 		/* Without a MAC the password is only proven by decryption. */
-		if (!PKCS12_mac_present(p12) && ERR_GET_REASON(e) != ERR_R_UNSUPPORTED) {
-			ERR_clear_error();
-			*err = apf_xstrdup("the PFX could not be decrypted: wrong password?");
-			return -EKEYREJECTED;
+		if (!mac && ERR_GET_REASON(e) != ERR_R_UNSUPPORTED) {
+			*err = apf_xstrdup(password ? "the PFX (which has no MAC) could not be decrypted: wrong password?"
+						    : "the PFX (which has no MAC) needs a password and none was given");
+		} else {
+			*err = ssl_err_text(b->legacy_pfx ? "cannot decrypt the PFX (legacy RC2/3DES encryption; is "
+							    "OpenSSL's legacy provider installed?)"
+							  : "cannot decrypt the PFX");
+			rc = -EBADMSG;
 		}
-		*err = ssl_err_text(b->legacy_pfx ? "cannot decrypt the PFX (legacy RC2/3DES encryption; is OpenSSL's "
-						    "legacy provider installed?)"
-						  : "cannot decode the PFX");
-		return -EBADMSG;
 	}
-	if (cert) {
-		rc = vec_take_x509(vec, cert);
-		cert = NULL;
-	}
-	for (int i = 0; ca && !rc && i < sk_X509_num(ca); i++) {
-		X509 *x = sk_X509_value(ca, i);
-		if (!X509_up_ref(x))
-			abort();
-		rc = vec_take_x509(vec, x);
-	}
-	if (pkey) {
-		b->native_key = pkey;
+	if (!rc && w.key) {
+		b->native_key = w.key;
 		b->has_key = true;
-		pkey = NULL;
+		w.key = NULL;
 	}
-	sk_X509_pop_free(ca, X509_free);
-	EVP_PKEY_free(pkey);
-	X509_free(cert);
+	EVP_PKEY_free(w.key);
 	ERR_clear_error();
-	if (rc == -E2BIG)
+	if (rc == -E2BIG && !*err)
 		*err = apf_xstrdup("the PFX holds too many certificates");
 	return rc;
 }

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * PFX files built here with the OpenSSL API, for what `openssl pkcs12` cannot
+ * make on its own: a key bag whose iteration count is absurd behind a valid MAC
+ * (issue 13 item 4), and exports without a MAC (item 7). The iteration counts
+ * are patched into the files' parameters after encryption, so building them
+ * costs nothing; only a loader that runs the key derivation would pay.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/pkcs12.h>
+#include <openssl/x509.h>
+
+#include "apf_test.h"
+#include "pki.h"
+#include "util.h"
+
+#define PW "test-pw"
+#define HUGE_ITER 2147483647L /* 2^31-1: about 20 s of PBKDF2 on the issue's machine */
+
+struct pfx_spec {
+	const char *pass;   /* encrypts the key bag and the certificate safe */
+	bool mac;           /* a MAC at 2048 iterations */
+	long key_iter;      /* patched into the key bag's PBKDF2 (0: keep 2048) */
+	long safe_iter;     /* patched into the certificate safe's PBKDF2 (0: keep 2048) */
+	bool pkcs12_pbe;    /* the certificate safe uses the legacy PKCS#12 PBE (3DES) */
+};
+
+static X509 *self_signed(EVP_PKEY *k)
+{
+	X509 *x = X509_new();
+	X509_NAME *n = X509_NAME_new();
+
+	assert_non_null(x);
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"pfx.example.test", -1, -1, 0);
+	X509_set_subject_name(x, n);
+	X509_set_issuer_name(x, n);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	X509_set_pubkey(x, k);
+	assert_true(X509_sign(x, k, EVP_sha256()) > 0);
+	X509_NAME_free(n);
+	return x;
+}
+
+/* Sets the iteration count of a PBES2/PBKDF2 or PKCS#12 PBE algorithm in place. */
+static void patch_iter(X509_ALGOR *alg, long iter)
+{
+	if (OBJ_obj2nid(alg->algorithm) == NID_pbes2) {
+		PBE2PARAM *p2 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter);
+		PBKDF2PARAM *kdf;
+		assert_non_null(p2);
+		kdf = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), p2->keyfunc->parameter);
+		assert_non_null(kdf);
+		assert_true(ASN1_INTEGER_set_int64(kdf->iter, iter));
+		assert_non_null(ASN1_TYPE_pack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), kdf, &p2->keyfunc->parameter));
+		assert_non_null(ASN1_TYPE_pack_sequence(ASN1_ITEM_rptr(PBE2PARAM), p2, &alg->parameter));
+		PBKDF2PARAM_free(kdf);
+		PBE2PARAM_free(p2);
+	} else {
+		PBEPARAM *pbe = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBEPARAM), alg->parameter);
+		assert_non_null(pbe);
+		assert_true(ASN1_INTEGER_set_int64(pbe->iter, iter));
+		assert_non_null(ASN1_TYPE_pack_sequence(ASN1_ITEM_rptr(PBEPARAM), pbe, &alg->parameter));
+		PBEPARAM_free(pbe);
+	}
+}
+
+/* DER of a PFX made as `spec` says; caller frees. */
+static unsigned char *make_pfx(const struct pfx_spec *spec, size_t *len)
+{
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	X509 *x;
+	STACK_OF(PKCS12_SAFEBAG) *kb = NULL, *cb = NULL;
+	STACK_OF(PKCS7) *safes = NULL;
+	PKCS12_SAFEBAG *bag;
+	PKCS12 *p12;
+	unsigned char *der = NULL;
+	int n;
+
+	assert_non_null(k);
+	x = self_signed(k);
+	assert_non_null(PKCS12_add_cert(&cb, x));
+	bag = PKCS12_add_key(&kb, k, 0, 2048, NID_aes_256_cbc, spec->pass);
+	assert_non_null(bag);
+	if (spec->key_iter) {
+		X509_ALGOR *alg = NULL;
+		X509_SIG_getm((X509_SIG *)PKCS12_SAFEBAG_get0_pkcs8(bag), &alg, NULL);
+		patch_iter(alg, spec->key_iter);
+	}
+	assert_non_null(PKCS12_add_safe(&safes, cb,
+					spec->pkcs12_pbe ? NID_pbe_WithSHA1And3_Key_TripleDES_CBC : NID_aes_256_cbc,
+					2048, spec->pass));
+	if (spec->safe_iter)
+		patch_iter(sk_PKCS7_value(safes, 0)->d.encrypted->enc_data->algorithm, spec->safe_iter);
+	assert_non_null(PKCS12_add_safe(&safes, kb, -1, 0, NULL));
+	p12 = PKCS12_add_safes(safes, 0);
+	assert_non_null(p12);
+	if (spec->mac)
+		assert_int_equal(PKCS12_set_mac(p12, spec->pass, -1, NULL, 0, 2048, NULL), 1);
+	n = i2d_PKCS12(p12, &der);
+	assert_true(n > 0);
+	*len = (size_t)n;
+	PKCS12_free(p12);
+	sk_PKCS7_pop_free(safes, PKCS7_free);
+	sk_PKCS12_SAFEBAG_pop_free(kb, PKCS12_SAFEBAG_free);
+	sk_PKCS12_SAFEBAG_pop_free(cb, PKCS12_SAFEBAG_free);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	return der;
+}
+
+/* Loads `spec`'s PFX with `password`; returns the loader's code and how long it took. */
+static int load(const struct pfx_spec *spec, const char *password, struct apf_pki_bundle **b, char **err,
+		uint64_t *ms)
+{
+	size_t len;
+	unsigned char *der = make_pfx(spec, &len);
+	uint64_t t0 = apf_now_ms();
+	int rc = apf_pki_load_data(der, len, password, b, err);
+
+	*ms = apf_now_ms() - t0;
+	OPENSSL_free(der);
+	return rc;
+}
+
+/* Item 4: every key-derivation count is checked before anything is derived. */
+static void test_iterations_capped_before_decryption(void **state)
+{
+	static const struct pfx_spec specs[] = {
+		{.pass = PW, .mac = true, .key_iter = HUGE_ITER},            /* the issue's file */
+		{.pass = PW, .mac = true, .safe_iter = HUGE_ITER},
+		{.pass = PW, .mac = true, .safe_iter = HUGE_ITER, .pkcs12_pbe = true},
+		{.pass = PW, .mac = false, .key_iter = HUGE_ITER},
+		{.pass = PW, .mac = true, .key_iter = 3000000},               /* just over the cap */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
+		struct apf_pki_bundle *b = NULL;
+		char *err = NULL;
+		uint64_t ms;
+		int rc = load(&specs[i], PW, &b, &err, &ms);
+
+		if (rc != -EBADMSG || !err || !strstr(err, "iterations"))
+			fail_msg("case %zu: rc %d, err %s", i, rc, err ? err : "(none)");
+		assert_null(b);
+		assert_true(ms < 2000);
+		free(err);
+	}
+	{
+		/* Unpatched, the same construction loads. */
+		struct pfx_spec ok = {.pass = PW, .mac = true};
+		struct apf_pki_bundle *b = NULL;
+		char *err = NULL;
+		uint64_t ms;
+		assert_int_equal(load(&ok, PW, &b, &err, &ms), 0);
+		assert_true(b->has_key);
+		assert_true(b->key_matches);
+		apf_pki_bundle_free(b);
+	}
+}
+
+/* Item 7: a PFX without a MAC that `openssl pkcs12 -nomacver` decrypts loads. */
+static void test_macless_pfx(void **state)
+{
+	struct pfx_spec spec = {.pass = PW, .mac = false};
+	struct apf_pki_bundle *b = NULL;
+	char *err = NULL;
+	uint64_t ms;
+
+	(void)state;
+	if (load(&spec, PW, &b, &err, &ms) != 0)
+		fail_msg("MAC-less PFX not loaded: %s", err);
+	assert_string_equal(b->format, "PKCS#12");
+	assert_int_equal(b->n, 1);
+	assert_true(b->has_key);
+	assert_true(b->key_matches);
+	apf_pki_bundle_free(b);
+	b = NULL;
+
+	/* The password is then only proven by decryption: a wrong one is still named. */
+	assert_int_equal(load(&spec, "wrong", &b, &err, &ms), -EKEYREJECTED);
+	assert_null(b);
+	assert_non_null(err);
+	free(err);
+	err = NULL;
+	assert_int_equal(load(&spec, NULL, &b, &err, &ms), -EKEYREJECTED);
+	free(err);
+	err = NULL;
+
+	/* No MAC and no password: both encodings of the empty password are tried. */
+	spec.pass = "";
+	if (load(&spec, NULL, &b, &err, &ms) != 0)
+		fail_msg("MAC-less PFX with an empty password not loaded: %s", err);
+	assert_true(b->key_matches);
+	apf_pki_bundle_free(b);
+	b = NULL;
+
+	/* The legacy PKCS#12 PBE without a MAC too. */
+	spec = (struct pfx_spec){.pass = PW, .mac = false, .pkcs12_pbe = true};
+	if (load(&spec, PW, &b, &err, &ms) != 0)
+		fail_msg("MAC-less legacy PFX not loaded: %s", err);
+	assert_true(b->legacy_pfx);
+	assert_true(b->key_matches);
+	apf_pki_bundle_free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_iterations_capped_before_decryption),
+		cmocka_unit_test(test_macless_pfx),
+	};
+
+	apf_pki_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
