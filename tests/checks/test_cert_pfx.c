@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/pkcs12.h>
@@ -212,11 +214,52 @@ static void test_macless_pfx(void **state)
 	apf_pki_bundle_free(b);
 }
 
+/* Item 9: a FIFO named as the certificate or its password file is refused at
+ * once (an ERROR naming the file), not read until the check's deadline. */
+static void test_fifo_certificate_and_password(void **state)
+{
+	struct pfx_spec spec = {.pass = PW, .mac = true};
+	const char *dir = apf_test_tmpdir();
+	char fifo[256], pfx[256], *ini;
+	unsigned char *der;
+	size_t len;
+	FILE *f;
+	struct apf_run *run;
+	uint64_t t0;
+
+	(void)state;
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	snprintf(pfx, sizeof(pfx), "%s/cert.pfx", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	der = make_pfx(&spec, &len);
+	f = fopen(pfx, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(der, 1, len, f), len);
+	fclose(f);
+	OPENSSL_free(der);
+	for (int i = 0; i < 2; i++) {
+		const struct apf_finding *fd;
+		if (asprintf(&ini, "[provisioning]\ncertificate = %s\npassword_file = %s\ncheck_revocation = no\n",
+			     i ? pfx : fifo, fifo) < 0)
+			abort();
+		t0 = apf_now_ms();
+		run = apf_test_run("cert.provisioning", ini, 10000);
+		assert_true(apf_now_ms() - t0 < 3000);
+		fd = apf_test_expect(apf_test_result(run, "cert.provisioning"), "CERT_FILE_UNREADABLE", APF_ERROR);
+		assert_non_null(strstr(fd->message, fifo));
+		apf_run_free(run);
+		free(ini);
+	}
+	unlink(fifo);
+	unlink(pfx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_iterations_capped_before_decryption),
 		cmocka_unit_test(test_macless_pfx),
+		cmocka_unit_test(test_fifo_certificate_and_password),
 	};
 
 	apf_pki_init();

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "apf_test.h"
@@ -157,6 +158,28 @@ static void test_hosts_file_ipv6_and_comments(void **state)
 	free(p);
 }
 
+/* Issue 13 item 9: a FIFO as the TSIG key or the hosts list is refused at once. */
+static void test_key_and_hosts_fifo_refused(void **state)
+{
+	char *p = NULL, *err = NULL;
+	struct apf_tsig *k = NULL;
+	struct apf_fleet_list *l = NULL;
+
+	(void)state;
+	if (asprintf(&p, "%s/fifo", apf_test_tmpdir()) < 0)
+		abort();
+	assert_int_equal(mkfifo(p, 0600), 0);
+	assert_int_equal(apf_tsig_load(p, &k, &err), -EINVAL);
+	assert_non_null(strstr(err, "not a regular file"));
+	free(err);
+	err = NULL;
+	assert_int_equal(apf_fleet_hosts_load(p, 10, &l, &err), -EINVAL);
+	assert_non_null(strstr(err, "not a regular file"));
+	free(err);
+	unlink(p);
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +189,7 @@ int main(void)
 		cmocka_unit_test(test_reverse_names),
 		cmocka_unit_test(test_query_refused_and_invalid),
 		cmocka_unit_test(test_hosts_file_ipv6_and_comments),
+		cmocka_unit_test(test_key_and_hosts_fifo_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
