@@ -251,14 +251,16 @@ int apf_json_escape_invisible(FILE *out, const char *s, size_t n)
 
 	/* jansson writes these characters raw, and only ever inside strings (JSON's
 	 * own syntax is ASCII), so each one can be replaced by its \u escape where it
-	 * stands. The document then decodes to exactly the same strings. */
+	 * stands. The document then decodes to exactly the same strings. DEL and C1
+	 * controls go the same way (jansson escapes only C0): U+009B is CSI to a terminal
+	 * that honours 8-bit controls, and `cat report.json` must stay harmless. */
 	while (i < n) {
 		unsigned long cp = 0;
 		size_t len = apf_utf8_decode(p + i, n - i, &cp);
 
 		if (len == 0)
 			len = 1; /* cannot happen in jansson's output; pass through */
-		else if (apf_cp_is_invisible_format(cp)) {
+		else if (apf_cp_is_invisible_format(cp) || (cp >= 0x7F && cp <= 0x9F)) {
 			int w;
 			if (run && fwrite(p + i - run, 1, run, out) != run)
 				return -EIO;

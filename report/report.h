@@ -53,7 +53,8 @@ int apf_text_escape(FILE *out, const char *s);
  * the human-readable renderers show as a visible "<U+202E>". */
 bool apf_cp_is_invisible_format(unsigned long cp);
 /* Writes n bytes of a JSON document with every invisible formatting character
- * as its \u escape (a surrogate pair above U+FFFF): the same strings once parsed. */
+ * DEL and C1 control as its \u escape (a surrogate pair above U+FFFF): the same
+ * strings once parsed. */
 int apf_json_escape_invisible(FILE *out, const char *s, size_t n);
 /* A copy of s in which each byte of invalid UTF-8 is U+FFFD (for JSON); caller frees. */
 char *apf_utf8_fix_dup(const char *s);

@@ -6,7 +6,7 @@
 #
 # usage: tools/demo.sh [--fault NAME[,NAME...]] [--keep]
 #   --fault  break the lab first (tests/lab/fault.sh --list shows the names)
-#   --keep   leave the lab running afterwards (tear down with tests/lab/down.sh)
+#   --keep   leave the lab running afterwards (tear down with tests/lab/down.sh --purge)
 # env: LAB_PREFIX (default apl), LAB_DIR (default /tmp/amt-lab-$LAB_PREFIX)
 # Needs root on Debian 12. Exit status: amt-preflight's own (0 READY, 1 READY WITH
 # WARNINGS, 2 NOT READY, 3 INCOMPLETE), or 4+ if the demo itself failed.
@@ -49,20 +49,25 @@ if ip netns list | awk '{print $1}' | grep -qx "${LAB_PREFIX}srv"; then
 fi
 
 LAB_STARTED=0
-teardown() {
+teardown() { # teardown RC: the lab directory goes too, unless the demo failed (its logs are there)
 	[ "$LAB_STARTED" = 1 ] || return 0
 	LAB_STARTED=0
 	say "tearing the lab down"
-	bash tests/lab/down.sh || true
+	if [ "$1" -ge 4 ] && [ "$1" -ne 130 ]; then
+		bash tests/lab/down.sh || true
+		echo "demo: the lab's logs are kept in $LAB_DIR (remove it when done)" >&2
+	else
+		bash tests/lab/down.sh --purge || true
+	fi
 }
 INTERRUPTED=0
 on_exit() {
 	local rc=$?
 	if [ "$KEEP" = 1 ] && [ "$INTERRUPTED" = 0 ] && [ "$LAB_STARTED" = 1 ]; then
 		echo "lab '$LAB_PREFIX' left running (--keep): ip netns exec ${LAB_PREFIX}cli build/amt-preflight run -c $LAB_DIR/lab.conf" >&2
-		echo "tear it down with: LAB_PREFIX=$LAB_PREFIX tests/lab/down.sh" >&2
+		echo "tear it down with: LAB_PREFIX=$LAB_PREFIX tests/lab/down.sh --purge" >&2
 	else
-		teardown
+		teardown "$rc"
 	fi
 	exit "$rc"
 }

@@ -5,6 +5,7 @@
 #   3. libFuzzer on each fuzz target for a bounded time (clang)
 #   4. the browser test: reports rendered in headless Chromium
 #   5. integration tests against the real lab (root; network namespaces)
+#   6. nothing left behind: temporary files, lab directories, namespaces, processes
 # Ends with one line "N passed, N failed, N skipped"; exits 1 when anything failed.
 #
 # usage: tools/test.sh [--no-asan] [--no-fuzz] [--no-lab] [--fuzz-seconds N]
@@ -75,6 +76,77 @@ run_meson_suites() { # run_meson_suites BUILDDIR NAME SETUP-ARGS...
 	tally "$name tests" "$p" "$f" "$s"
 }
 
+# Everything this run starts carries a marker in its environment, and every
+# temporary file goes under one directory of its own (the test helpers and
+# Python's tempfile honour $TMPDIR), so "left behind" means ours, not another
+# run's on a shared machine. The lab's prefix is chosen here for the same reason.
+RUN_ID=apf-run-$$-$RANDOM
+export APF_TEST_RUN=$RUN_ID
+RUN_TMP=$(mktemp -d "/tmp/$RUN_ID.XXXXXX")
+chmod 755 "$RUN_TMP" # the CLI tests run the binary as nobody on files in here
+export TMPDIR=$RUN_TMP
+chars=abcdefghijklmnopqrstuvwxyz0123456789
+while :; do
+	LAB_PREFIX=i
+	for _ in 1 2 3; do LAB_PREFIX+=${chars:RANDOM % 36:1}; done
+	if [ ! -e "/tmp/amt-lab-$LAB_PREFIX" ] && ! ip netns list 2>/dev/null | awk '{print $1}' | grep -q "^$LAB_PREFIX"; then
+		break
+	fi
+done
+export LAB_PREFIX
+netns_before=$(ip netns list 2>/dev/null | awk '{print $1}' | sort)
+labs_before=$(ls -d /tmp/amt-lab-* 2>/dev/null | sort)
+
+has_marker() { tr '\0' '\n' 2>/dev/null <"/proc/$1/environ" | grep -qx "APF_TEST_RUN=$RUN_ID"; }
+
+# Processes of this run still alive, other than this script's own shells.
+run_processes() {
+	local pid
+	for pid in /proc/[0-9]*; do
+		pid=${pid#/proc/}
+		[ "$pid" = $$ ] || [ "$pid" = "$BASHPID" ] && continue
+		has_marker "$pid" || continue
+		grep -q "tools/test.sh" "/proc/$pid/cmdline" 2>/dev/null && continue
+		echo "$pid $(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | cut -c1-100)"
+	done
+}
+
+# A namespace in use by another run (a process without our marker in it) is not
+# ours; one that is empty or holds only our processes and appeared during this
+# run is.
+ns_is_foreign() {
+	local pid
+	for pid in $(ip netns pids "$1" 2>/dev/null); do
+		has_marker "$pid" || return 0
+	done
+	return 1
+}
+
+# Counts every kind of leftover as a failed test, naming what was left.
+leftover() { # leftover WHAT LIST
+	if [ -n "$2" ]; then
+		echo "$1 left:"; echo "$2" | sed 's/^/  /' | head -40
+		tally "leftover $1" 0 1 0
+	else
+		tally "leftover $1" 1 0 0
+	fi
+}
+check_leftovers() {
+	local ns=() labs=() name dir
+	step "nothing left behind"
+	leftover "temporary files (in $RUN_TMP)" "$(cd "$RUN_TMP" && ls -A)"
+	for name in $(comm -13 <(echo "$netns_before") <(ip netns list 2>/dev/null | awk '{print $1}' | sort)); do
+		ns_is_foreign "$name" || ns+=("$name")
+	done
+	leftover "network namespaces" "$(printf '%s\n' "${ns[@]}" | sed '/^$/d')"
+	for dir in $(comm -13 <(echo "$labs_before") <(ls -d /tmp/amt-lab-* 2>/dev/null | sort)); do
+		name=${dir#/tmp/amt-lab-}
+		ns_is_foreign "${name}srv" || labs+=("$dir")
+	done
+	leftover "lab directories" "$(printf '%s\n' "${labs[@]}" | sed '/^$/d')"
+	leftover "processes" "$(run_processes)"
+}
+
 step "install dependencies"
 if ! bash tools/install-deps.sh all; then
 	echo "dependency installation failed" >&2
@@ -129,6 +201,9 @@ if [ $lab = 1 ]; then
 		tally "integration" 0 1 0
 	fi
 fi
+
+check_leftovers
+rm -rf "$RUN_TMP"
 
 echo
 [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"

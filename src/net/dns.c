@@ -408,6 +408,19 @@ static struct apf_dns_answer *answer_from(const ldns_pkt *p, uint16_t type, cons
 	return a;
 }
 
+int apf_dns_answer_from_wire(const uint8_t *wire, size_t len, uint16_t type, const char *server,
+			     struct apf_dns_answer **out)
+{
+	ldns_pkt *p = NULL;
+
+	*out = NULL;
+	if (ldns_wire2pkt(&p, wire, len) != LDNS_STATUS_OK)
+		return -EPROTO;
+	*out = answer_from(p, type, server);
+	ldns_pkt_free(p);
+	return 0;
+}
+
 int apf_dns_query(const struct apf_dns_query_opts *o, const char *name, uint16_t type,
 		  struct apf_dns_answer **out, char **err_out)
 {

@@ -70,6 +70,15 @@ int apf_dns_query(const struct apf_dns_query_opts *o, const char *name, uint16_t
 		  struct apf_dns_answer **out, char **err_out);
 void apf_dns_answer_free(struct apf_dns_answer *a);
 
+/*
+ * The records of a DNS response in wire form (RFC 1035 section 4), as
+ * apf_dns_query() turns them into an answer: the answer section's records of
+ * `type` and CNAMEs. Nothing is verified against a question. Returns 0, or
+ * -EPROTO for a malformed message (*out stays NULL). For the fuzzer and tests.
+ */
+int apf_dns_answer_from_wire(const uint8_t *wire, size_t len, uint16_t type, const char *server,
+			     struct apf_dns_answer **out);
+
 /* "in-addr.arpa"/"ip6.arpa" name for an address literal; NULL if not an address. Caller frees. */
 char *apf_dns_reverse_name(const char *ip);
 

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "apf_test.h"
 #include "registry.h"
@@ -98,12 +102,50 @@ const char *apf_test_srcpath(const char *rel)
 	return buf;
 }
 
+/* Every directory apf_test_tmpdir() made, removed when the test program ends:
+ * a test that fails half-way (cmocka longjmps out of it) leaves nothing either. */
+#define MAX_TMPDIRS 64
+static char tmpdirs[MAX_TMPDIRS][256];
+static size_t n_tmpdirs;
+static pid_t tmpdirs_owner;
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	if (remove(path) != 0)
+		fprintf(stderr, "could not remove %s\n", path);
+	return 0;
+}
+
+static void remove_tmpdirs(void)
+{
+	/* Only the process that made them: a forked child that exits normally
+	 * must not pull them from under its parent. */
+	if (getpid() != tmpdirs_owner)
+		return;
+	for (size_t i = 0; i < n_tmpdirs; i++)
+		nftw(tmpdirs[i], remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	n_tmpdirs = 0;
+}
+
 const char *apf_test_tmpdir(void)
 {
-	static char buf[64];
+	static char buf[256];
+	const char *tmp = getenv("TMPDIR");
 
-	snprintf(buf, sizeof(buf), "/tmp/apf-test-XXXXXX");
+	/* Under $TMPDIR when set: tools/test.sh gives each run its own and checks
+	 * that it is empty afterwards. */
+	snprintf(buf, sizeof(buf), "%s/apf-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(buf))
 		fail_msg("mkdtemp failed");
+	if (n_tmpdirs == 0 && tmpdirs_owner == 0) {
+		tmpdirs_owner = getpid();
+		atexit(remove_tmpdirs);
+	}
+	if (n_tmpdirs >= MAX_TMPDIRS)
+		fail_msg("more than %d temporary directories in one test program", MAX_TMPDIRS);
+	snprintf(tmpdirs[n_tmpdirs++], sizeof(tmpdirs[0]), "%s", buf);
 	return buf;
 }

@@ -36,5 +36,6 @@ const struct apf_finding *apf_test_expect(const struct apf_check_result *r, cons
 /* Absolute path of a file under tests/ in the source tree (for fixtures). Static buffer. */
 const char *apf_test_srcpath(const char *rel);
 
-/* A fresh temporary directory for the test (removed by the caller or left in /tmp). Static buffer. */
+/* A fresh temporary directory $TMPDIR/apf-test-XXXXXX (/tmp when unset), removed
+ * with everything in it when the test program exits. Static buffer. */
 const char *apf_test_tmpdir(void);

@@ -189,6 +189,8 @@ static void test_bidi_and_invisible(void **state)
 		{"l\xE2\x80\xA8r", "l&lt;U+2028&gt;r", "l<U+2028>r", "l\\u2028r"},       /* LINE SEPARATOR */
 		/* a tag character (hidden "ASCII smuggling"): a surrogate pair in JSON */
 		{"t\xF3\xA0\x80\xA1", "t&lt;U+E0021&gt;", "t<U+E0021>", "t\\udb40\\udc21"},
+		/* C1 CSI: replaced in HTML, '?' on the terminal, escaped in JSON */
+		{"c\xC2\x9B" "1m", "c" REPL "1m", "c?1m", "c\\u009b1m"},
 		/* visible text around them, and ordinary RTL letters, pass unchanged */
 		{"\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D", "\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D",
 		 "\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D", "\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D"},
