@@ -97,6 +97,9 @@ bool apf_cp_is_invisible_format(unsigned long cp)
 		{0x13430, 0x1343F}, {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A}, {0xE0000, 0xE007F},
 	};
 
+	/* Reports are mostly ASCII: answer those without the table. */
+	if (cp < 0x00AD)
+		return false;
 	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
 		if (cp >= ranges[i].lo && cp <= ranges[i].hi)
 			return true;
