@@ -69,23 +69,16 @@ int apf_open_regular(const char *path)
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) != 0) {
+	if (fstat(fd, &st) != 0)
 		rc = -errno;
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
+	else if (!S_ISREG(st.st_mode))
 		rc = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-		goto fail;
-	}
-	/* Back to blocking reads: a regular file never blocks, but a caller that
-	 * wraps the descriptor in stdio should not see EAGAIN semantics. */
-	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+	/* Back to blocking mode for the callers (stdio among them); a regular file
+	 * does not block anyway. */
+	else if ((flags = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0)
 		rc = -errno;
-		goto fail;
-	}
-	return fd;
-fail:
+	else
+		return fd;
 	close(fd);
 	return rc;
 }
