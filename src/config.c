@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <ini.h>
 
@@ -286,6 +287,22 @@ static bool choice_ok(const char *choices, const char *v)
 }
 
 /*
+ * A path key must name a regular file (or the intermediate store's directory):
+ * a FIFO, socket or device there would block or never end the read, and some
+ * of these files are opened inside libraries (the CA bundle by libldap and
+ * OpenSSL) where the project's reader cannot refuse them. A file that does not
+ * exist yet is the check's to report. stat() never blocks on a FIFO.
+ */
+static const char *path_kind_problem(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
+		return NULL;
+	return "is not a regular file (a FIFO, socket or device)";
+}
+
+/*
  * Stores `value` into the field of key `k`. Returns NULL, or a message saying
  * what is wrong with the value (caller frees).
  */
@@ -301,6 +318,8 @@ static char *set_value(struct apf_config *cfg, const struct apf_cfg_key *k, cons
 		if (k->type == APF_CFG_CHOICE && !choice_ok(k->choices, value))
 			return apf_xasprintf("must be one of %s", k->choices);
 		if (k->validate && (why = k->validate(value)))
+			return apf_xasprintf("'%s' %s", value, why);
+		if (k->type == APF_CFG_PATH && (why = path_kind_problem(value)))
 			return apf_xasprintf("'%s' %s", value, why);
 		free(*(char **)field);
 		*(char **)field = apf_xstrdup(value);

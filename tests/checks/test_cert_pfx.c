@@ -19,6 +19,7 @@
 
 #include "apf_test.h"
 #include "pki.h"
+#include "runner.h"
 #include "util.h"
 
 #define PW "test-pw"
@@ -215,43 +216,81 @@ static void test_macless_pfx(void **state)
 }
 
 /* Item 9: a FIFO named as the certificate or its password file is refused at
- * once (an ERROR naming the file), not read until the check's deadline. */
+ * once: by the configuration when it is one already, and by the reader when it
+ * became one after the configuration was read (an ERROR naming the file, not a
+ * read that lasts until the check's deadline). */
 static void test_fifo_certificate_and_password(void **state)
 {
 	struct pfx_spec spec = {.pass = PW, .mac = true};
 	const char *dir = apf_test_tmpdir();
-	char fifo[256], pfx[256], *ini;
+	char pw[256], pfx[256], *ini, *err = NULL;
 	unsigned char *der;
 	size_t len;
 	FILE *f;
-	struct apf_run *run;
-	uint64_t t0;
 
 	(void)state;
-	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	snprintf(pw, sizeof(pw), "%s/pw.txt", dir);
 	snprintf(pfx, sizeof(pfx), "%s/cert.pfx", dir);
-	assert_int_equal(mkfifo(fifo, 0600), 0);
 	der = make_pfx(&spec, &len);
 	f = fopen(pfx, "wb");
 	assert_non_null(f);
 	assert_int_equal(fwrite(der, 1, len, f), len);
 	fclose(f);
 	OPENSSL_free(der);
+	f = fopen(pw, "w");
+	assert_non_null(f);
+	fputs(PW "\n", f);
+	fclose(f);
+	if (asprintf(&ini, "[provisioning]\ncertificate = %s\npassword_file = %s\ncheck_revocation = no\n", pfx,
+		     pw) < 0)
+		abort();
 	for (int i = 0; i < 2; i++) {
+		const char *fifo = i ? pw : pfx;
+		struct apf_config *cfg = NULL;
+		const char *only[1] = {"cert.provisioning"};
+		struct apf_run_opts o = {.only = only, .n_only = 1, .jobs = 1, .timeout_ms = 10000};
+		struct apf_run *run = NULL;
+		bool abandoned = false;
 		const struct apf_finding *fd;
-		if (asprintf(&ini, "[provisioning]\ncertificate = %s\npassword_file = %s\ncheck_revocation = no\n",
-			     i ? pfx : fifo, fifo) < 0)
-			abort();
+		uint64_t t0;
+
+		/* Already a FIFO: the configuration names the line. */
+		unlink(fifo);
+		assert_int_equal(mkfifo(fifo, 0600), 0);
+		assert_int_equal(apf_config_parse(ini, "t.conf", &cfg, &err), -EINVAL);
+		assert_non_null(strstr(err, fifo));
+		free(err);
+		err = NULL;
+		/* Became one after the configuration was read. */
+		unlink(fifo);
+		f = fopen(fifo, "w");
+		assert_non_null(f);
+		fputs(PW "\n", f);
+		fclose(f);
+		assert_int_equal(apf_config_parse(ini, "t.conf", &cfg, &err), 0);
+		unlink(fifo);
+		assert_int_equal(mkfifo(fifo, 0600), 0);
+		o.cfg = cfg;
 		t0 = apf_now_ms();
-		run = apf_test_run("cert.provisioning", ini, 10000);
+		assert_int_equal(apf_run_checks(&o, &run, &abandoned), 0);
 		assert_true(apf_now_ms() - t0 < 3000);
 		fd = apf_test_expect(apf_test_result(run, "cert.provisioning"), "CERT_FILE_UNREADABLE", APF_ERROR);
-		assert_non_null(strstr(fd->message, fifo));
+		if (!strstr(fd->message, fifo))
+			fail_msg("round %d: %s", i, fd->message);
 		apf_run_free(run);
-		free(ini);
+		apf_config_free(cfg);
+		/* Restore the regular file for the next round. */
+		unlink(fifo);
+		if (i == 0) {
+			der = make_pfx(&spec, &len);
+			f = fopen(pfx, "wb");
+			assert_non_null(f);
+			assert_int_equal(fwrite(der, 1, len, f), len);
+			fclose(f);
+			OPENSSL_free(der);
+		}
 	}
-	unlink(fifo);
-	unlink(pfx);
+	free(ini);
 }
 
 int main(void)
