@@ -108,6 +108,7 @@ struct apf_run *apf_sample_run(bool hostile)
 		ev(f, "controls", "bell\x07 esc\x1b[31m del\x7f c1\xc2\x85 nul-less");
 		ev(f, "bad_utf8", "a\xff" "b\xc0\xaf" "c\xed\xa0\x80" "d\xf4\x90\x80\x80" "e\xe2\x82");
 		ev(f, "quotes", "\"'`");
+		ev(f, "bidi", APF_SAMPLE_BIDI);
 		memset(longval, 'A', sizeof(longval) - 1);
 		ev(f, "long", longval);
 	}

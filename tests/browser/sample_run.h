@@ -18,6 +18,8 @@
 #define APF_SAMPLE_SCRIPT "<script>alert(1)</script>"
 #define APF_SAMPLE_IMG "<img src=x onerror=alert(2)>"
 #define APF_SAMPLE_URL "http://192.0.2.99/leak"
+/* A RIGHT-TO-LEFT OVERRIDE that would show "CN=evilexe.txt"; renderers show it as <U+202E>. */
+#define APF_SAMPLE_BIDI "CN=evil\xE2\x80\xAEtxt.exe"
 
 /* A new finished run (apf_run_finish applied); free with apf_run_free(). */
 struct apf_run *apf_sample_run(bool hostile);

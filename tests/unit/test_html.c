@@ -194,6 +194,9 @@ static void test_hostile(void **state)
 		fail_msg("unexpected tag at: %.80s", bad);
 	/* Invalid UTF-8 and control characters did not get through. */
 	assert_true(apf_clean_utf8(html));
+	/* Issue 13 item 10: the bidi override is shown, never applied. */
+	assert_null(strstr(html, "\xE2\x80\xAE"));
+	assert_non_null(strstr(html, "CN=evil&lt;U+202E&gt;txt.exe"));
 	/* Any URL in the output is escaped text from the model, never markup. */
 	assert_non_null(strstr(html, APF_SAMPLE_URL));
 	for (const char *p = strstr(html, "http:"); p; p = strstr(p + 1, "http:"))

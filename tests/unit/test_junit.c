@@ -110,6 +110,9 @@ static void test_hostile(void **state)
 		fail_msg("unexpected tag at: %.80s", bad);
 	/* XML 1.0 forbids most control characters; invalid UTF-8 makes the file unparseable. */
 	assert_true(apf_clean_utf8(xml));
+	/* Issue 13 item 10: the bidi override is shown, never applied. */
+	assert_null(strstr(xml, "\xE2\x80\xAE"));
+	assert_non_null(strstr(xml, "CN=evil&lt;U+202E&gt;txt.exe"));
 	assert_non_null(strstr(xml, "hostname=\"client&quot;&#39;&gt;&lt;img"));
 	assert_int_equal(attr(xml, "testsuite", "failures"), 3);
 	free(xml);
