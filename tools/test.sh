@@ -85,6 +85,7 @@ export APF_TEST_RUN=$RUN_ID
 RUN_TMP=$(mktemp -d "/tmp/$RUN_ID.XXXXXX")
 chmod 755 "$RUN_TMP" # the CLI tests run the binary as nobody on files in here
 export TMPDIR=$RUN_TMP
+trap 'rm -rf "$RUN_TMP"' EXIT
 chars=abcdefghijklmnopqrstuvwxyz0123456789
 while :; do
 	LAB_PREFIX=i
@@ -203,7 +204,6 @@ if [ $lab = 1 ]; then
 fi
 
 check_leftovers
-rm -rf "$RUN_TMP"
 
 echo
 [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
