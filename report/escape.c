@@ -263,7 +263,7 @@ int apf_json_escape_invisible(FILE *out, const char *s, size_t n)
 
 		if (len == 0)
 			len = 1; /* cannot happen in jansson's output; pass through */
-		else if (apf_cp_is_invisible_format(cp) || (cp >= 0x7F && cp <= 0x9F)) {
+		else if (cp >= 0x7F && (cp <= 0x9F || apf_cp_is_invisible_format(cp))) {
 			int w;
 			if (run && fwrite(p + i - run, 1, run, out) != run)
 				return -EIO;

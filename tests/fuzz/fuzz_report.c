@@ -173,7 +173,7 @@ NO_COVERAGE static void check_chars(const char *s, size_t n, unsigned int flags)
 			abort();
 		if (cp < 0x20 && cp != '\n' && !((flags & ALLOW_TAB_CR) && (cp == '\t' || cp == '\r')))
 			abort();
-		if ((cp >= 0x7F && cp <= 0x9F) || apf_cp_is_invisible_format(cp))
+		if (cp >= 0x7F && (cp <= 0x9F || apf_cp_is_invisible_format(cp)))
 			abort();
 		if ((cp == 0xFFFE || cp == 0xFFFF) && !(flags & ALLOW_NONCHAR))
 			abort();
