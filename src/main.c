@@ -535,7 +535,12 @@ static int cmd_run(int argc, char **argv)
 	}
 	rc = apf_config_load(a.config, &cfg, &err);
 	if (rc) {
-		fprintf(stderr, "amt-preflight: %s\n", err ? err : "cannot load the configuration");
+		/* The message quotes what the file holds (values, names): through the
+		 * terminal escaper, so C1 controls or bidi characters in a value cannot
+		 * act on the terminal either. */
+		fputs("amt-preflight: ", stderr);
+		apf_text_escape(stderr, err ? err : "cannot load the configuration");
+		fputc('\n', stderr);
 		goto out;
 	}
 	/* A report on stdout must stay parseable: everything else goes to stderr then. */

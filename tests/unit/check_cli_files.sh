@@ -58,4 +58,10 @@ if grep -q $'\033' err.txt || grep -q $'\007' err.txt; then
 	echo "FAIL: a control character from a key name reached stderr"; fail=1
 fi
 grep -q 'esc.conf:2:' err.txt || { echo "FAIL: key name error lacks file:line"; fail=1; }
+# A value is quoted in its error: C1 CSI and a bidi override in it stay inert too.
+printf '[dns]\nwindow = 5\302\2331m\342\200\256x\n' >c1.conf
+refused "C1 and bidi in a value" -- run -c c1.conf
+if grep -q $'\302\233' err.txt || grep -q $'\342\200\256' err.txt; then
+	echo "FAIL: a C1 control or bidi override from a value reached stderr"; fail=1
+fi
 exit $fail
