@@ -6,7 +6,7 @@
 # case fails before a check could start, and the configs used enable no check.
 set -uo pipefail
 bin=$(realpath "$1")
-dir=$(mktemp -d /tmp/apf-test-cli.XXXXXX)
+dir=$(mktemp -d "${TMPDIR:-/tmp}/apf-test-cli.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 cd "$dir" || exit 1
 fail=0
