@@ -653,68 +653,69 @@ static int pfx_count_ok(int64_t iter, char **err)
 }
 
 /*
- * Refuses a password-based encryption whose key derivation would burn the
- * check's time before anything is decrypted: the iteration count of a PKCS#12
- * PBE (PBEParameter, RFC 7292 appendix C) or of PBES2's PBKDF2 (RFC 8018
- * A.2), and scrypt's cost (RFC 7914 section 7.1). Read from the algorithm's
- * parameters alone, before any decryption.
+ * The key-derivation cost a password-based encryption asks for, read from its
+ * parameters alone: the iteration count of a PKCS#12 PBE (PBEParameter, RFC
+ * 7292 appendix C) or of PBES2's PBKDF2 (RFC 8018 A.2), or scrypt's N*r*p
+ * (RFC 7914 section 7.1). -1 when it does not fit, -2 for malformed
+ * parameters, 0 for a KDF OpenSSL would not run (decryption fails on its own).
  */
-static int pbe_cost_ok(const X509_ALGOR *alg, char **err)
+static int64_t pbe_cost(const X509_ALGOR *alg)
 {
-	const ASN1_OBJECT *obj = NULL;
-	const void *pval = NULL;
-	int ptype = 0, rc = 0;
-	int64_t iter = 0;
+	int64_t cost = -2;
 	PBEPARAM *pbe = NULL;
 	PBE2PARAM *pbe2 = NULL;
 	PBKDF2PARAM *kdf = NULL;
 	SCRYPT_PARAMS *sc = NULL;
 
-	X509_ALGOR_get0(&obj, &ptype, &pval, alg);
-	if (ptype != V_ASN1_SEQUENCE)
-		goto bad;
-	if (OBJ_obj2nid(obj) != NID_pbes2) {
+	if (!alg->parameter || alg->parameter->type != V_ASN1_SEQUENCE)
+		goto out;
+	if (OBJ_obj2nid(alg->algorithm) != NID_pbes2) {
 		pbe = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBEPARAM), alg->parameter);
-		if (!pbe)
-			goto bad;
-		iter = asn1_count(pbe->iter);
-		goto check;
+		if (pbe)
+			cost = asn1_count(pbe->iter);
+		goto out;
 	}
 	pbe2 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter);
 	if (!pbe2 || !pbe2->keyfunc || !pbe2->keyfunc->parameter)
-		goto bad;
+		goto out;
 	switch (OBJ_obj2nid(pbe2->keyfunc->algorithm)) {
 	case NID_id_pbkdf2:
 		kdf = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), pbe2->keyfunc->parameter);
-		if (!kdf)
-			goto bad;
-		iter = asn1_count(kdf->iter);
+		if (kdf)
+			cost = asn1_count(kdf->iter);
 		break;
-	case NID_id_scrypt: {
+	case NID_id_scrypt:
 		sc = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(SCRYPT_PARAMS), pbe2->keyfunc->parameter);
-		if (!sc)
-			goto bad;
-		int64_t n = asn1_count(sc->costParameter), r = asn1_count(sc->blockSize),
-			p = asn1_count(sc->parallelizationParameter);
-		/* N*r*p block operations: compare as iterations of a 128-byte block mix. */
-		iter = n < 0 || r < 0 || p < 0 || n > PFX_MAX_ITER || r > 64 || p > 64 ? -1 : n * r * p;
+		if (sc) {
+			int64_t n = asn1_count(sc->costParameter), r = asn1_count(sc->blockSize),
+				p = asn1_count(sc->parallelizationParameter);
+			/* N*r*p block mixes, compared like iterations; each factor capped first
+			 * so the product cannot overflow. */
+			cost = n < 0 || r < 0 || p < 0 || n > PFX_MAX_ITER || r > 64 || p > 64 ? -1 : n * r * p;
+		}
 		break;
-	}
 	default:
-		goto out; /* not a KDF OpenSSL would run: decryption fails on its own */
+		cost = 0;
 	}
-check:
-	rc = pfx_count_ok(iter, err);
-	goto out;
-bad:
-	*err = apf_xstrdup("the PFX has a malformed encryption algorithm");
-	rc = -EBADMSG;
 out:
 	PBEPARAM_free(pbe);
 	PBE2PARAM_free(pbe2);
 	PBKDF2PARAM_free(kdf);
 	SCRYPT_PARAMS_free(sc);
-	return rc;
+	return cost;
+}
+
+/* Refuses an encryption whose key derivation would burn the check's time,
+ * before anything is decrypted. */
+static int pbe_cost_ok(const X509_ALGOR *alg, char **err)
+{
+	int64_t cost = pbe_cost(alg);
+
+	if (cost == -2) {
+		*err = apf_xstrdup("the PFX has a malformed encryption algorithm");
+		return -EBADMSG;
+	}
+	return pfx_count_ok(cost, err);
 }
 
 /* What a walk over the PFX's safes collects, and how it decrypts. */
