@@ -4,6 +4,7 @@
  * on 127.0.0.1, an unreachable DC, and the password rules. The LDAP paths
  * against a real DC are in tests/integration/test_ad.py (Samba in the lab).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,18 @@ static void test_no_password_is_reported_once(void **state)
 	r = apf_test_result(run, ID);
 	f = apf_test_expect(r, "AD_BIND_NOT_ATTEMPTED", APF_ERROR);
 	assert_string_equal(apf_test_evidence(f, "bind_dn"), "amtcheck@corp.example.test");
+	apf_run_free(run);
+	free(ini);
+
+	/* Issue 13 item 8: a bind_password_file naming a missing file is named, with
+	 * its errno, not taken for "no password configured". */
+	ini = ini_for(dnsr_port(a), "bind_dn = amtcheck@corp.example.test\n"
+				    "bind_password_file = /nonexistent/bind.pw\n");
+	run = apf_test_run(ID, ini, 0);
+	f = apf_test_expect(apf_test_result(run, ID), "AD_BIND_NOT_ATTEMPTED", APF_ERROR);
+	assert_non_null(strstr(f->message, "/nonexistent/bind.pw"));
+	assert_non_null(strstr(f->message, strerror(ENOENT)));
+	assert_string_equal(apf_test_evidence(f, "bind_password_file"), "/nonexistent/bind.pw");
 	apf_run_free(run);
 	free(ini);
 	dnsr_stop(a);
