@@ -11,6 +11,7 @@
 #include "ad.h"
 #include "net/dns.h"
 #include "result.h"
+#include "util.h"
 
 #define APF_AD_MAX_DCS 16
 #define APF_AD_MAX_DNS_SERVERS 8
@@ -34,7 +35,8 @@ static bool is_ip_literal(const char *s)
  * since they are what this machine uses, not necessarily what AMT clients use. */
 static void resolv_conf_servers(char ***v, size_t *n)
 {
-	FILE *f = fopen("/etc/resolv.conf", "r");
+	int rc;
+	FILE *f = apf_fopen_regular("/etc/resolv.conf", &rc);
 	char line[256];
 
 	if (!f)
