@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The AMT rules (see amt_rules.h). Sources are cited next to each rule and
+ * listed in docs/sources.md.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "amt_rules.h"
+
+/* ---- domain suffix ------------------------------------------------------- */
+
+/* Length of `name` without trailing dots. */
+static size_t name_len(const char *name)
+{
+	size_t n = strlen(name);
+
+	while (n && name[n - 1] == '.')
+		n--;
+	return n;
+}
+
+/* Offset of the last `labels` labels of name[0..n) (0 when it has no more). */
+static size_t tail_labels(const char *name, size_t n, int labels)
+{
+	for (size_t i = n; i > 0; i--) {
+		if (name[i - 1] == '.' && --labels == 0)
+			return i;
+	}
+	return 0;
+}
+
+/* Whether a[0..an) equals b[0..bn), ignoring ASCII case. */
+static bool same(const char *a, size_t an, const char *b, size_t bn)
+{
+	return an == bn && strncasecmp(a, b, an) == 0;
+}
+
+/* Whether name[0..n) is suffix[0..sn) or ends in "." suffix. */
+static bool in_domain(const char *name, size_t n, const char *suffix, size_t sn)
+{
+	if (n < sn || strncasecmp(name + n - sn, suffix, sn) != 0)
+		return false;
+	return n == sn || name[n - sn - 1] == '.';
+}
+
+/*
+ * Intel AMT 2.6 added a match on "only the last two fields of the CN (e.g.
+ * intel.com)" so that a.intel.com and b.intel.com both match, and limited it
+ * to ".com" and ".net" names (Intel, communities.intel.com/openport/message/1395).
+ * For every other TLD the certificate must lie in the device's own domain:
+ * applying the relaxation to co.uk would make every company under co.uk match.
+ */
+static bool relaxed_tld(const char *name, size_t n)
+{
+	size_t t = tail_labels(name, n, 1);
+
+	return same(name + t, n - t, "com", 3) || same(name + t, n - t, "net", 3);
+}
+
+static bool firmware_match(const char *fqdn, size_t fn, const char *suffix, size_t sn)
+{
+	if (in_domain(fqdn, fn, suffix, sn))
+		return true;
+	if (!relaxed_tld(fqdn, fn) || !relaxed_tld(suffix, sn))
+		return false;
+	size_t ft = tail_labels(fqdn, fn, 2), st = tail_labels(suffix, sn, 2);
+	/* both need two labels: "com" alone is no domain */
+	if (!memchr(fqdn + ft, '.', fn - ft) || !memchr(suffix + st, '.', sn - st))
+		return false;
+	return same(fqdn + ft, fn - ft, suffix + st, sn - st);
+}
+
+/* RPS: the device's DNS suffix must equal the certificate's domain, i.e. the
+ * FQDN without its host label (open-amt-cloud-toolkit/rps, src/stateMachines/activation.ts). */
+static bool exact_match(const char *fqdn, size_t fn, const char *suffix, size_t sn)
+{
+	const char *dot = memchr(fqdn, '.', fn);
+
+	if (!dot)
+		return false;
+	dot++;
+	return same(dot, fn - (size_t)(dot - fqdn), suffix, sn);
+}
+
+bool apf_amt_suffix_match(const char *cert_fqdn, const char *device_suffix, enum apf_suffix_rule rule)
+{
+	size_t fn, sn;
+
+	if (!cert_fqdn || !device_suffix)
+		return false;
+	fn = name_len(cert_fqdn);
+	sn = name_len(device_suffix);
+	if (!fn || !sn)
+		return false;
+	switch (rule) {
+	case APF_SUFFIX_RULE_FIRMWARE:
+		return firmware_match(cert_fqdn, fn, device_suffix, sn);
+	case APF_SUFFIX_RULE_EXACT:
+		return exact_match(cert_fqdn, fn, device_suffix, sn);
+	case APF_SUFFIX_RULE_MESHCENTRAL:
+		return same(device_suffix, sn, "*", 1) || same(cert_fqdn, fn, device_suffix, sn);
+	case APF_SUFFIX_RULE_COUNT:
+		break;
+	}
+	return false;
+}
+
+static const struct {
+	const char *name, *source;
+} suffix_rules[APF_SUFFIX_RULE_COUNT] = {
+	[APF_SUFFIX_RULE_FIRMWARE] = {"firmware",
+				      "Intel, AMT 2.6 last-two-labels match for .com/.net only "
+				      "(http://communities.intel.com/openport/message/1395); Intel AMT SDK "
+				      "\"Acquiring an Intel vPro Certificate\""},
+	[APF_SUFFIX_RULE_EXACT] = {"exact", "device-management-toolkit/rps: src/stateMachines/activation.ts"},
+	[APF_SUFFIX_RULE_MESHCENTRAL] = {"meshcentral", "Ylianst/MeshCentral: amtprovisioningserver.js (trusted FQDN)"},
+};
+
+const char *apf_suffix_rule_name(enum apf_suffix_rule rule)
+{
+	return (unsigned)rule < APF_SUFFIX_RULE_COUNT ? suffix_rules[rule].name : "unknown";
+}
+
+const char *apf_suffix_rule_source(enum apf_suffix_rule rule)
+{
+	return (unsigned)rule < APF_SUFFIX_RULE_COUNT ? suffix_rules[rule].source : "";
+}
+
+/* ---- per-generation crypto rules ----------------------------------------- */
+
+bool apf_amt_hash_is_weak(const char *h)
+{
+	static const char *const weak[] = {"sha1", "md5", "md4", "md2", NULL};
+
+	if (!h)
+		return false;
+	for (size_t i = 0; weak[i]; i++)
+		if (!strcasecmp(h, weak[i]))
+			return true;
+	return false;
+}
+
+/* Newest generation the table names (rules for an unknown generation). */
+static int newest_gen(void)
+{
+	int m = 0;
+
+	for (size_t i = 0; i < apf_amt_gen_rows_count; i++) {
+		const struct apf_amt_gen_row *r = &apf_amt_gen_rows[i];
+		int g = r->gen_max ? r->gen_max : r->gen_min;
+		if (g > m)
+			m = g;
+	}
+	return m;
+}
+
+void apf_amt_gen_rules(int gen, struct apf_amt_gen_rules *out)
+{
+	int g = gen > 0 ? gen : newest_gen();
+
+	memset(out, 0, sizeof(*out));
+	out->gen = gen;
+	for (size_t i = 0; i < apf_amt_gen_rows_count; i++) {
+		const struct apf_amt_gen_row *r = &apf_amt_gen_rows[i];
+		if (g < r->gen_min || (r->gen_max && g > r->gen_max))
+			continue;
+		if (!strcmp(r->rule, "sha1_refused") && !strcmp(r->value, "yes")) {
+			out->sha1_refused = true;
+			out->sha1_source = r->source;
+			out->sha1_scope = r->scope;
+		} else if (!strcmp(r->rule, "rsa_min_bits")) {
+			out->rsa_min_bits = (unsigned)strtoul(r->value, NULL, 10);
+			out->rsa_source = r->source;
+		}
+	}
+}
+
+/* ---- MEBx hash form ------------------------------------------------------ */
+
+char *apf_amt_mebx_hash_new(const char *hex)
+{
+	size_t n = hex ? strlen(hex) : 0, o = 0;
+	char *out;
+
+	if (!n || n % 4)
+		return NULL;
+	out = malloc(n + n / 4);
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		char c = hex[i];
+		if (c >= 'a' && c <= 'f')
+			c = (char)(c - 'a' + 'A');
+		else if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'))) {
+			free(out);
+			return NULL;
+		}
+		if (i && i % 4 == 0)
+			out[o++] = '-';
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	return out;
+}
