@@ -73,16 +73,28 @@ static bool firmware_match(const char *fqdn, size_t fn, const char *suffix, size
 	return same(fqdn + ft, fn - ft, suffix + st, sn - st);
 }
 
-/* RPS: the device's DNS suffix must equal the certificate's domain, i.e. the
- * FQDN without its host label (open-amt-cloud-toolkit/rps, src/stateMachines/activation.ts). */
-static bool exact_match(const char *fqdn, size_t fn, const char *suffix, size_t sn)
+/*
+ * RPS picks the provisioning certificate by the device's DNS suffix: the
+ * domain whose suffix equals it, exactly (src/stateMachines/activation.ts
+ * getAMTDomainCert); a device in a subdomain finds no domain. `name` may be
+ * the configured domain itself or the certificate's FQDN (its host label is
+ * dropped).
+ */
+static bool exact_match(const char *name, size_t n, const char *suffix, size_t sn)
 {
-	const char *dot = memchr(fqdn, '.', fn);
+	const char *dot = memchr(name, '.', n);
 
-	if (!dot)
-		return false;
-	dot++;
-	return same(dot, fn - (size_t)(dot - fqdn), suffix, sn);
+	if (same(name, n, suffix, sn))
+		return true;
+	return dot && same(dot + 1, n - (size_t)(dot + 1 - name), suffix, sn);
+}
+
+/* MeshCentral activates to ACM only when a certificate's CN equals the device's
+ * trusted DNS suffix, or the CN is "*" (agents/modules_meshcore/amt-manage.js,
+ * activeToACM; amtprovisioningserver.js). */
+static bool meshcentral_match(const char *cn, size_t n, const char *suffix, size_t sn)
+{
+	return same(cn, n, "*", 1) || same(cn, n, suffix, sn);
 }
 
 bool apf_amt_suffix_match(const char *cert_fqdn, const char *device_suffix, enum apf_suffix_rule rule)
@@ -101,7 +113,7 @@ bool apf_amt_suffix_match(const char *cert_fqdn, const char *device_suffix, enum
 	case APF_SUFFIX_RULE_EXACT:
 		return exact_match(cert_fqdn, fn, device_suffix, sn);
 	case APF_SUFFIX_RULE_MESHCENTRAL:
-		return same(device_suffix, sn, "*", 1) || same(cert_fqdn, fn, device_suffix, sn);
+		return meshcentral_match(cert_fqdn, fn, device_suffix, sn);
 	case APF_SUFFIX_RULE_COUNT:
 		break;
 	}
@@ -115,8 +127,10 @@ static const struct {
 				      "Intel, AMT 2.6 last-two-labels match for .com/.net only "
 				      "(http://communities.intel.com/openport/message/1395); Intel AMT SDK "
 				      "\"Acquiring an Intel vPro Certificate\""},
-	[APF_SUFFIX_RULE_EXACT] = {"exact", "device-management-toolkit/rps: src/stateMachines/activation.ts"},
-	[APF_SUFFIX_RULE_MESHCENTRAL] = {"meshcentral", "Ylianst/MeshCentral: amtprovisioningserver.js (trusted FQDN)"},
+	[APF_SUFFIX_RULE_EXACT] = {"exact", "device-management-toolkit/rps: src/stateMachines/activation.ts "
+					      "(getAMTDomainCert looks the domain up by the device's DNS suffix)"},
+	[APF_SUFFIX_RULE_MESHCENTRAL] = {"meshcentral", "Ylianst/MeshCentral: agents/modules_meshcore/amt-manage.js "
+							"(activeToACM: certificate CN equals the trusted DNS suffix)"},
 };
 
 const char *apf_suffix_rule_name(enum apf_suffix_rule rule)

@@ -19,7 +19,7 @@
 enum apf_suffix_rule {
 	APF_SUFFIX_RULE_FIRMWARE, /* Intel AMT firmware, remote configuration (Hello/PKI) */
 	APF_SUFFIX_RULE_EXACT,    /* RPS (Open AMT / Device Management Toolkit): exact, subdomains refused */
-	APF_SUFFIX_RULE_MESHCENTRAL, /* MeshCentral: the certificate CN equals the configured trusted FQDN */
+	APF_SUFFIX_RULE_MESHCENTRAL, /* MeshCentral: the certificate CN equals the device's trusted DNS suffix */
 	APF_SUFFIX_RULE_COUNT
 };
 
@@ -33,10 +33,11 @@ enum apf_suffix_rule {
  * equal last two labels suffice (AMT 2.6 relaxation), so ps.example.com
  * satisfies sales.example.com, while ps.corp.example.co.uk does NOT satisfy
  * branch.other.co.uk.
- * EXACT: the FQDN's domain (the FQDN without its first label) equals the
- * suffix; a deeper or shallower name is refused.
- * MESHCENTRAL: `device_suffix` is MeshCentral's trusted FQDN; the FQDN equals
- * it, or the trusted FQDN is "*".
+ * EXACT: `cert_fqdn` (a configured RPS domain, or a certificate FQDN whose
+ * host label is dropped) equals the suffix; a device in a subdomain of it is
+ * refused.
+ * MESHCENTRAL: the certificate CN equals the device's trusted DNS suffix, or
+ * the CN is "*".
  */
 bool apf_amt_suffix_match(const char *cert_fqdn, const char *device_suffix, enum apf_suffix_rule rule);
 
