@@ -223,23 +223,24 @@ static void report_suffixes(struct apf_ctx *ctx, const struct apf_devfacts *df)
 	struct names none = {0};
 	bool *done = apf_xcalloc(df->n ? df->n : 1, sizeof(*done));
 
-	/* One finding per distinct MEBx/USB suffix, naming its devices. */
+	/* One finding per distinct MEBx/USB suffix, naming its devices; activated
+	 * devices are not provisioning candidates and stay out. */
 	for (size_t i = 0; i < df->n; i++) {
 		const char *sfx = apf_device_amt_suffix(&df->v[i]);
 		struct names devs = {0}, os_differs = {0};
 
+		if (done[i] || apf_device_activated(&df->v[i]))
+			continue;
 		if (!sfx) {
-			if (!done[i] && df->v[i].has_amtinfo && !df->v[i].dns_suffix_os && !apf_device_activated(&df->v[i]))
+			if (df->v[i].has_amtinfo && !df->v[i].dns_suffix_os)
 				names_add(&none, df->v[i].name);
 			continue;
 		}
-		if (done[i])
-			continue;
 		for (size_t k = i; k < df->n; k++) {
 			const struct apf_device *d = &df->v[k];
 			const char *other = apf_device_amt_suffix(d);
 
-			if (!other || strcasecmp(other, sfx))
+			if (!other || strcasecmp(other, sfx) || apf_device_activated(d))
 				continue;
 			done[k] = true;
 			names_add(&devs, d->name);

@@ -456,15 +456,19 @@ static void load_file(struct apf_devfacts *f, const char *path)
 	free(data);
 }
 
-static int visible_file(const struct dirent *e)
+/* In a directory only exports count: *.json and *.txt, hidden files skipped
+ * (a README or an editor's backup next to them is not a device). */
+static int device_file(const struct dirent *e)
 {
-	return e->d_name[0] != '.';
+	const char *dot = strrchr(e->d_name, '.');
+
+	return e->d_name[0] != '.' && dot && (!strcasecmp(dot, ".json") || !strcasecmp(dot, ".txt"));
 }
 
 static void load_dir(struct apf_devfacts *f, const char *dir, size_t *budget)
 {
 	struct dirent **ents = NULL;
-	int n = scandir(dir, &ents, visible_file, alphasort);
+	int n = scandir(dir, &ents, device_file, alphasort);
 
 	if (n < 0) {
 		char *msg = apf_xasprintf("cannot list the directory: %s", strerror(errno));

@@ -97,8 +97,8 @@ struct apf_devfacts {
 int apf_devfacts_parse(const char *data, size_t len, const char *name, struct apf_devfacts **out, char **err_out);
 
 /*
- * Reads every file named in `paths` (a directory: its regular files, in name
- * order, hidden ones skipped) and merges them. Never fails: a file that cannot
+ * Reads every file named in `paths` (a directory: its regular *.json and
+ * *.txt files, in name order, hidden ones skipped) and merges them. Never fails: a file that cannot
  * be read or parsed is listed in ->errors. Returns a new set (free it).
  */
 struct apf_devfacts *apf_devfacts_load(const char *const *paths, size_t n);
