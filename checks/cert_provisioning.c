@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "amt_rules.h"
 #include "check.h"
 #include "net/http.h"
 #include "pki.h"
@@ -392,40 +393,6 @@ evidence:
 	apf_evidence(f, "sha1", "%s", leaf->sha1_hex);
 }
 
-/* Pointer to the last two labels of a DNS name ("example.com" of "a.b.example.com"),
- * ignoring a trailing dot; copied lowercased into out. */
-static const char *last_two(const char *name, char *out, size_t size)
-{
-	size_t n = strlen(name), dots = 0, i;
-
-	while (n && name[n - 1] == '.')
-		n--;
-	for (i = n; i > 0; i--) {
-		if (name[i - 1] == '.' && ++dots == 2)
-			break;
-	}
-	snprintf(out, size, "%.*s", (int)(n - i), name + i);
-	for (char *p = out; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	return out;
-}
-
-static bool nonpublic_tld(const char *name)
-{
-	static const char *const tlds[] = {"local", "corp", "lan", "internal", "intranet", "home", "localdomain",
-					   "private", "domain", NULL};
-	char two[256];
-	const char *dot;
-
-	last_two(name, two, sizeof(two));
-	dot = strrchr(two, '.');
-	dot = dot ? dot + 1 : two;
-	for (size_t i = 0; tlds[i]; i++)
-		if (!strcmp(dot, tlds[i]))
-			return true;
-	return false;
-}
-
 static void check_domain(struct apf_ctx *ctx, const struct apf_cert *leaf, const struct apf_chain *ch)
 {
 	const struct apf_config *cfg = apf_cfg(ctx);
@@ -433,7 +400,8 @@ static void check_domain(struct apf_ctx *ctx, const struct apf_cert *leaf, const
 	const struct apf_cert *root = ch->complete ? ch->v[ch->n - 1] : NULL;
 	bool public_root = root && apf_amt_root_find(root->sha256_hex);
 	const char *cn = leaf->subject_cn;
-	char cn2[256], s2[256];
+	/* The firmware's own rule: the strictest one no activation server relaxes. */
+	const enum apf_suffix_rule rule = APF_SUFFIX_RULE_FIRMWARE;
 	size_t total = 0, matched = 0;
 	bool warned = false;
 
@@ -449,20 +417,19 @@ static void check_domain(struct apf_ctx *ctx, const struct apf_cert *leaf, const
 			const char *src = pass == 0 ? "[amt] domain_suffixes" : "dhcp.options (DHCP option 15)";
 			struct apf_finding *f;
 			total++;
-			last_two(suffix, s2, sizeof(s2));
-			if (cn && !strcmp(last_two(cn, cn2, sizeof(cn2)), s2)) {
+			if (apf_amt_suffix_match(cn, suffix, rule)) {
 				matched++;
 			} else {
 				f = apf_report(ctx, APF_FAIL, "CERT_DOMAIN_MISMATCH",
-					       "The leaf CN %s does not end in %s, the last two labels of AMT suffix %s",
-					       cn ? cn : "(none)", s2, suffix);
+					       "The leaf CN %s does not satisfy AMT suffix %s under the %s rule",
+					       cn ? cn : "(none)", suffix, apf_suffix_rule_name(rule));
 				apf_evidence(f, "cn", "%s", cn ? cn : "(none)");
-				apf_evidence(f, "cn_last_two_labels", "%s", cn ? cn2 : "");
 				apf_evidence(f, "amt_suffix", "%s", suffix);
-				apf_evidence(f, "suffix_last_two_labels", "%s", s2);
 				apf_evidence(f, "suffix_source", "%s", src);
+				apf_evidence(f, "suffix_rule", "%s", apf_suffix_rule_name(rule));
+				apf_evidence(f, "rule_source", "%s", apf_suffix_rule_source(rule));
 			}
-			if (public_root && !warned && (nonpublic_tld(suffix) || (cn && nonpublic_tld(cn)))) {
+			if (public_root && !warned && (apf_amt_private_tld(suffix) || (cn && apf_amt_private_tld(cn)))) {
 				f = apf_report(ctx, APF_WARN, "CERT_DOMAIN_NONPUBLIC",
 					       "Suffix %s with a certificate from the public root %s", suffix,
 					       root->subject);
@@ -481,11 +448,11 @@ static void check_domain(struct apf_ctx *ctx, const struct apf_cert *leaf, const
 		apf_evidence(f, "cn", "%s", cn ? cn : "(none)");
 	} else if (matched == total) {
 		struct apf_finding *f = apf_report(ctx, APF_PASS, "CERT_DOMAIN_MATCH",
-						   "The leaf CN %s matches all %zu AMT domain suffixes on %s", cn, total,
-						   cn2);
+						   "The leaf CN %s satisfies all %zu AMT domain suffixes", cn, total);
 		apf_evidence(f, "cn", "%s", cn);
-		apf_evidence(f, "last_two_labels", "%s", cn2);
 		apf_evidence(f, "suffixes_checked", "%zu", total);
+		apf_evidence(f, "suffix_rule", "%s", apf_suffix_rule_name(rule));
+		apf_evidence(f, "rule_source", "%s", apf_suffix_rule_source(rule));
 	}
 }
 

@@ -59,7 +59,7 @@ static void test_healthy(void **state)
 	f = apf_test_expect(r, "CERT_EKU_OK", APF_PASS);
 	expect_ev(f, "method", "oid");
 	f = apf_test_expect(r, "CERT_DOMAIN_MATCH", APF_PASS);
-	expect_ev(f, "last_two_labels", "example.com");
+	expect_ev(f, "suffix_rule", "firmware");
 	apf_test_expect(r, "CERT_CRYPTO_OK", APF_PASS);
 	apf_test_expect(r, "CERT_CRYPTO_NEWER", APF_INFO);
 	f = apf_test_expect(r, "CERT_REVOCATION_OK", APF_PASS);
@@ -265,14 +265,27 @@ static void test_domain(void **state)
 
 	(void)state;
 	expect_ev(f, "cn", "ProvisionServer.corp.example.com");
-	expect_ev(f, "cn_last_two_labels", "example.com");
-	expect_ev(f, "suffix_last_two_labels", "example.org");
+	expect_ev(f, "amt_suffix", "corp.example.org");
 	expect_ev(f, "suffix_source", "[amt] domain_suffixes");
+	expect_ev(f, "suffix_rule", "firmware");
 	apf_run_free(run);
 
-	/* only the last two labels count: another subdomain matches */
+	/* a .com name: only the last two labels count, another subdomain matches */
 	run = run_pfx(cert_pki("chain.pfx"), "[amt]\ndomain_suffixes = EU.Sales.Example.COM.\n", false);
 	apf_test_expect(apf_test_result(run, ID), "CERT_DOMAIN_MATCH", APF_PASS);
+	assert_null(apf_test_find(apf_test_result(run, ID), "CERT_DOMAIN_MISMATCH"));
+	apf_run_free(run);
+
+	/* co.uk is no .com: sharing "co.uk" with another company's suffix is no match */
+	run = run_pfx(cert_pki("couk.pfx"), "[amt]\ndomain_suffixes = branch.other.co.uk\n", false);
+	f = apf_test_expect(apf_test_result(run, ID), "CERT_DOMAIN_MISMATCH", APF_FAIL);
+	expect_ev(f, "cn", "ps.corp.example.co.uk");
+	assert_null(apf_test_find(apf_test_result(run, ID), "CERT_DOMAIN_MATCH"));
+	apf_run_free(run);
+	/* ... while the certificate's own domain matches */
+	run = run_pfx(cert_pki("couk.pfx"), "[amt]\ndomain_suffixes = corp.example.co.uk.\n", false);
+	apf_test_expect(apf_test_result(run, ID), "CERT_DOMAIN_MATCH", APF_PASS);
+	assert_null(apf_test_find(apf_test_result(run, ID), "CERT_DOMAIN_MISMATCH"));
 	apf_run_free(run);
 
 	run = run_pfx(cert_pki("chain.pfx"), NULL, false);
