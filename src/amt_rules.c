@@ -62,6 +62,8 @@ static bool relaxed_tld(const char *name, size_t n)
 
 static bool firmware_match(const char *fqdn, size_t fn, const char *suffix, size_t sn)
 {
+	if (!memchr(suffix, '.', sn)) /* a bare TLD is no device domain */
+		return false;
 	if (in_domain(fqdn, fn, suffix, sn))
 		return true;
 	if (!relaxed_tld(fqdn, fn) || !relaxed_tld(suffix, sn))
@@ -84,6 +86,8 @@ static bool exact_match(const char *name, size_t n, const char *suffix, size_t s
 {
 	const char *dot = memchr(name, '.', n);
 
+	if (!memchr(suffix, '.', sn)) /* a bare TLD is no device domain */
+		return false;
 	if (same(name, n, suffix, sn))
 		return true;
 	return dot && same(dot + 1, n - (size_t)(dot + 1 - name), suffix, sn);
@@ -117,6 +121,22 @@ bool apf_amt_suffix_match(const char *cert_fqdn, const char *device_suffix, enum
 	case APF_SUFFIX_RULE_COUNT:
 		break;
 	}
+	return false;
+}
+
+bool apf_amt_private_tld(const char *name)
+{
+	static const char *const tlds[] = {"local", "corp", "lan", "internal", "intranet", "home", "localdomain",
+					   "private", "domain", NULL};
+	size_t n, t;
+
+	if (!name)
+		return false;
+	n = name_len(name);
+	t = tail_labels(name, n, 1);
+	for (size_t i = 0; tlds[i]; i++)
+		if (same(name + t, n - t, tlds[i], strlen(tlds[i])))
+			return true;
 	return false;
 }
 

@@ -41,6 +41,13 @@ enum apf_suffix_rule {
  */
 bool apf_amt_suffix_match(const char *cert_fqdn, const char *device_suffix, enum apf_suffix_rule rule);
 
+/*
+ * Whether `name` ends in a TLD no public CA issues for (.local, .corp, .lan,
+ * ...): Intel reports ACM failing with such option 15 domains combined with a
+ * public certificate (Intel support article 000100444).
+ */
+bool apf_amt_private_tld(const char *name);
+
 /* Short name of the rule for evidence: "firmware", "exact", "meshcentral". */
 const char *apf_suffix_rule_name(enum apf_suffix_rule rule);
 

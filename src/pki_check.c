@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* See pki_check.h. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,20 +55,40 @@ int apf_amt_generation(const struct apf_config *cfg, size_t i)
 	return g > 0 && g < 100 ? (int)g : 0;
 }
 
-int apf_amt_max_generation(const struct apf_config *cfg)
+void apf_amt_target_rules(const struct apf_config *cfg, struct apf_amt_gen_rules *out)
 {
-	int m = 0;
-
+	apf_amt_gen_rules(0, out);
+	out->gen = 0;
+	if (!cfg->amt.generations.n)
+		return;
+	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < cfg->amt.generations.n; i++) {
-		if (apf_amt_generation(cfg, i) > m)
-			m = apf_amt_generation(cfg, i);
+		struct apf_amt_gen_rules g;
+		apf_amt_gen_rules(apf_amt_generation(cfg, i), &g);
+		/* the oldest generation that refuses SHA-1 names the rule: the first to break */
+		if (g.sha1_refused && (!out->sha1_refused || g.gen < out->gen)) {
+			out->sha1_refused = true;
+			out->sha1_source = g.sha1_source;
+			out->sha1_scope = g.sha1_scope;
+			out->gen = g.gen;
+		}
+		if (g.rsa_min_bits > out->rsa_min_bits) {
+			out->rsa_min_bits = g.rsa_min_bits;
+			out->rsa_source = g.rsa_source;
+		}
 	}
-	return m;
 }
 
-bool apf_amt_strict_crypto(const struct apf_config *cfg)
+const char *apf_amt_targets_str(const struct apf_config *cfg, char *buf, size_t size)
 {
-	int m = apf_amt_max_generation(cfg);
+	size_t off = 0;
 
-	return m == 0 || m >= 16;
+	buf[0] = '\0';
+	if (!cfg->amt.generations.n) {
+		snprintf(buf, size, "not configured (the newest rules apply)");
+		return buf;
+	}
+	for (size_t i = 0; i < cfg->amt.generations.n && off < size; i++)
+		off += (size_t)snprintf(buf + off, size - off, "%s%s", i ? ", " : "", cfg->amt.generations.v[i]);
+	return buf;
 }

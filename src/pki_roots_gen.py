@@ -34,7 +34,7 @@ def gens(s):
 
 
 def roots(header, rows):
-    want = ['name', 'sha256', 'sha1', 'generations', 'root_expiry', 'root_sig', 'source']
+    want = ['name', 'sha256', 'sha1', 'sha384', 'generations', 'root_expiry', 'root_sig', 'source']
     if header != want:
         raise SystemExit('unexpected CSV header %r, want %r' % (header, want))
     seen = set()
@@ -43,8 +43,9 @@ def roots(header, rows):
     for r in rows:
         if len(r) != len(want):
             raise SystemExit('row with %d fields: %r' % (len(r), r))
-        name, sha256, sha1, gen, expiry, sig, source = r
-        if not re.fullmatch('[0-9a-f]{64}', sha256) or (sha1 and not re.fullmatch('[0-9a-f]{40}', sha1)):
+        name, sha256, sha1, sha384, gen, expiry, sig, source = r
+        if (not re.fullmatch('[0-9a-f]{64}', sha256) or (sha1 and not re.fullmatch('[0-9a-f]{40}', sha1))
+                or (sha384 and not re.fullmatch('[0-9a-f]{96}', sha384))):
             raise SystemExit('bad hash in row %r' % r)
         if expiry and not re.fullmatch(r'\d{4}-\d{2}-\d{2}', expiry):
             raise SystemExit('bad expiry in row %r' % r)
@@ -54,8 +55,9 @@ def roots(header, rows):
             raise SystemExit('row without a source %r' % r)
         seen.add(sha256)
         lo, hi = gens(gen)
-        out.append('\t{%s, %s, %s, %s, %d, %d, %s, %s, %s},' % (
-            c_str(name), c_str(sha256), c_str(sha1), c_str(gen), lo, hi, c_str(expiry), c_str(sig), c_str(source)))
+        out.append('\t{%s, %s, %s, %s, %s, %d, %d, %s, %s, %s},' % (
+            c_str(name), c_str(sha256), c_str(sha1), c_str(sha384), c_str(gen), lo, hi, c_str(expiry), c_str(sig),
+            c_str(source)))
     out += ['};', '', 'const size_t apf_amt_roots_count = sizeof(apf_amt_roots) / sizeof(apf_amt_roots[0]);', '']
     return out
 
