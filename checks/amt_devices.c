@@ -218,57 +218,38 @@ static void report_generations(struct apf_ctx *ctx, const struct apf_devfacts *d
 	free(configured);
 }
 
+/* Devices not yet activated that report no suffix at all (amtinfo read). */
+static const char *no_suffix(const struct apf_device *d, const void *arg)
+{
+	(void)arg;
+	return d->has_amtinfo && !apf_devkey_used_suffix(d, NULL) && !apf_device_activated(d) ? "-" : NULL;
+}
+
 static void report_suffixes(struct apf_ctx *ctx, const struct apf_devfacts *df)
 {
-	struct names none = {0};
-	bool *done = apf_xcalloc(df->n ? df->n : 1, sizeof(*done));
+	struct apf_dev_group *g = NULL;
+	size_t n = apf_devfacts_group(df, apf_devkey_mebx_suffix, NULL, &g);
 
-	/* One finding per distinct MEBx/USB suffix, naming its devices; activated
-	 * devices are not provisioning candidates and stay out. */
-	for (size_t i = 0; i < df->n; i++) {
-		const char *sfx = apf_device_amt_suffix(&df->v[i]);
-		struct names devs = {0}, os_differs = {0};
-
-		if (done[i] || apf_device_activated(&df->v[i]))
-			continue;
-		if (!sfx) {
-			if (df->v[i].has_amtinfo && !df->v[i].dns_suffix_os)
-				names_add(&none, df->v[i].name);
-			continue;
-		}
-		for (size_t k = i; k < df->n; k++) {
-			const struct apf_device *d = &df->v[k];
-			const char *other = apf_device_amt_suffix(d);
-
-			if (!other || strcasecmp(other, sfx) || apf_device_activated(d))
-				continue;
-			done[k] = true;
-			names_add(&devs, d->name);
-			if (d->dns_suffix_os && strcasecmp(d->dns_suffix_os, sfx))
-				names_add(&os_differs, d->name);
-		}
-		char *s = apf_names_summary(devs.v, devs.n, APF_DEVFACTS_NAMES_SHOWN);
+	for (size_t i = 0; i < n; i++) {
+		char *s = apf_names_summary(g[i].names, g[i].n, APF_DEVFACTS_NAMES_SHOWN);
 		struct apf_finding *f = apf_report(ctx, APF_INFO, "DEVICE_SUFFIX_MEBX",
 						   "%s use%s the MEBx/USB DNS suffix %s, before DHCP option 15", s,
-						   devs.n == 1 ? "s" : "", sfx);
-		apf_evidence(f, "amt_dns_suffix", "%s", sfx);
-		names_evidence(f, "devices", &devs);
-		if (os_differs.n)
-			names_evidence(f, "os_suffix_differs", &os_differs);
+						   g[i].n == 1 ? "s" : "", g[i].key);
+		apf_evidence(f, "amt_dns_suffix", "%s", g[i].key);
+		apf_evidence(f, "devices", "%s", s);
 		free(s);
-		free(devs.v);
-		free(os_differs.v);
 	}
-	if (none.n) {
-		char *s = apf_names_summary(none.v, none.n, APF_DEVFACTS_NAMES_SHOWN);
+	apf_dev_groups_free(g, n);
+	n = apf_devfacts_group(df, no_suffix, NULL, &g);
+	if (n) {
+		char *s = apf_names_summary(g[0].names, g[0].n, APF_DEVFACTS_NAMES_SHOWN);
 		struct apf_finding *f = apf_report(ctx, APF_WARN, "DEVICE_SUFFIX_NONE", "%s report%s no DNS suffix", s,
-						   none.n == 1 ? "s" : "");
-		names_evidence(f, "devices", &none);
-		apf_evidence(f, "count", "%zu", none.n);
+						   g[0].n == 1 ? "s" : "");
+		apf_evidence(f, "devices", "%s", s);
+		apf_evidence(f, "count", "%zu", g[0].n);
 		free(s);
 	}
-	free(none.v);
-	free(done);
+	apf_dev_groups_free(g, n);
 }
 
 static int run(struct apf_ctx *ctx)

@@ -399,44 +399,24 @@ struct suffix_src {
 	char *devices; /* devices reporting it (device facts), or NULL */
 };
 
-/*
- * The device facts' suffixes, one entry per distinct suffix naming its devices:
- * the MEBx/USB suffix when set (AMT uses it before option 15), else the OS
- * suffix (what rpc-go sends RPS and MeshCentral trusts when AMT has none).
- * Activated devices are not provisioning candidates and are left out.
- */
+/* The devices' suffixes, one entry per distinct suffix naming its devices. */
 static size_t device_suffixes(const struct apf_devfacts *df, struct suffix_src *out, size_t max)
 {
-	size_t n = 0;
+	struct apf_dev_group *g = NULL;
+	size_t n = apf_devfacts_group(df, apf_devkey_used_suffix, NULL, &g), k = 0;
 
-	for (size_t i = 0; i < df->n && n < max; i++) {
-		const struct apf_device *d = &df->v[i];
-		const char *sfx = apf_device_amt_suffix(d) ? apf_device_amt_suffix(d) : d->dns_suffix_os;
-		const char **names = NULL;
-		size_t nn = 0, k;
+	for (size_t i = 0; i < n && k < max; i++, k++) {
+		bool mebx = false;
 
-		if (!sfx || apf_device_activated(d))
-			continue;
-		for (k = 0; k < n && strcasecmp(out[k].suffix, sfx); k++)
-			;
-		if (k < n)
-			continue; /* listed with the first device that reports it */
-		for (size_t j = i; j < df->n; j++) {
-			const struct apf_device *e = &df->v[j];
-			const char *other = apf_device_amt_suffix(e) ? apf_device_amt_suffix(e) : e->dns_suffix_os;
-
-			if (other && !apf_device_activated(e) && !strcasecmp(other, sfx)) {
-				names = apf_xrealloc(names, (nn + 1) * sizeof(*names));
-				names[nn++] = e->name;
-			}
-		}
-		out[n].suffix = sfx;
-		out[n].source = apf_device_amt_suffix(d) ? "device facts (MEBx/USB suffix)" : "device facts (OS suffix)";
-		out[n].devices = apf_names_summary(names, nn, APF_DEVFACTS_NAMES_SHOWN);
-		n++;
-		free(names);
+		/* The key is borrowed from its first device: its MEBx field, or its OS one. */
+		for (size_t j = 0; j < df->n && !mebx; j++)
+			mebx = df->v[j].dns_suffix == g[i].key;
+		out[k].suffix = g[i].key;
+		out[k].source = mebx ? "device facts (MEBx/USB suffix)" : "device facts (OS suffix)";
+		out[k].devices = apf_names_summary(g[i].names, g[i].n, APF_DEVFACTS_NAMES_SHOWN);
 	}
-	return n;
+	apf_dev_groups_free(g, n);
+	return k;
 }
 
 /*

@@ -530,6 +530,62 @@ struct apf_devfacts *apf_devfacts_load_config(const struct apf_config *cfg)
 	return f;
 }
 
+const char *apf_devkey_mebx_suffix(const struct apf_device *d, const void *arg)
+{
+	(void)arg;
+	return apf_device_activated(d) ? NULL : apf_device_amt_suffix(d);
+}
+
+const char *apf_devkey_used_suffix(const struct apf_device *d, const void *arg)
+{
+	const char *s = apf_devkey_mebx_suffix(d, arg);
+
+	return s || apf_device_activated(d) ? s : d->dns_suffix_os;
+}
+
+bool apf_dns_name_eq(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la && a[la - 1] == '.')
+		la--;
+	if (lb && b[lb - 1] == '.')
+		lb--;
+	return la == lb && !strncasecmp(a, b, la);
+}
+
+size_t apf_devfacts_group(const struct apf_devfacts *df, const char *(*key)(const struct apf_device *d, const void *arg),
+			  const void *arg, struct apf_dev_group **out)
+{
+	struct apf_dev_group *g = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < df->n; i++) {
+		const char *k = key(&df->v[i], arg);
+		size_t j;
+
+		if (!k)
+			continue;
+		for (j = 0; j < n && !apf_dns_name_eq(g[j].key, k); j++)
+			;
+		if (j == n) {
+			g = apf_xrealloc(g, (n + 1) * sizeof(*g));
+			g[n++] = (struct apf_dev_group){k, NULL, 0};
+		}
+		g[j].names = apf_xrealloc(g[j].names, (g[j].n + 1) * sizeof(*g[j].names));
+		g[j].names[g[j].n++] = df->v[i].name;
+	}
+	*out = g;
+	return n;
+}
+
+void apf_dev_groups_free(struct apf_dev_group *g, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(g[i].names);
+	free(g);
+}
+
 char *apf_names_summary(const char *const *names, size_t n, size_t show)
 {
 	struct apf_buf b = {0};

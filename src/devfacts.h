@@ -120,6 +120,32 @@ const char *apf_device_amt_suffix(const struct apf_device *d);
 /* True when the device reports it is already activated (CCM or ACM). */
 bool apf_device_activated(const struct apf_device *d);
 
+/* Devices sharing one value (a DNS suffix...), for findings that name them. */
+struct apf_dev_group {
+	const char *key;     /* borrowed from the first device */
+	const char **names;  /* borrowed device names, in device order */
+	size_t n;
+};
+
+/*
+ * Groups the devices by `key(d, arg)` (case-insensitive; a trailing dot ignored;
+ * NULL leaves the device out), in order of first appearance. Returns the
+ * number of groups; *out is a new array (free with apf_dev_groups_free).
+ */
+size_t apf_devfacts_group(const struct apf_devfacts *df, const char *(*key)(const struct apf_device *d, const void *arg),
+			  const void *arg, struct apf_dev_group **out);
+void apf_dev_groups_free(struct apf_dev_group *g, size_t n);
+
+/* Keys for apf_devfacts_group; both leave activated devices (not provisioning
+ * candidates) out. The MEBx/USB suffix; the suffix a device's activation uses:
+ * the MEBx/USB one, else the OS's (rpc-go internal/rps/message.go, MeshCentral
+ * amtmanager.js activeToACM). */
+const char *apf_devkey_mebx_suffix(const struct apf_device *d, const void *arg);
+const char *apf_devkey_used_suffix(const struct apf_device *d, const void *arg);
+
+/* Case-insensitive DNS name equality, a trailing dot ignored. */
+bool apf_dns_name_eq(const char *a, const char *b);
+
 /*
  * "amt-01, amt-02, amt-03 and 47 more": the first `show` of the n names, then
  * a count. For findings that name devices without listing a fleet. Caller frees.
