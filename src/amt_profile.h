@@ -24,6 +24,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "amt_rules.h"
 
@@ -78,6 +79,9 @@ struct apf_profile_rule {
  * rule when it differs. Returns how many were written to out.
  */
 size_t apf_profile_suffix_rules(const struct apf_config *cfg, struct apf_profile_rule out[APF_SUFFIX_RULE_COUNT]);
+
+/* Prints what a profile selects and its sources (for `explain`). */
+void apf_profile_explain(FILE *out, const struct apf_profile_info *p);
 
 /* The declared profile names joined with ", ", or "not declared"; caller frees. */
 char *apf_profile_declared_str(const struct apf_config *cfg);
