@@ -55,24 +55,110 @@ static const struct apf_code codes[] = {
 	{0},
 };
 
-/* A growable list of borrowed names. */
-struct names {
-	const char **v;
-	size_t n;
-};
+/* Selectors for apf_devfacts_group: "-" selects a device, NULL leaves it out. */
+typedef const char *(*selector)(const struct apf_device *d, const void *arg);
 
-static void names_add(struct names *l, const char *s)
+static const char *any_device(const struct apf_device *d, const void *arg)
 {
-	l->v = apf_xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
-	l->v[l->n++] = s;
+	(void)d, (void)arg;
+	return "-";
 }
 
-static void names_evidence(struct apf_finding *f, const char *key, const struct names *l)
+static const char *pre_provisioning(const struct apf_device *d, const void *arg)
 {
-	char *s = apf_names_summary(l->v, l->n, APF_DEVFACTS_NAMES_SHOWN);
+	(void)arg;
+	return d->mode == APF_DEV_MODE_PRE ? "-" : NULL;
+}
 
-	apf_evidence(f, key, "%s", s);
-	free(s);
+static const char *in_acm(const struct apf_device *d, const void *arg)
+{
+	(void)arg;
+	return d->mode == APF_DEV_MODE_ACM ? "-" : NULL;
+}
+
+static const char *in_ccm(const struct apf_device *d, const void *arg)
+{
+	(void)arg;
+	return d->mode == APF_DEV_MODE_CCM ? "-" : NULL;
+}
+
+static const char *activated(const struct apf_device *d, const void *arg)
+{
+	(void)arg;
+	return apf_device_activated(d) ? "-" : NULL;
+}
+
+/* rpc status says not ready, and the device is not simply activated already. */
+static const char *not_ready(const struct apf_device *d, const void *arg)
+{
+	(void)arg;
+	return d->ready == APF_DEV_NO && !apf_device_activated(d) ? "-" : NULL;
+}
+
+static const char *no_mei_driver(const struct apf_device *d, const void *arg)
+{
+	return not_ready(d, arg) && d->mei_driver == APF_DEV_NO ? "-" : NULL;
+}
+
+static const char *no_link(const struct apf_device *d, const void *arg)
+{
+	return not_ready(d, arg) && d->wired_link == APF_DEV_NO && d->wireless_link != APF_DEV_YES ? "-" : NULL;
+}
+
+/* Devices not yet activated that report no suffix at all (amtinfo read). */
+static const char *no_suffix(const struct apf_device *d, const void *arg)
+{
+	(void)arg;
+	return d->has_amtinfo && !apf_device_activated(d) && !apf_devkey_used_suffix(d, NULL) ? "-" : NULL;
+}
+
+/* Adds evidence `key`: the devices `sel` picks, named ("amt-01, amt-02 and 3 more"); returns how many. */
+static size_t devices_evidence(struct apf_finding *f, const char *key, const struct apf_devfacts *df, selector sel)
+{
+	struct apf_dev_group *g = NULL;
+	size_t n = apf_devfacts_group(df, sel, NULL, &g), count = n ? g[0].n : 0;
+
+	if (count) {
+		char *s = apf_names_summary(g[0].names, g[0].n, APF_DEVFACTS_NAMES_SHOWN);
+		apf_evidence(f, key, "%s", s);
+		free(s);
+	}
+	apf_dev_groups_free(g, n);
+	return count;
+}
+
+/* One finding naming the devices `sel` picks ("<names>: <what>"), or none when it picks none. */
+static struct apf_finding *report_devices(struct apf_ctx *ctx, const struct apf_devfacts *df, enum apf_status st,
+					  const char *code, selector sel, const char *what)
+{
+	struct apf_dev_group *g = NULL;
+	size_t n = apf_devfacts_group(df, sel, NULL, &g);
+	struct apf_finding *f = NULL;
+
+	if (n) {
+		char *s = apf_names_summary(g[0].names, g[0].n, APF_DEVFACTS_NAMES_SHOWN);
+		f = apf_report(ctx, st, code, "%s: %s", s, what);
+		apf_evidence(f, "devices", "%s", s);
+		apf_evidence(f, "count", "%zu", g[0].n);
+		free(s);
+	}
+	apf_dev_groups_free(g, n);
+	return f;
+}
+
+/* The AMT major versions the devices report, ascending, ", "-joined into buf. */
+static const char *generations_seen(const struct apf_devfacts *df, char *buf, size_t size)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int g = 1; g < 100 && off < size; g++)
+		for (size_t i = 0; i < df->n; i++)
+			if (df->v[i].generation == g) {
+				off += (size_t)snprintf(buf + off, size - off, "%s%d", off ? ", " : "", g);
+				break;
+			}
+	return buf;
 }
 
 static void report_files(struct apf_ctx *ctx, const struct apf_devfacts *df)
@@ -94,135 +180,81 @@ static void report_files(struct apf_ctx *ctx, const struct apf_devfacts *df)
 
 static void report_inventory(struct apf_ctx *ctx, const struct apf_devfacts *df)
 {
-	struct names all = {0}, pre = {0};
-	char gens[256] = "";
-	size_t off = 0;
+	char gens[300];
 	struct apf_finding *f;
+	size_t pre;
 
-	for (size_t i = 0; i < df->n; i++) {
-		const struct apf_device *d = &df->v[i];
-		char g[16];
-
-		names_add(&all, d->name);
-		if (d->mode == APF_DEV_MODE_PRE)
-			names_add(&pre, d->name);
-		snprintf(g, sizeof(g), "%d", d->generation);
-		if (d->generation && !strstr(gens, g) && off < sizeof(gens))
-			off += (size_t)snprintf(gens + off, sizeof(gens) - off, "%s%s", off ? ", " : "", g);
-	}
 	f = apf_report(ctx, APF_PASS, "DEVICES_READ", "%zu device%s read from %zu file%s", df->n, df->n == 1 ? "" : "s",
 		       df->n_files, df->n_files == 1 ? "" : "s");
-	names_evidence(f, "devices", &all);
-	apf_evidence(f, "amt_generations", "%s", off ? gens : "(not reported)");
-	apf_evidence(f, "pre_provisioning", "%zu", pre.n);
-	free(all.v);
-	free(pre.v);
+	devices_evidence(f, "devices", df, any_device);
+	generations_seen(df, gens, sizeof(gens));
+	apf_evidence(f, "amt_generations", "%s", *gens ? gens : "(not reported)");
+	pre = devices_evidence(f, "pre_provisioning_devices", df, pre_provisioning);
+	apf_evidence(f, "pre_provisioning", "%zu", pre);
 }
 
 static void report_activated(struct apf_ctx *ctx, const struct apf_devfacts *df)
 {
-	struct names acm = {0}, ccm = {0}, all = {0};
+	struct apf_finding *f = report_devices(ctx, df, APF_INFO, "DEVICE_ALREADY_ACTIVATED", activated,
+					       "already activated, not provisioning candidates");
 
-	for (size_t i = 0; i < df->n; i++) {
-		const struct apf_device *d = &df->v[i];
-
-		if (!apf_device_activated(d))
-			continue;
-		names_add(&all, d->name);
-		names_add(d->mode == APF_DEV_MODE_ACM ? &acm : &ccm, d->name);
+	if (f) {
+		devices_evidence(f, "acm", df, in_acm);
+		devices_evidence(f, "ccm", df, in_ccm);
 	}
-	if (all.n) {
-		char *s = apf_names_summary(all.v, all.n, APF_DEVFACTS_NAMES_SHOWN);
-		struct apf_finding *f = apf_report(ctx, APF_INFO, "DEVICE_ALREADY_ACTIVATED", "%s %s already activated", s,
-						   all.n == 1 ? "is" : "are");
-		if (acm.n)
-			names_evidence(f, "acm", &acm);
-		if (ccm.n)
-			names_evidence(f, "ccm", &ccm);
-		apf_evidence(f, "count", "%zu", all.n);
-		free(s);
-	}
-	free(acm.v);
-	free(ccm.v);
-	free(all.v);
 }
 
 static void report_not_ready(struct apf_ctx *ctx, const struct apf_devfacts *df)
 {
-	struct names all = {0}, no_mei = {0}, no_link = {0};
+	struct apf_finding *f = report_devices(ctx, df, APF_WARN, "DEVICE_NOT_READY", not_ready,
+					       "rpc status says not ready to provision");
 
-	for (size_t i = 0; i < df->n; i++) {
-		const struct apf_device *d = &df->v[i];
-
-		if (d->ready != APF_DEV_NO || apf_device_activated(d))
-			continue;
-		names_add(&all, d->name);
-		if (d->mei_driver == APF_DEV_NO)
-			names_add(&no_mei, d->name);
-		if (d->wired_link == APF_DEV_NO && d->wireless_link != APF_DEV_YES)
-			names_add(&no_link, d->name);
+	if (f) {
+		devices_evidence(f, "no_mei_driver", df, no_mei_driver);
+		devices_evidence(f, "no_network_link", df, no_link);
 	}
-	if (all.n) {
-		char *s = apf_names_summary(all.v, all.n, APF_DEVFACTS_NAMES_SHOWN);
-		struct apf_finding *f = apf_report(ctx, APF_WARN, "DEVICE_NOT_READY", "rpc status: %s not ready to provision",
-						   s);
-		if (no_mei.n)
-			names_evidence(f, "no_mei_driver", &no_mei);
-		if (no_link.n)
-			names_evidence(f, "no_network_link", &no_link);
-		apf_evidence(f, "count", "%zu", all.n);
-		free(s);
-	}
-	free(all.v);
-	free(no_mei.v);
-	free(no_link.v);
 }
 
 static void report_generations(struct apf_ctx *ctx, const struct apf_devfacts *df)
 {
 	const struct apf_strlist *gens = &apf_cfg(ctx)->amt.generations;
-	char *configured = gens->n ? apf_strv_join((const char *const *)gens->v, gens->n, ", ") : NULL;
-	char seen[300] = "";
-	size_t off = 0;
+	char seen[300];
 
+	if (!gens->n) {
+		if (*generations_seen(df, seen, sizeof(seen))) {
+			struct apf_finding *f = apf_report(ctx, APF_INFO, "DEVICE_GENERATIONS_SEEN", "The devices report AMT %s",
+							   seen);
+			apf_evidence(f, "reported_generations", "%s", seen);
+			apf_evidence(f, "configured_generations", "(not set)");
+		}
+		return;
+	}
 	/* Per reported major (1-99): one finding naming its devices. */
 	for (int g = 1; g < 100; g++) {
-		struct names devs = {0};
+		const char **names = NULL;
+		size_t n = 0;
 		char key[8];
 
 		for (size_t i = 0; i < df->n; i++)
-			if (df->v[i].generation == g)
-				names_add(&devs, df->v[i].name);
-		if (!devs.n)
-			continue;
+			if (df->v[i].generation == g) {
+				names = apf_xrealloc(names, (n + 1) * sizeof(*names));
+				names[n++] = df->v[i].name;
+			}
 		snprintf(key, sizeof(key), "%d", g);
-		if (off < sizeof(seen))
-			off += (size_t)snprintf(seen + off, sizeof(seen) - off, "%s%d", off ? ", " : "", g);
-		if (gens->n && !apf_strlist_has(gens, key)) {
-			char *s = apf_names_summary(devs.v, devs.n, APF_DEVFACTS_NAMES_SHOWN);
+		if (n && !apf_strlist_has(gens, key)) {
+			char *s = apf_names_summary(names, n, APF_DEVFACTS_NAMES_SHOWN);
+			char *configured = apf_strv_join((const char *const *)gens->v, gens->n, ", ");
 			struct apf_finding *f = apf_report(ctx, APF_WARN, "DEVICE_GENERATION_UNLISTED",
 							   "%s report%s AMT %d, which [amt] generations does not list", s,
-							   devs.n == 1 ? "s" : "", g);
+							   n == 1 ? "s" : "", g);
 			apf_evidence(f, "generation", "%d", g);
-			names_evidence(f, "devices", &devs);
+			apf_evidence(f, "devices", "%s", s);
 			apf_evidence(f, "configured_generations", "%s", configured);
+			free(configured);
 			free(s);
 		}
-		free(devs.v);
+		free(names);
 	}
-	if (!gens->n && off) {
-		struct apf_finding *f = apf_report(ctx, APF_INFO, "DEVICE_GENERATIONS_SEEN", "The devices report AMT %s", seen);
-		apf_evidence(f, "reported_generations", "%s", seen);
-		apf_evidence(f, "configured_generations", "(not set)");
-	}
-	free(configured);
-}
-
-/* Devices not yet activated that report no suffix at all (amtinfo read). */
-static const char *no_suffix(const struct apf_device *d, const void *arg)
-{
-	(void)arg;
-	return d->has_amtinfo && !apf_devkey_used_suffix(d, NULL) && !apf_device_activated(d) ? "-" : NULL;
 }
 
 static void report_suffixes(struct apf_ctx *ctx, const struct apf_devfacts *df)
@@ -240,16 +272,7 @@ static void report_suffixes(struct apf_ctx *ctx, const struct apf_devfacts *df)
 		free(s);
 	}
 	apf_dev_groups_free(g, n);
-	n = apf_devfacts_group(df, no_suffix, NULL, &g);
-	if (n) {
-		char *s = apf_names_summary(g[0].names, g[0].n, APF_DEVFACTS_NAMES_SHOWN);
-		struct apf_finding *f = apf_report(ctx, APF_WARN, "DEVICE_SUFFIX_NONE", "%s report%s no DNS suffix", s,
-						   g[0].n == 1 ? "s" : "");
-		apf_evidence(f, "devices", "%s", s);
-		apf_evidence(f, "count", "%zu", g[0].n);
-		free(s);
-	}
-	apf_dev_groups_free(g, n);
+	report_devices(ctx, df, APF_WARN, "DEVICE_SUFFIX_NONE", no_suffix, "no DNS suffix reported (neither MEBx/USB nor OS)");
 }
 
 static int run(struct apf_ctx *ctx)

@@ -438,7 +438,6 @@ static void check_domain(struct apf_ctx *ctx, const struct apf_cert *leaf, const
 	struct suffix_src src[MAX_SUFFIXES];
 	struct apf_devfacts *df = apf_devfacts_configured(cfg) ? apf_devfacts_load_config(cfg) : NULL;
 	size_t n = 0, total = 0, matched = 0;
-	char rule_names[128] = "";
 	bool warned = false;
 
 	for (size_t i = 0; i < cfg->amt.domain_suffixes.n && n < MAX_SUFFIXES; i++)
@@ -447,9 +446,6 @@ static void check_domain(struct apf_ctx *ctx, const struct apf_cert *leaf, const
 		src[n++] = (struct suffix_src){facts[i], "dhcp.options (DHCP option 15)", NULL};
 	if (df)
 		n += device_suffixes(df, src + n, MAX_SUFFIXES - n);
-	for (size_t r = 0; r < n_rules; r++)
-		snprintf(rule_names + strlen(rule_names), sizeof(rule_names) - strlen(rule_names), "%s%s", r ? ", " : "",
-			 apf_suffix_rule_name(rules[r].rule));
 
 	for (size_t i = 0; i < n; i++) {
 		struct apf_finding *f;
@@ -492,13 +488,7 @@ static void check_domain(struct apf_ctx *ctx, const struct apf_cert *leaf, const
 						   "The leaf CN %s satisfies all %zu AMT domain suffixes", cn, n);
 		apf_evidence(f, "cn", "%s", cn);
 		apf_evidence(f, "suffixes_checked", "%zu", n);
-		apf_evidence(f, "suffix_rule", "%s", rule_names);
-		for (size_t r = 0; r < n_rules; r++) {
-			char key[32];
-
-			snprintf(key, sizeof(key), "rule_source_%s", apf_suffix_rule_name(rules[r].rule));
-			apf_evidence(f, r ? key : "rule_source", "%s", apf_suffix_rule_source(rules[r].rule));
-		}
+		apf_profile_rules_evidence(f, rules, n_rules);
 	}
 	for (size_t i = 0; i < n; i++)
 		free(src[i].devices);

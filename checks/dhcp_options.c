@@ -252,7 +252,7 @@ static void check_option15(struct apf_ctx *ctx, const char *ifname, const struct
 	/* The firmware's rule, and the server rule of each declared activation profile. */
 	struct apf_profile_rule rules[APF_SUFFIX_RULE_COUNT];
 	size_t n_rules = apf_profile_suffix_rules(cfg, rules);
-	char name[APF_DHCP_NAME_MAX], rule_names[128] = "";
+	char name[APF_DHCP_NAME_MAX];
 	char a[INET_ADDRSTRLEN];
 	struct apf_finding *f;
 	size_t len;
@@ -280,9 +280,6 @@ static void check_option15(struct apf_ctx *ctx, const char *ifname, const struct
 
 	if (want->n == 0)
 		return;
-	for (size_t r = 0; r < n_rules; r++)
-		snprintf(rule_names + strlen(rule_names), sizeof(rule_names) - strlen(rule_names), "%s%s", r ? ", " : "",
-			 apf_suffix_rule_name(rules[r].rule));
 	for (size_t i = 0; i < want->n; i++) {
 		size_t r = 0;
 
@@ -294,7 +291,7 @@ static void check_option15(struct apf_ctx *ctx, const char *ifname, const struct
 			common_evidence(f, ifname, m);
 			apf_evidence(f, "option_15", "%s", name);
 			apf_evidence(f, "amt_domain_suffix", "%s", want->v[i]);
-			apf_evidence(f, "suffix_rule", "%s", rule_names);
+			apf_profile_rules_evidence(f, rules, n_rules);
 			return;
 		}
 	}
@@ -308,13 +305,7 @@ static void check_option15(struct apf_ctx *ctx, const char *ifname, const struct
 		apf_evidence(f, "amt_domain_suffixes", "%s", list);
 		free(list);
 	}
-	apf_evidence(f, "suffix_rule", "%s", rule_names);
-	for (size_t r = 0; r < n_rules; r++) {
-		char key[32];
-
-		snprintf(key, sizeof(key), "rule_source_%s", apf_suffix_rule_name(rules[r].rule));
-		apf_evidence(f, r ? key : "rule_source", "%s", apf_suffix_rule_source(rules[r].rule));
-	}
+	apf_profile_rules_evidence(f, rules, n_rules);
 }
 
 static void check_option6(struct apf_ctx *ctx, const char *ifname, const struct apf_dhcp_msg *m)

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Activation profiles (see amt_profile.h; docs/profiles.md has the sources at length). */
+#include <stdio.h>
+#include <stdlib.h>
 #include <strings.h>
 
 #include "amt_profile.h"
+#include "check.h"
 #include "config.h"
 #include "result.h"
 #include "util.h"
@@ -97,4 +100,24 @@ void apf_profile_explain(FILE *out, const struct apf_profile_info *p)
 	fprintf(out, "  Suffix rule: firmware%s%s (%s)\n", p->rule == APF_SUFFIX_RULE_FIRMWARE ? "" : " and ",
 		p->rule == APF_SUFFIX_RULE_FIRMWARE ? "" : apf_suffix_rule_name(p->rule), apf_suffix_rule_source(p->rule));
 	fprintf(out, "  Source: %s\n", p->source);
+}
+
+void apf_profile_rules_evidence(struct apf_finding *f, const struct apf_profile_rule *rules, size_t n)
+{
+	const char *names[APF_SUFFIX_RULE_COUNT] = {0};
+	char *joined;
+
+	if (n > APF_SUFFIX_RULE_COUNT)
+		n = APF_SUFFIX_RULE_COUNT;
+	for (size_t r = 0; r < n; r++)
+		names[r] = apf_suffix_rule_name(rules[r].rule);
+	joined = apf_strv_join(names, n, ", ");
+	apf_evidence(f, "suffix_rule", "%s", joined);
+	free(joined);
+	for (size_t r = 0; r < n; r++) {
+		char key[48];
+
+		snprintf(key, sizeof(key), "rule_source_%s", names[r]);
+		apf_evidence(f, r ? key : "rule_source", "%s", apf_suffix_rule_source(rules[r].rule));
+	}
 }

@@ -80,6 +80,11 @@ struct apf_profile_rule {
  */
 size_t apf_profile_suffix_rules(const struct apf_config *cfg, struct apf_profile_rule out[APF_SUFFIX_RULE_COUNT]);
 
+struct apf_finding;
+/* Adds the rules applied to a finding: "suffix_rule" ("firmware, exact"), and
+ * "rule_source" (the firmware's) plus "rule_source_<rule>" for each other. */
+void apf_profile_rules_evidence(struct apf_finding *f, const struct apf_profile_rule *rules, size_t n);
+
 /* Prints what a profile selects and its sources (for `explain`). */
 void apf_profile_explain(FILE *out, const struct apf_profile_info *p);
 
