@@ -212,6 +212,19 @@ void apf_amt_gen_rules(int gen, struct apf_amt_gen_rules *out)
 	}
 }
 
+/* ---- device certificates ------------------------------------------------- */
+
+bool apf_amt_odca_issued(const char *issuer)
+{
+	const char *cn;
+
+	if (!issuer)
+		return false;
+	/* the issuing CA's CN; the issuer string starts with it ("CN=ODCA 2 CSME ... AMT CA") */
+	cn = strncmp(issuer, "CN=", 3) == 0 ? issuer + 3 : NULL;
+	return cn && strncmp(cn, "ODCA ", 5) == 0 && strstr(cn, " CSME ") != NULL;
+}
+
 /* ---- MEBx hash form ------------------------------------------------------ */
 
 char *apf_amt_mebx_hash_new(const char *hex)

@@ -93,6 +93,18 @@ struct apf_amt_gen_row {
 extern const struct apf_amt_gen_row apf_amt_gen_rows[];
 extern const size_t apf_amt_gen_rows_count;
 
+/* ---- device certificates ------------------------------------------------- */
+
+/*
+ * Whether a certificate with this issuer (RFC 2253, "CN=ODCA 2 CSME LNL SOC
+ * SVN 01 AMT   CA") was issued by the CSME on-die CA: AMT 19 and later present
+ * such a certificate (subject "CN=AMT RCFG") instead of a self-signed one
+ * before provisioning (rpc-go issues 1083 and 1095, pull request 1329; Intel
+ * AMT SDK "ODCA"). Like the self-signed one, it does not carry the host's DNS
+ * name.
+ */
+bool apf_amt_odca_issued(const char *issuer);
+
 /* ---- MEBx hash form ------------------------------------------------------ */
 
 /*
