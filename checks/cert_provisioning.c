@@ -472,8 +472,8 @@ static void check_crypto(struct apf_ctx *ctx, const struct apf_chain *ch)
 	bool bad = false, stronger = false;
 	char tg[128];
 
-	apf_amt_target_rules(cfg, &g);
-	apf_amt_targets_str(cfg, tg, sizeof(tg));
+	apf_amt_cfg_rules(cfg, &g);
+	apf_amt_cfg_targets(cfg, tg, sizeof(tg));
 	for (size_t i = 0; i < ch->n; i++) {
 		const struct apf_cert *c = ch->v[i];
 		bool rsa = !strcmp(c->key_type, "RSA") || !strcmp(c->key_type, "DSA");

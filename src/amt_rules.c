@@ -208,8 +208,66 @@ void apf_amt_gen_rules(int gen, struct apf_amt_gen_rules *out)
 		} else if (!strcmp(r->rule, "rsa_min_bits")) {
 			out->rsa_min_bits = (unsigned)strtoul(r->value, NULL, 10);
 			out->rsa_source = r->source;
+		} else if (!strcmp(r->rule, "rsa_max_bits")) {
+			out->rsa_max_bits = (unsigned)strtoul(r->value, NULL, 10);
+			out->rsa_max_source = r->source;
 		}
 	}
+}
+
+/* Generation of a targets entry ("16", "16.1.25"), 0 when not 1-99. */
+static int target_gen(const char *s)
+{
+	char *end;
+	long g = s ? strtol(s, &end, 10) : 0;
+
+	return s && end != s && g > 0 && g < 100 ? (int)g : 0;
+}
+
+void apf_amt_target_rules(const char *const *gens, size_t n, struct apf_amt_gen_rules *out)
+{
+	bool any = false;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < n; i++) {
+		struct apf_amt_gen_rules g;
+		int gen = target_gen(gens[i]);
+		if (!gen)
+			continue;
+		apf_amt_gen_rules(gen, &g);
+		/* the oldest target that refuses SHA-1 names the rule: the first to break */
+		if (g.sha1_refused && (!out->sha1_refused || g.gen < out->gen)) {
+			out->sha1_refused = true;
+			out->sha1_source = g.sha1_source;
+			out->sha1_scope = g.sha1_scope;
+			out->gen = g.gen;
+		}
+		if (g.rsa_min_bits > out->rsa_min_bits) {
+			out->rsa_min_bits = g.rsa_min_bits;
+			out->rsa_source = g.rsa_source;
+		}
+		if (g.rsa_max_bits && (!out->rsa_max_bits || g.rsa_max_bits < out->rsa_max_bits)) {
+			out->rsa_max_bits = g.rsa_max_bits;
+			out->rsa_max_source = g.rsa_max_source;
+		}
+		any = true;
+	}
+	if (!any)
+		apf_amt_gen_rules(0, out);
+}
+
+const char *apf_amt_targets_str(const char *const *gens, size_t n, char *buf, size_t size)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	if (!n) {
+		snprintf(buf, size, "not configured (the newest rules apply)");
+		return buf;
+	}
+	for (size_t i = 0; i < n && off < size; i++)
+		off += (size_t)snprintf(buf + off, size - off, "%s%s", i ? ", " : "", gens[i]);
+	return buf;
 }
 
 /* ---- device certificates ------------------------------------------------- */
