@@ -8,7 +8,7 @@
  * field notes' expired intermediate), the AMT OID or OU, the domain suffix,
  * SHA-1/short keys per targeted generation (data/amt-generations.csv), chain
  * length and revocation.
- * Sources: shared/reference/amt-domain.md sections 1.1, 1.6 and 2.
+ * Sources: docs/checks/cert.provisioning.md and docs/sources.md.
  */
 #include <ctype.h>
 #include <errno.h>
