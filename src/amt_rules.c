@@ -62,16 +62,11 @@ static bool relaxed_tld(const char *name, size_t n)
 
 static bool firmware_match(const char *fqdn, size_t fn, const char *suffix, size_t sn)
 {
-	if (!memchr(suffix, '.', sn)) /* a bare TLD is no device domain */
-		return false;
 	if (in_domain(fqdn, fn, suffix, sn))
 		return true;
 	if (!relaxed_tld(fqdn, fn) || !relaxed_tld(suffix, sn))
 		return false;
 	size_t ft = tail_labels(fqdn, fn, 2), st = tail_labels(suffix, sn, 2);
-	/* both need two labels: "com" alone is no domain */
-	if (!memchr(fqdn + ft, '.', fn - ft) || !memchr(suffix + st, '.', sn - st))
-		return false;
 	return same(fqdn + ft, fn - ft, suffix + st, sn - st);
 }
 
@@ -86,8 +81,6 @@ static bool exact_match(const char *name, size_t n, const char *suffix, size_t s
 {
 	const char *dot = memchr(name, '.', n);
 
-	if (!memchr(suffix, '.', sn)) /* a bare TLD is no device domain */
-		return false;
 	if (same(name, n, suffix, sn))
 		return true;
 	return dot && same(dot + 1, n - (size_t)(dot + 1 - name), suffix, sn);
@@ -110,6 +103,9 @@ bool apf_amt_suffix_match(const char *cert_fqdn, const char *device_suffix, enum
 	fn = name_len(cert_fqdn);
 	sn = name_len(device_suffix);
 	if (!fn || !sn)
+		return false;
+	/* a bare TLD is no device domain (MeshCentral compares whole names only) */
+	if (rule != APF_SUFFIX_RULE_MESHCENTRAL && !memchr(device_suffix, '.', sn))
 		return false;
 	switch (rule) {
 	case APF_SUFFIX_RULE_FIRMWARE:
