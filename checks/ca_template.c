@@ -11,8 +11,8 @@
 #include <strings.h>
 
 #include "ad.h"
-#include "amt_rules.h"
 #include "adcs.h"
+#include "amt_rules.h"
 #include "check.h"
 #include "net/ldap.h"
 
@@ -115,6 +115,7 @@ static void check_template(struct apf_ctx *ctx, const struct apf_ldap_entry *t, 
 	char buf[512], *pub, *list;
 	const char **oids = NULL;
 	bool provisioning, server_auth = false, amt_oid = false;
+	const char *const *gens = (const char *const *)cfg->amt.generations.v;
 	struct apf_amt_gen_rules rules;
 
 	if (!cn)
@@ -206,7 +207,7 @@ static void check_template(struct apf_ctx *ctx, const struct apf_ldap_entry *t, 
 		apf_evidence(f, "decoded", "%s", apf_adcs_name_flags_str(name_flags, buf, sizeof(buf)));
 		problems = true;
 	}
-	apf_amt_target_rules((const char *const *)cfg->amt.generations.v, cfg->amt.generations.n, &rules);
+	apf_amt_target_rules(gens, cfg->amt.generations.n, &rules);
 	if (rules.rsa_max_bits && keysize > rules.rsa_max_bits) {
 		f = apf_report(ctx, APF_FAIL, "CA_TEMPLATE_KEY_SIZE", "Template %s requires %u-bit keys; the targeted AMT generations take at most %u",
 			       cn, (unsigned int)keysize, rules.rsa_max_bits);
@@ -214,8 +215,7 @@ static void check_template(struct apf_ctx *ctx, const struct apf_ldap_entry *t, 
 		apf_evidence(f, "attribute", "msPKI-Minimal-Key-Size");
 		apf_evidence(f, "value", "%u", (unsigned int)keysize);
 		apf_evidence(f, "amt_generations", "%s",
-			     apf_amt_targets_str((const char *const *)cfg->amt.generations.v, cfg->amt.generations.n, buf,
-						 sizeof(buf)));
+			     apf_amt_targets_str(gens, cfg->amt.generations.n, buf, sizeof(buf)));
 		apf_evidence(f, "rule_source", "%s", rules.rsa_max_source);
 		problems = true;
 	} else if (keysize && keysize < 2048) {

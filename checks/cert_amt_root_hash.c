@@ -230,8 +230,8 @@ out:
 const struct apf_check apf_check_cert_amt_root_hash = {
 	.id = "cert.amt-root-hash",
 	.title = "Provisioning chain root in AMT's trusted hashes",
-	.summary = "Hashes the provisioning chain's root (SHA-256, SHA-1, SHA-384) and compares it with AMT's built-in root "
-		   "hashes and with hash lists exported from devices; flags private, expired and SHA-1 roots.",
+	.summary = "Hashes the provisioning chain's root (SHA-256, SHA-1, SHA-384) and compares it with AMT's built-in "
+		   "root hashes and with hash lists exported from devices; flags private, expired and SHA-1 roots.",
 	.requires_keys = requires_keys,
 	.timeout_ms = 5000,
 	.codes = codes,
