@@ -452,7 +452,6 @@ static void check_domain(struct apf_ctx *ctx, const struct apf_cert *leaf, const
 	}
 }
 
-
 /* Evidence naming the generation rule a finding applies, and its source. */
 static void rule_evidence(struct apf_finding *f, const struct apf_amt_gen_rules *g, const char *source, const char *tg)
 {

@@ -65,7 +65,8 @@ struct apf_amt_gen_rules {
 	int gen;                  /* the generation asked for; 0 = unknown (newest rules) */
 	bool sha1_refused;        /* no SHA-1/MD5/MD2 signature anywhere in the chain, root included */
 	const char *sha1_source;  /* source of that rule, or NULL when it does not apply */
-	const char *sha1_scope;   /* platforms the rule covers ("all", "H-series"), or NULL */
+	const char *sha1_scope;   /* platforms the rule covers ("all", "H-series"), or NULL; the
+				     * rsa_min_bits rows share their generations and scopes */
 	unsigned int rsa_min_bits; /* smallest RSA key accepted in the chain; 0 = no known floor */
 	const char *rsa_source;   /* source of that floor, or NULL */
 	unsigned int rsa_max_bits; /* largest RSA key accepted; 0 = no known ceiling */
