@@ -247,12 +247,12 @@ static int run(struct apf_ctx *ctx)
 	if (apf_amt_hash_is_weak(root->sig_hash)) {
 		struct apf_amt_gen_rules g;
 		char tg[128];
-		apf_amt_target_rules(cfg, &g);
+		apf_amt_cfg_rules(cfg, &g);
 		f = apf_report(ctx, g.sha1_refused ? APF_FAIL : APF_WARN, "ROOT_SHA1_SIGNED",
 			       "The root %s is signed with %s", root->subject, root->sig_alg);
 		root_evidence(f, root);
 		apf_evidence(f, "signature", "%s", root->sig_alg);
-		apf_evidence(f, "generations", "%s", apf_amt_targets_str(cfg, tg, sizeof(tg)));
+		apf_evidence(f, "generations", "%s", apf_amt_cfg_targets(cfg, tg, sizeof(tg)));
 		if (g.sha1_refused) {
 			if (g.gen)
 				apf_evidence(f, "rule_generation", "%d", g.gen);
@@ -270,8 +270,8 @@ out:
 const struct apf_check apf_check_cert_amt_root_hash = {
 	.id = "cert.amt-root-hash",
 	.title = "Provisioning chain root in AMT's trusted hashes",
-	.summary = "Hashes the provisioning chain's root (SHA-256, SHA-1, SHA-384) and compares it with AMT's built-in root "
-		   "hashes and with hash lists exported from devices; flags private, expired and SHA-1 roots.",
+	.summary = "Hashes the provisioning chain's root (SHA-256, SHA-1, SHA-384) and compares it with AMT's built-in "
+		   "root hashes and with hash lists exported from devices; flags private, expired and SHA-1 roots.",
 	.requires_keys = requires_keys,
 	.timeout_ms = 5000,
 	.codes = codes,

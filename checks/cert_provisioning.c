@@ -8,7 +8,7 @@
  * field notes' expired intermediate), the AMT OID or OU, the domain suffix,
  * SHA-1/short keys per targeted generation (data/amt-generations.csv), chain
  * length and revocation.
- * Sources: shared/reference/amt-domain.md sections 1.1, 1.6 and 2.
+ * Sources: docs/checks/cert.provisioning.md and docs/sources.md.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -495,7 +495,6 @@ static void check_domain(struct apf_ctx *ctx, const struct apf_cert *leaf, const
 	apf_devfacts_free(df);
 }
 
-
 /* Evidence naming the generation rule a finding applies, and its source. */
 static void rule_evidence(struct apf_finding *f, const struct apf_amt_gen_rules *g, const char *source, const char *tg)
 {
@@ -515,8 +514,8 @@ static void check_crypto(struct apf_ctx *ctx, const struct apf_chain *ch)
 	bool bad = false, stronger = false;
 	char tg[128];
 
-	apf_amt_target_rules(cfg, &g);
-	apf_amt_targets_str(cfg, tg, sizeof(tg));
+	apf_amt_cfg_rules(cfg, &g);
+	apf_amt_cfg_targets(cfg, tg, sizeof(tg));
 	for (size_t i = 0; i < ch->n; i++) {
 		const struct apf_cert *c = ch->v[i];
 		bool rsa = !strcmp(c->key_type, "RSA") || !strcmp(c->key_type, "DSA");

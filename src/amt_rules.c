@@ -62,16 +62,11 @@ static bool relaxed_tld(const char *name, size_t n)
 
 static bool firmware_match(const char *fqdn, size_t fn, const char *suffix, size_t sn)
 {
-	if (!memchr(suffix, '.', sn)) /* a bare TLD is no device domain */
-		return false;
 	if (in_domain(fqdn, fn, suffix, sn))
 		return true;
 	if (!relaxed_tld(fqdn, fn) || !relaxed_tld(suffix, sn))
 		return false;
 	size_t ft = tail_labels(fqdn, fn, 2), st = tail_labels(suffix, sn, 2);
-	/* both need two labels: "com" alone is no domain */
-	if (!memchr(fqdn + ft, '.', fn - ft) || !memchr(suffix + st, '.', sn - st))
-		return false;
 	return same(fqdn + ft, fn - ft, suffix + st, sn - st);
 }
 
@@ -86,8 +81,6 @@ static bool exact_match(const char *name, size_t n, const char *suffix, size_t s
 {
 	const char *dot = memchr(name, '.', n);
 
-	if (!memchr(suffix, '.', sn)) /* a bare TLD is no device domain */
-		return false;
 	if (same(name, n, suffix, sn))
 		return true;
 	return dot && same(dot + 1, n - (size_t)(dot + 1 - name), suffix, sn);
@@ -110,6 +103,9 @@ bool apf_amt_suffix_match(const char *cert_fqdn, const char *device_suffix, enum
 	fn = name_len(cert_fqdn);
 	sn = name_len(device_suffix);
 	if (!fn || !sn)
+		return false;
+	/* a bare TLD is no device domain (MeshCentral compares whole names only) */
+	if (rule != APF_SUFFIX_RULE_MESHCENTRAL && !memchr(device_suffix, '.', sn))
 		return false;
 	switch (rule) {
 	case APF_SUFFIX_RULE_FIRMWARE:
@@ -208,8 +204,79 @@ void apf_amt_gen_rules(int gen, struct apf_amt_gen_rules *out)
 		} else if (!strcmp(r->rule, "rsa_min_bits")) {
 			out->rsa_min_bits = (unsigned)strtoul(r->value, NULL, 10);
 			out->rsa_source = r->source;
+		} else if (!strcmp(r->rule, "rsa_max_bits")) {
+			out->rsa_max_bits = (unsigned)strtoul(r->value, NULL, 10);
+			out->rsa_max_source = r->source;
 		}
 	}
+}
+
+/* Generation of a targets entry ("16", "16.1.25"), 0 when not 1-99. */
+static int target_gen(const char *s)
+{
+	char *end;
+	long g = s ? strtol(s, &end, 10) : 0;
+
+	return s && end != s && g > 0 && g < 100 ? (int)g : 0;
+}
+
+void apf_amt_target_rules(const char *const *gens, size_t n, struct apf_amt_gen_rules *out)
+{
+	bool any = false;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < n; i++) {
+		struct apf_amt_gen_rules g;
+		int gen = target_gen(gens[i]);
+		if (!gen)
+			continue;
+		apf_amt_gen_rules(gen, &g);
+		/* the oldest target that refuses SHA-1 names the rule: the first to break */
+		if (g.sha1_refused && (!out->sha1_refused || g.gen < out->gen)) {
+			out->sha1_refused = true;
+			out->sha1_source = g.sha1_source;
+			out->sha1_scope = g.sha1_scope;
+			out->gen = g.gen;
+		}
+		if (g.rsa_min_bits > out->rsa_min_bits) {
+			out->rsa_min_bits = g.rsa_min_bits;
+			out->rsa_source = g.rsa_source;
+		}
+		if (g.rsa_max_bits && (!out->rsa_max_bits || g.rsa_max_bits < out->rsa_max_bits)) {
+			out->rsa_max_bits = g.rsa_max_bits;
+			out->rsa_max_source = g.rsa_max_source;
+		}
+		any = true;
+	}
+	if (!any)
+		apf_amt_gen_rules(0, out);
+}
+
+const char *apf_amt_targets_str(const char *const *gens, size_t n, char *buf, size_t size)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	if (!n) {
+		snprintf(buf, size, "not configured (the newest rules apply)");
+		return buf;
+	}
+	for (size_t i = 0; i < n && off < size; i++)
+		off += (size_t)snprintf(buf + off, size - off, "%s%s", i ? ", " : "", gens[i]);
+	return buf;
+}
+
+/* ---- device certificates ------------------------------------------------- */
+
+bool apf_amt_odca_issued(const char *issuer)
+{
+	const char *cn;
+
+	if (!issuer)
+		return false;
+	/* the issuing CA's CN; the issuer string starts with it ("CN=ODCA 2 CSME ... AMT CA") */
+	cn = strncmp(issuer, "CN=", 3) == 0 ? issuer + 3 : NULL;
+	return cn && strncmp(cn, "ODCA ", 5) == 0 && strstr(cn, " CSME ") != NULL;
 }
 
 /* ---- MEBx hash form ------------------------------------------------------ */

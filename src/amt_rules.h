@@ -65,9 +65,12 @@ struct apf_amt_gen_rules {
 	int gen;                  /* the generation asked for; 0 = unknown (newest rules) */
 	bool sha1_refused;        /* no SHA-1/MD5/MD2 signature anywhere in the chain, root included */
 	const char *sha1_source;  /* source of that rule, or NULL when it does not apply */
-	const char *sha1_scope;   /* platforms the rule covers ("all", "H-series"), or NULL */
+	const char *sha1_scope;   /* platforms the rule covers ("all", "H-series"), or NULL; the
+				     * rsa_min_bits rows share their generations and scopes */
 	unsigned int rsa_min_bits; /* smallest RSA key accepted in the chain; 0 = no known floor */
 	const char *rsa_source;   /* source of that floor, or NULL */
+	unsigned int rsa_max_bits; /* largest RSA key accepted; 0 = no known ceiling */
+	const char *rsa_max_source;
 };
 
 /*
@@ -78,13 +81,25 @@ struct apf_amt_gen_rules {
  */
 void apf_amt_gen_rules(int gen, struct apf_amt_gen_rules *out);
 
+/*
+ * The strictest rules over a list of targeted generations (strings as in
+ * `[amt] generations`, or device-reported majors; entries that are not 1-99
+ * are ignored): SHA-1 refused when any target refuses it (out->gen names the
+ * oldest such target), the highest RSA floor, the lowest RSA ceiling. With no
+ * usable entry, the rules of an unknown generation (out->gen 0).
+ */
+void apf_amt_target_rules(const char *const *gens, size_t n, struct apf_amt_gen_rules *out);
+
+/* "15, 16", or "not configured (the newest rules apply)" when n is 0; for evidence. */
+const char *apf_amt_targets_str(const char *const *gens, size_t n, char *buf, size_t size);
+
 /* True when `sig_hash` (OpenSSL short name of a signature digest: "sha1",
  * "md5", "SHA1" ...) is one the SHA-1 rule refuses. NULL is not weak. */
 bool apf_amt_hash_is_weak(const char *sig_hash);
 
 /* One row of data/amt-generations.csv (generated table, src/amt_gen_table.c). */
 struct apf_amt_gen_row {
-	const char *rule;   /* "sha1_refused", "rsa_min_bits" */
+	const char *rule;   /* "sha1_refused", "rsa_min_bits", "rsa_max_bits" */
 	int gen_min, gen_max; /* inclusive; gen_max 0 = open-ended */
 	const char *value;  /* "yes", "2048" */
 	const char *scope;  /* platforms: "all", "H-series" */
@@ -92,6 +107,18 @@ struct apf_amt_gen_row {
 };
 extern const struct apf_amt_gen_row apf_amt_gen_rows[];
 extern const size_t apf_amt_gen_rows_count;
+
+/* ---- device certificates ------------------------------------------------- */
+
+/*
+ * Whether a certificate with this issuer (RFC 2253, "CN=ODCA 2 CSME LNL SOC
+ * SVN 01 AMT   CA") was issued by the CSME on-die CA: AMT 19 and later present
+ * such a certificate (subject "CN=AMT RCFG") instead of a self-signed one
+ * before provisioning (rpc-go issues 1083 and 1095, pull request 1329; Intel
+ * AMT SDK "ODCA"). Like the self-signed one, it does not carry the host's DNS
+ * name.
+ */
+bool apf_amt_odca_issued(const char *issuer);
 
 /* ---- MEBx hash form ------------------------------------------------------ */
 

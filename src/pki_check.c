@@ -55,40 +55,12 @@ int apf_amt_generation(const struct apf_config *cfg, size_t i)
 	return g > 0 && g < 100 ? (int)g : 0;
 }
 
-void apf_amt_target_rules(const struct apf_config *cfg, struct apf_amt_gen_rules *out)
+void apf_amt_cfg_rules(const struct apf_config *cfg, struct apf_amt_gen_rules *out)
 {
-	apf_amt_gen_rules(0, out);
-	out->gen = 0;
-	if (!cfg->amt.generations.n)
-		return;
-	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < cfg->amt.generations.n; i++) {
-		struct apf_amt_gen_rules g;
-		apf_amt_gen_rules(apf_amt_generation(cfg, i), &g);
-		/* the oldest generation that refuses SHA-1 names the rule: the first to break */
-		if (g.sha1_refused && (!out->sha1_refused || g.gen < out->gen)) {
-			out->sha1_refused = true;
-			out->sha1_source = g.sha1_source;
-			out->sha1_scope = g.sha1_scope;
-			out->gen = g.gen;
-		}
-		if (g.rsa_min_bits > out->rsa_min_bits) {
-			out->rsa_min_bits = g.rsa_min_bits;
-			out->rsa_source = g.rsa_source;
-		}
-	}
+	apf_amt_target_rules((const char *const *)cfg->amt.generations.v, cfg->amt.generations.n, out);
 }
 
-const char *apf_amt_targets_str(const struct apf_config *cfg, char *buf, size_t size)
+const char *apf_amt_cfg_targets(const struct apf_config *cfg, char *buf, size_t size)
 {
-	size_t off = 0;
-
-	buf[0] = '\0';
-	if (!cfg->amt.generations.n) {
-		snprintf(buf, size, "not configured (the newest rules apply)");
-		return buf;
-	}
-	for (size_t i = 0; i < cfg->amt.generations.n && off < size; i++)
-		off += (size_t)snprintf(buf + off, size - off, "%s%s", i ? ", " : "", cfg->amt.generations.v[i]);
-	return buf;
+	return apf_amt_targets_str((const char *const *)cfg->amt.generations.v, cfg->amt.generations.n, buf, size);
 }

@@ -30,17 +30,9 @@ void apf_cert_evidence(struct apf_finding *f, const struct apf_cert *c, const ch
 /* AMT generation i of `[amt] generations` (validated 1-99 when the config was read). */
 int apf_amt_generation(const struct apf_config *cfg, size_t i);
 
-/*
- * The strictest per-generation rules (amt_rules.h) over the targeted
- * generations of `[amt] generations`; with none configured, those of an
- * unknown generation (the newest rules, as every vPro platform sold since
- * 2022 runs CSME 16 or later). out->gen names the generation whose rule
- * applies (0: none configured).
- */
-void apf_amt_target_rules(const struct apf_config *cfg, struct apf_amt_gen_rules *out);
-
-/* "15, 16" or "not configured (the newest rules apply)", for evidence. */
-const char *apf_amt_targets_str(const struct apf_config *cfg, char *buf, size_t size);
+/* apf_amt_target_rules() / apf_amt_targets_str() over `[amt] generations`. */
+void apf_amt_cfg_rules(const struct apf_config *cfg, struct apf_amt_gen_rules *out);
+const char *apf_amt_cfg_targets(const struct apf_config *cfg, char *buf, size_t size);
 
 /* "leaf", "intermediate" or "root" with the index: "chain[1] (intermediate)". Caller frees. */
 char *apf_chain_position(const struct apf_chain *ch, size_t i);

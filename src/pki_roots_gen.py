@@ -66,7 +66,7 @@ def generations(header, rows):
     want = ['rule', 'gen_min', 'gen_max', 'value', 'scope', 'source']
     if header != want:
         raise SystemExit('unexpected CSV header %r, want %r' % (header, want))
-    values = {'sha1_refused': r'yes|no', 'rsa_min_bits': r'\d{3,5}'}
+    values = {'sha1_refused': r'yes|no', 'rsa_min_bits': r'\d{3,5}', 'rsa_max_bits': r'\d{3,5}'}
     out = ['/* Generated from data/amt-generations.csv by src/pki_roots_gen.py: do not edit. */',
            '#include "amt_rules.h"', '', 'const struct apf_amt_gen_row apf_amt_gen_rows[] = {']
     for r in rows:

@@ -84,6 +84,44 @@ static void test_gen_rules(void **state)
 	assert_false(apf_amt_hash_is_weak(NULL));
 }
 
+static void test_target_rules(void **state)
+{
+	static const char *const old[] = {"16", "5"}, *const mixed[] = {"11", "16", "junk", "15"};
+	struct apf_amt_gen_rules g;
+	char buf[64];
+
+	(void)state;
+	/* the largest RSA key: 2048 when any target is older than AMT 6.0 (ConfigMgr) */
+	apf_amt_target_rules(old, 2, &g);
+	assert_int_equal(g.rsa_max_bits, 2048);
+	apf_amt_target_rules(mixed, 4, &g);
+	assert_int_equal(g.rsa_max_bits, 4096);
+	/* SHA-1 is refused from the oldest target that refuses it: 15 */
+	assert_true(g.sha1_refused);
+	assert_int_equal(g.gen, 15);
+	assert_int_equal(g.rsa_min_bits, 2048);
+	apf_amt_target_rules((const char *const[]){"11", "14"}, 2, &g);
+	assert_false(g.sha1_refused);
+	assert_int_equal(g.rsa_min_bits, 0);
+	/* none configured: the newest rules */
+	apf_amt_target_rules(NULL, 0, &g);
+	assert_true(g.sha1_refused);
+	assert_int_equal(g.gen, 0);
+	assert_int_equal(g.rsa_max_bits, 4096);
+	assert_string_equal(apf_amt_targets_str(mixed, 2, buf, sizeof(buf)), "11, 16");
+	assert_string_equal(apf_amt_targets_str(NULL, 0, buf, sizeof(buf)), "not configured (the newest rules apply)");
+}
+
+static void test_odca(void **state)
+{
+	(void)state;
+	assert_true(apf_amt_odca_issued("CN=ODCA 2 CSME LNL SOC SVN 01 AMT   CA"));
+	assert_true(apf_amt_odca_issued("CN=ODCA 2 CSME P_LNL SOC 00003648 ZE Issuing CA,OU=x"));
+	assert_false(apf_amt_odca_issued("CN=Test AMT CA"));
+	assert_false(apf_amt_odca_issued("O=ODCA 2 CSME,CN=x"));
+	assert_false(apf_amt_odca_issued(NULL));
+}
+
 static void test_tables_have_sources(void **state)
 {
 	(void)state;
@@ -120,6 +158,8 @@ int main(void)
 		cmocka_unit_test(test_suffix_exact_meshcentral),
 		cmocka_unit_test(test_private_tld),
 		cmocka_unit_test(test_gen_rules),
+		cmocka_unit_test(test_target_rules),
+		cmocka_unit_test(test_odca),
 		cmocka_unit_test(test_tables_have_sources),
 		cmocka_unit_test(test_mebx_form),
 	};
