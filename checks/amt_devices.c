@@ -285,7 +285,7 @@ static int run(struct apf_ctx *ctx)
 		return 0;
 	}
 	apf_ctx_step(ctx, "reading device facts");
-	df = apf_devfacts_load_config(cfg);
+	df = apf_devfacts_load_config(cfg, apf_ctx_deadline_ms(ctx));
 	report_files(ctx, df);
 	if (df->n) {
 		report_inventory(ctx, df);

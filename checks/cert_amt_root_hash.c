@@ -117,7 +117,7 @@ static int check_devices(struct apf_ctx *ctx, const struct apf_cert *root)
 
 	if (!apf_devfacts_configured(cfg))
 		return -1;
-	df = apf_devfacts_load_config(cfg);
+	df = apf_devfacts_load_config(cfg, apf_ctx_deadline_ms(ctx));
 	for (size_t i = 0; i < df->n_errors; i++) {
 		f = apf_report(ctx, APF_ERROR, "ROOT_DEVICE_LIST_UNREADABLE", "%s: %s", df->errors[i].file,
 			       df->errors[i].message);

@@ -436,7 +436,7 @@ static void check_domain(struct apf_ctx *ctx, const struct apf_cert *leaf, const
 	struct apf_profile_rule rules[APF_SUFFIX_RULE_COUNT];
 	size_t n_rules = apf_profile_suffix_rules(cfg, rules);
 	struct suffix_src src[MAX_SUFFIXES];
-	struct apf_devfacts *df = apf_devfacts_configured(cfg) ? apf_devfacts_load_config(cfg) : NULL;
+	struct apf_devfacts *df = apf_devfacts_configured(cfg) ? apf_devfacts_load_config(cfg, apf_ctx_deadline_ms(ctx)) : NULL;
 	size_t n = 0, total = 0, matched = 0;
 	bool warned = false;
 

@@ -600,7 +600,7 @@ static int run(struct apf_ctx *ctx)
 	report_servers(ctx, ifname, mode, srv, n_srv, dropped, window);
 	/* What the devices report, to judge option 15 by (read after the exchange:
 	 * the listen window is the part that needs the time). */
-	df = apf_devfacts_configured(cfg) ? apf_devfacts_load_config(cfg) : NULL;
+	df = apf_devfacts_configured(cfg) ? apf_devfacts_load_config(cfg, apf_ctx_deadline_ms(ctx)) : NULL;
 	for (size_t i = 0; i < n_srv; i++) {
 		const struct apf_dhcp_msg *m = srv[i].msg;
 		if (m->type == APF_DHCP_NAK) {

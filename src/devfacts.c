@@ -465,7 +465,27 @@ static int device_file(const struct dirent *e)
 	return e->d_name[0] != '.' && dot && (!strcasecmp(dot, ".json") || !strcasecmp(dot, ".txt"));
 }
 
-static void load_dir(struct apf_devfacts *f, const char *dir, size_t *budget)
+/* What a load may still spend: files, and time. */
+struct budget {
+	size_t files;
+	uint64_t deadline_ms;
+	size_t skipped; /* files not read because the deadline passed */
+};
+
+/* Whether one more file may be read; counts the ones that may not. */
+static bool budget_take(struct budget *b)
+{
+	if (!b->files)
+		return false;
+	if (b->deadline_ms && apf_now_ms() >= b->deadline_ms) {
+		b->skipped++;
+		return false;
+	}
+	b->files--;
+	return true;
+}
+
+static void load_dir(struct apf_devfacts *f, const char *dir, struct budget *budget)
 {
 	struct dirent **ents = NULL;
 	int n = scandir(dir, &ents, device_file, alphasort);
@@ -481,30 +501,31 @@ static void load_dir(struct apf_devfacts *f, const char *dir, size_t *budget)
 		struct stat st;
 
 		/* Regular files only: no recursion, no FIFOs that would block the read. */
-		if (*budget && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-			(*budget)--;
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && budget_take(budget))
 			load_file(f, path);
-		}
 		free(path);
 		free(ents[i]);
 	}
 	free(ents);
 }
 
-struct apf_devfacts *apf_devfacts_load(const char *const *paths, size_t n)
+struct apf_devfacts *apf_devfacts_load(const char *const *paths, size_t n, uint64_t deadline_ms)
 {
 	struct apf_devfacts *f = apf_xcalloc(1, sizeof(*f));
-	size_t budget = APF_DEVFACTS_FILES_MAX;
+	struct budget budget = {APF_DEVFACTS_FILES_MAX, deadline_ms, 0};
 
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
 
 		if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode))
 			load_dir(f, paths[i], &budget);
-		else if (budget) {
-			budget--;
+		else if (budget_take(&budget))
 			load_file(f, paths[i]);
-		}
+	}
+	if (budget.skipped) {
+		char *msg = apf_xasprintf("%zu file(s) not read: the check's deadline passed", budget.skipped);
+		add_error(f, "[amt] device_facts", msg);
+		free(msg);
 	}
 	merge_same(f);
 	return f;
@@ -515,7 +536,7 @@ bool apf_devfacts_configured(const struct apf_config *cfg)
 	return cfg->amt.device_facts.n || cfg->amt.device_hashes.n;
 }
 
-struct apf_devfacts *apf_devfacts_load_config(const struct apf_config *cfg)
+struct apf_devfacts *apf_devfacts_load_config(const struct apf_config *cfg, uint64_t deadline_ms)
 {
 	size_t n = cfg->amt.device_facts.n + cfg->amt.device_hashes.n;
 	const char **paths = apf_xcalloc(n ? n : 1, sizeof(*paths));
@@ -525,7 +546,7 @@ struct apf_devfacts *apf_devfacts_load_config(const struct apf_config *cfg)
 		paths[i] = cfg->amt.device_facts.v[i];
 	for (size_t i = 0; i < cfg->amt.device_hashes.n; i++)
 		paths[cfg->amt.device_facts.n + i] = cfg->amt.device_hashes.v[i];
-	f = apf_devfacts_load(paths, n);
+	f = apf_devfacts_load(paths, n, deadline_ms);
 	free(paths);
 	return f;
 }

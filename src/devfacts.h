@@ -27,6 +27,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct apf_config;
 
@@ -98,13 +99,15 @@ int apf_devfacts_parse(const char *data, size_t len, const char *name, struct ap
 
 /*
  * Reads every file named in `paths` (a directory: its regular *.json and
- * *.txt files, in name order, hidden ones skipped) and merges them. Never fails: a file that cannot
- * be read or parsed is listed in ->errors. Returns a new set (free it).
+ * *.txt files, in name order, hidden ones skipped) and merges them. Never
+ * fails: a file that cannot be read or parsed is listed in ->errors. Stops at
+ * `deadline_ms` (CLOCK_MONOTONIC, apf_now_ms(); 0 = none), listing the files
+ * not read as one error. Returns a new set (free it).
  */
-struct apf_devfacts *apf_devfacts_load(const char *const *paths, size_t n);
+struct apf_devfacts *apf_devfacts_load(const char *const *paths, size_t n, uint64_t deadline_ms);
 
 /* The files of [amt] device_facts and [amt] device_hashes, loaded as above. */
-struct apf_devfacts *apf_devfacts_load_config(const struct apf_config *cfg);
+struct apf_devfacts *apf_devfacts_load_config(const struct apf_config *cfg, uint64_t deadline_ms);
 /* True when either key names something to read. */
 bool apf_devfacts_configured(const struct apf_config *cfg);
 

@@ -27,7 +27,7 @@ static struct apf_devfacts *load_one(const char *name)
 {
 	char *path = fixture(name);
 	const char *paths[] = {path};
-	struct apf_devfacts *f = apf_devfacts_load(paths, 1);
+	struct apf_devfacts *f = apf_devfacts_load(paths, 1, 0);
 
 	free(path);
 	assert_int_equal(f->n_errors, 0);
@@ -97,7 +97,7 @@ static void test_directory_merges_by_device(void **state)
 {
 	char *dir = fixture("");
 	const char *paths[] = {dir};
-	struct apf_devfacts *f = apf_devfacts_load(paths, 1);
+	struct apf_devfacts *f = apf_devfacts_load(paths, 1, 0);
 
 	(void)state;
 	assert_int_equal(f->n_errors, 0); /* README.md is not read */
@@ -110,6 +110,21 @@ static void test_directory_merges_by_device(void **state)
 	assert_string_equal(f->v[0].files, "amt-01.amtinfo.json, amt-01.status.json");
 	free(dir);
 	apf_devfacts_free(f);
+}
+
+/* A passed deadline reads nothing and says so, instead of overrunning the check. */
+static void test_deadline(void **state)
+{
+	char *dir = fixture("");
+	const char *paths[] = {dir};
+	struct apf_devfacts *f = apf_devfacts_load(paths, 1, 1);
+
+	(void)state;
+	assert_int_equal(f->n, 0);
+	assert_int_equal(f->n_errors, 1);
+	assert_int_equal(f->n_files, 0);
+	apf_devfacts_free(f);
+	free(dir);
 }
 
 static void test_text_errors_and_caps(void **state)
@@ -262,6 +277,7 @@ int main(void)
 		cmocka_unit_test(test_amtinfo_all_fields),
 		cmocka_unit_test(test_status_fields),
 		cmocka_unit_test(test_directory_merges_by_device),
+		cmocka_unit_test(test_deadline),
 		cmocka_unit_test(test_text_errors_and_caps),
 		cmocka_unit_test(test_names_summary),
 		cmocka_unit_test(test_check_over_fixtures),
