@@ -75,13 +75,14 @@ static const struct apf_code codes[] = {
 	{"DHCP_OPTION15_INVALID", APF_FAIL, "Option 15 is not a usable domain name (empty, control characters, too long)",
 	 "Set option 15 to a plain DNS suffix such as corp.example.com"},
 	{"DHCP_SUFFIX_MATCH", APF_PASS,
-	 "Option 15 satisfies an AMT domain suffix under the firmware's rule: the certificate domain lies in the "
-	 "option 15 domain, or, for .com and .net names only, the last two labels are equal",
+	 "Option 15 satisfies an AMT domain suffix under the firmware's rule (the certificate domain lies in the "
+	 "option 15 domain, or, for .com and .net names only, the last two labels are equal) and under the rule of "
+	 "each activation profile declared in [amt] activation",
 	 "None"},
 	{"DHCP_SUFFIX_MISMATCH", APF_FAIL,
 	 "Option 15 satisfies none of [amt] domain_suffixes under the firmware's rule (the last-two-labels "
-	 "relaxation holds for .com and .net names only): AMT rejects the provisioning certificate, whose domain "
-	 "does not match the suffix it got from DHCP",
+	 "relaxation holds for .com and .net names only) and the declared profiles' rules (RPS: exact): AMT or the "
+	 "activation server rejects the provisioning certificate, whose domain does not match the suffix from DHCP",
 	 "Serve the domain the provisioning certificate was issued for in option 15, or use a provisioning "
 	 "certificate for this domain (and list it in [amt] domain_suffixes)"},
 	{"DHCP_OPTION6_OK", APF_PASS, "The server sends option 6 (DNS servers)", "None"},

@@ -94,11 +94,14 @@ char *apf_profile_declared_str(const struct apf_config *cfg)
 
 void apf_profile_explain(FILE *out, const struct apf_profile_info *p)
 {
+	bool own_rule = p->rule != APF_SUFFIX_RULE_FIRMWARE;
+
 	fprintf(out, "%s - %s\n", p->name, p->title);
 	fprintf(out, "  Hello / ProvisionServer: %s\n",
-		p->hello ? "used (a missing record is FAIL)" : "not used (with only such profiles declared, dns.provisionserver is skipped)");
-	fprintf(out, "  Suffix rule: firmware%s%s (%s)\n", p->rule == APF_SUFFIX_RULE_FIRMWARE ? "" : " and ",
-		p->rule == APF_SUFFIX_RULE_FIRMWARE ? "" : apf_suffix_rule_name(p->rule), apf_suffix_rule_source(p->rule));
+		p->hello ? "used (a missing record is FAIL)"
+			 : "not used (with only such profiles declared, dns.provisionserver is skipped)");
+	fprintf(out, "  Suffix rule: firmware%s%s (%s)\n", own_rule ? " and " : "",
+		own_rule ? apf_suffix_rule_name(p->rule) : "", apf_suffix_rule_source(p->rule));
 	fprintf(out, "  Source: %s\n", p->source);
 }
 
