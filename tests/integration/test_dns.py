@@ -7,9 +7,7 @@ lab declares [amt] activation = remote-config); without a remote-config profile
 a missing record is SKIP (host-based profiles) or INFO (none declared).
 """
 
-import os
 import re
-import tempfile
 import unittest
 
 from labtest import LabTestCase, check_status, findings
@@ -79,16 +77,10 @@ class DnsProvisionServerFaults(LabTestCase):
         self.require_binary()
 
     def conf_with_activation(self, value):
-        """A copy of lab.conf (which declares remote-config) with [amt] activation set to
-        `value`, or removed when `value` is None; removed at cleanup."""
-        with open(self.lab.conf) as f:
-            text = f.read()
-        text = re.sub(r"(?m)^activation = .*\n", "" if value is None else "activation = %s\n" % value, text)
-        fd, path = tempfile.mkstemp(prefix="dns-", suffix=".conf", dir=self.lab.dir)
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        self.addCleanup(os.unlink, path)
-        return path
+        """lab.conf (which declares remote-config) with [amt] activation set to `value`,
+        or removed when `value` is None."""
+        line = "" if value is None else "activation = %s\n" % value
+        return self.lab_conf_copy(lambda t: re.sub(r"(?m)^activation = .*\n", line, t))
 
     def test_missing_record_without_remote_config_is_not_fail(self):
         host_based = self.conf_with_activation("rps, meshcentral")
