@@ -193,25 +193,32 @@ static void report_inventory(struct apf_ctx *ctx, const struct apf_devfacts *df)
 	apf_evidence(f, "pre_provisioning", "%zu", pre);
 }
 
-static void report_activated(struct apf_ctx *ctx, const struct apf_devfacts *df)
+/* The findings that name a set of devices, with details naming subsets. */
+static const struct {
+	enum apf_status st;
+	const char *code;
+	selector sel;
+	const char *what;
+	struct {
+		const char *key;
+		selector sel;
+	} detail[2];
+} device_reports[] = {
+	{APF_INFO, "DEVICE_ALREADY_ACTIVATED", activated, "already activated, not provisioning candidates",
+	 {{"acm", in_acm}, {"ccm", in_ccm}}},
+	{APF_WARN, "DEVICE_NOT_READY", not_ready, "rpc status says not ready to provision",
+	 {{"no_mei_driver", no_mei_driver}, {"no_network_link", no_link}}},
+	{APF_WARN, "DEVICE_SUFFIX_NONE", no_suffix, "no DNS suffix reported (neither MEBx/USB nor OS)", {{0}}},
+};
+
+static void report_device_sets(struct apf_ctx *ctx, const struct apf_devfacts *df)
 {
-	struct apf_finding *f = report_devices(ctx, df, APF_INFO, "DEVICE_ALREADY_ACTIVATED", activated,
-					       "already activated, not provisioning candidates");
+	for (size_t i = 0; i < sizeof(device_reports) / sizeof(device_reports[0]); i++) {
+		struct apf_finding *f = report_devices(ctx, df, device_reports[i].st, device_reports[i].code,
+						       device_reports[i].sel, device_reports[i].what);
 
-	if (f) {
-		devices_evidence(f, "acm", df, in_acm);
-		devices_evidence(f, "ccm", df, in_ccm);
-	}
-}
-
-static void report_not_ready(struct apf_ctx *ctx, const struct apf_devfacts *df)
-{
-	struct apf_finding *f = report_devices(ctx, df, APF_WARN, "DEVICE_NOT_READY", not_ready,
-					       "rpc status says not ready to provision");
-
-	if (f) {
-		devices_evidence(f, "no_mei_driver", df, no_mei_driver);
-		devices_evidence(f, "no_network_link", df, no_link);
+		for (size_t k = 0; f && k < 2 && device_reports[i].detail[k].key; k++)
+			devices_evidence(f, device_reports[i].detail[k].key, df, device_reports[i].detail[k].sel);
 	}
 }
 
@@ -272,7 +279,6 @@ static void report_suffixes(struct apf_ctx *ctx, const struct apf_devfacts *df)
 		free(s);
 	}
 	apf_dev_groups_free(g, n);
-	report_devices(ctx, df, APF_WARN, "DEVICE_SUFFIX_NONE", no_suffix, "no DNS suffix reported (neither MEBx/USB nor OS)");
 }
 
 static int run(struct apf_ctx *ctx)
@@ -289,8 +295,7 @@ static int run(struct apf_ctx *ctx)
 	report_files(ctx, df);
 	if (df->n) {
 		report_inventory(ctx, df);
-		report_activated(ctx, df);
-		report_not_ready(ctx, df);
+		report_device_sets(ctx, df);
 		report_generations(ctx, df);
 		report_suffixes(ctx, df);
 	}
