@@ -33,6 +33,12 @@ const char *apf_dev_mode_name(enum apf_dev_mode m)
 	return (size_t)m < sizeof(mode_names) / sizeof(mode_names[0]) ? mode_names[m] : "unknown";
 }
 
+/* At most n bytes of s, copied (OOM aborts, as every allocation in the run). */
+static char *xstrndup(const char *s, size_t n)
+{
+	return apf_xasprintf("%.*s", (int)(n < FIELD_MAX ? n : FIELD_MAX), s);
+}
+
 /* ---- one device ----------------------------------------------------------- */
 
 static void device_clear(struct apf_device *d)
@@ -106,7 +112,7 @@ static int add_hash(struct apf_device *d, const char *hex, const char *name, enu
 	h->is_default = is_default;
 	h->is_active = is_active;
 	if (name && *name)
-		h->name = strndup(name, FIELD_MAX);
+		h->name = xstrndup(name, FIELD_MAX);
 	d->has_hashes = true;
 	return 0;
 }
@@ -134,7 +140,7 @@ static char *str_member(json_t *obj, const char *key)
 
 	if (!json_is_string(v) || !*json_string_value(v))
 		return NULL;
-	return strndup(json_string_value(v), FIELD_MAX);
+	return xstrndup(json_string_value(v), FIELD_MAX);
 }
 
 static enum apf_dev_bool bool_member(json_t *obj, const char *key)
@@ -305,7 +311,7 @@ static int parse_device(struct apf_device *d, const char *data, size_t len, cons
 	if (rc)
 		return rc;
 	if (!d->name) /* the file stem: "amt-01.status.json" -> "amt-01" */
-		d->name = strndup(name, strcspn(name, ".") ? strcspn(name, ".") : strlen(name));
+		d->name = xstrndup(name, strcspn(name, ".") ? strcspn(name, ".") : strlen(name));
 	d->files = apf_xstrdup(name);
 	if (d->amt_version) {
 		/* "16.1.25": the major version, if it is one. */
