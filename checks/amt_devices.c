@@ -4,7 +4,8 @@
  * `rpc status --json`, hash lists; [amt] device_facts), instead of hand-typed
  * guesses. Reports devices already activated (they are not provisioning
  * candidates, not failures), devices rpc-go's readiness checker calls not
- * ready, firmware versions outside [amt] generations, and where each device's
+ * ready or unable to reach their activation server, firmware versions outside
+ * [amt] generations, and where each device's
  * DNS suffix comes from (MEBx/USB before DHCP option 15). The device-to-
  * infrastructure comparisons live with the infrastructure they judge:
  * option 15 in dhcp.options, the certificate in cert.provisioning, root hashes
@@ -37,6 +38,11 @@ static const struct apf_code codes[] = {
 	 "(no AMT, or the driver is missing) or no network link; the infrastructure cannot help them",
 	 "Install the Intel MEI driver and LMS on the device, enable AMT in the BIOS/MEBx, and connect the wired "
 	 "port AMT uses"},
+	{"DEVICE_SERVER_UNREACHABLE", APF_WARN,
+	 "rpc status --host could not open a TCP connection from the devices to the activation or management "
+	 "server: host-based activation (RPS, MeshCentral, EMA) starts from the device and needs that path",
+	 "Allow the devices' segment to reach the server's port (rpc-go's default is 443), fix the name the devices "
+	 "resolve it by, or run the check from the devices' segment"},
 	{"DEVICE_GENERATION_UNLISTED", APF_WARN,
 	 "Devices report an AMT major version that [amt] generations does not list, so the per-generation rules "
 	 "(SHA-1, key sizes, default roots) were not applied for it",
@@ -264,6 +270,30 @@ static void report_generations(struct apf_ctx *ctx, const struct apf_devfacts *d
 	}
 }
 
+/* The server rpc status could not reach from a device, as its group key. */
+static const char *unreached_host(const struct apf_device *d, const void *arg)
+{
+	(void)arg;
+	return d->host_reachable == APF_DEV_NO && d->host ? d->host : NULL;
+}
+
+static void report_unreachable(struct apf_ctx *ctx, const struct apf_devfacts *df)
+{
+	struct apf_dev_group *g = NULL;
+	size_t n = apf_devfacts_group(df, unreached_host, NULL, &g);
+
+	for (size_t i = 0; i < n; i++) {
+		char *s = apf_names_summary(g[i].names, g[i].n, APF_DEVFACTS_NAMES_SHOWN);
+		struct apf_finding *f = apf_report(ctx, APF_WARN, "DEVICE_SERVER_UNREACHABLE",
+						   "%s could not reach %s (rpc status --host)", s, g[i].key);
+		apf_evidence(f, "host", "%s", g[i].key);
+		apf_evidence(f, "devices", "%s", s);
+		apf_evidence(f, "count", "%zu", g[i].n);
+		free(s);
+	}
+	apf_dev_groups_free(g, n);
+}
+
 static void report_suffixes(struct apf_ctx *ctx, const struct apf_devfacts *df)
 {
 	struct apf_dev_group *g = NULL;
@@ -296,6 +326,7 @@ static int run(struct apf_ctx *ctx)
 	if (df->n) {
 		report_inventory(ctx, df);
 		report_device_sets(ctx, df);
+		report_unreachable(ctx, df);
 		report_generations(ctx, df);
 		report_suffixes(ctx, df);
 	}
@@ -307,8 +338,8 @@ const struct apf_check apf_check_amt_devices = {
 	.id = "amt.devices",
 	.title = "What the AMT devices report",
 	.summary = "Reads what devices report (rpc amtinfo --json, rpc status --json, hash lists): devices already "
-		   "activated, devices not ready, AMT versions against [amt] generations, and the DNS suffix each "
-		   "device uses (MEBx/USB before DHCP option 15).",
+		   "activated, devices not ready or unable to reach their activation server, AMT versions against "
+		   "[amt] generations, and the DNS suffix each device uses (MEBx/USB before DHCP option 15).",
 	.timeout_ms = 10000,
 	.codes = codes,
 	.run = run,

@@ -51,13 +51,14 @@ static void device_clear(struct apf_device *d)
 	free(d->amt_version);
 	free(d->dns_suffix);
 	free(d->dns_suffix_os);
+	free(d->host);
 	memset(d, 0, sizeof(*d));
 }
 
 static void device_init(struct apf_device *d)
 {
 	memset(d, 0, sizeof(*d));
-	d->mei_driver = d->wired_link = d->wireless_link = d->ready = APF_DEV_UNSET;
+	d->mei_driver = d->wired_link = d->wireless_link = d->ready = d->host_reachable = APF_DEV_UNSET;
 }
 
 bool apf_device_has_hash(const struct apf_device *d, const char *hex)
@@ -236,6 +237,8 @@ static int parse_json(struct apf_device *d, const char *data, size_t len, char *
 		d->wired_link = bool_member(root, "wiredLinkUp");
 		d->wireless_link = bool_member(root, "wirelessLinkUp");
 		d->ready = bool_member(root, "readyToProvision");
+		d->host = str_member(root, "host");
+		d->host_reachable = bool_member(root, "hostReachable");
 		if (d->mode == APF_DEV_MODE_UNKNOWN && bool_member(root, "alreadyActivated") == APF_DEV_NO)
 			d->mode = APF_DEV_MODE_PRE;
 		d->has_status = d->ready != APF_DEV_UNSET || d->mei_driver != APF_DEV_UNSET;
@@ -361,6 +364,7 @@ static void merge_into(struct apf_device *dst, struct apf_device *src)
 	TAKE(amt_version);
 	TAKE(dns_suffix);
 	TAKE(dns_suffix_os);
+	TAKE(host);
 #undef TAKE
 	free(dst->files);
 	dst->files = files;
@@ -376,6 +380,8 @@ static void merge_into(struct apf_device *dst, struct apf_device *src)
 		dst->wireless_link = src->wireless_link;
 	if (dst->ready == APF_DEV_UNSET)
 		dst->ready = src->ready;
+	if (dst->host_reachable == APF_DEV_UNSET)
+		dst->host_reachable = src->host_reachable;
 	dst->has_amtinfo |= src->has_amtinfo;
 	dst->has_status |= src->has_status;
 	for (size_t i = 0; i < src->n_hashes; i++) {

@@ -65,6 +65,8 @@ struct apf_device {
 	bool has_amtinfo, has_status, has_hashes;
 	/* from `rpc status --json` */
 	enum apf_dev_bool mei_driver, wired_link, wireless_link, ready;
+	char *host;                        /* the activation/management server `rpc status --host` tried, or NULL */
+	enum apf_dev_bool host_reachable; /* whether a TCP connection to it worked from the device */
 	struct apf_dev_hash *hashes;
 	size_t n_hashes;
 };

@@ -90,6 +90,8 @@ static void test_status_fields(void **state)
 	assert_int_equal(d->wireless_link, APF_DEV_NO);
 	assert_int_equal(d->ready, APF_DEV_NO);
 	assert_int_equal(d->mode, APF_DEV_MODE_PRE); /* alreadyActivated: false */
+	assert_string_equal(d->host, "rps.corp.example.com:443");
+	assert_int_equal(d->host_reachable, APF_DEV_YES);
 	apf_devfacts_free(f);
 }
 
@@ -230,7 +232,7 @@ static void test_check_over_fixtures(void **state)
 static void test_no_suffix_and_unreadable(void **state)
 {
 	const char *tmp = apf_test_tmpdir();
-	char path[512], bad[512], lines[1200];
+	char path[512], bad[512], status[512], lines[1800];
 	FILE *fp;
 	struct apf_run *run;
 	const struct apf_check_result *r;
@@ -242,15 +244,24 @@ static void test_no_suffix_and_unreadable(void **state)
 	assert_non_null(fp);
 	fputs("{\"amt\":\"19.0.1\",\"controlMode\":\"not activated\",\"hostnameOS\":\"pc-9\"}", fp);
 	fclose(fp);
+	snprintf(status, sizeof(status), "%s/pc-9.status.json", tmp);
+	fp = fopen(status, "w");
+	assert_non_null(fp);
+	fputs("{\"meiDriverPresent\":true,\"alreadyActivated\":false,\"wiredLinkUp\":true,"
+	      "\"host\":\"rps.corp.example.com:443\",\"hostReachable\":false,\"readyToProvision\":true}", fp);
+	fclose(fp);
 	snprintf(bad, sizeof(bad), "%s/broken.json", tmp);
 	fp = fopen(bad, "w");
 	assert_non_null(fp);
 	fputs("{\"amt\": ", fp);
 	fclose(fp);
-	snprintf(lines, sizeof(lines), "device_facts = %s, %s\n", path, bad);
+	snprintf(lines, sizeof(lines), "device_facts = %s, %s, %s\n", path, bad, status);
 	run = run_with(lines);
 	r = apf_test_result(run, ID);
 	f = apf_test_expect(r, "DEVICE_SUFFIX_NONE", APF_WARN);
+	assert_string_equal(apf_test_evidence(f, "devices"), "pc-9");
+	f = apf_test_expect(r, "DEVICE_SERVER_UNREACHABLE", APF_WARN);
+	assert_string_equal(apf_test_evidence(f, "host"), "rps.corp.example.com:443");
 	assert_string_equal(apf_test_evidence(f, "devices"), "pc-9");
 	f = apf_test_expect(r, "DEVICE_FILE_UNREADABLE", APF_ERROR);
 	assert_string_equal(apf_test_evidence(f, "file"), bad);
@@ -258,6 +269,7 @@ static void test_no_suffix_and_unreadable(void **state)
 	apf_run_free(run);
 	remove(path);
 	remove(bad);
+	remove(status);
 }
 
 static void test_skipped_without_keys(void **state)
