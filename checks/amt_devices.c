@@ -5,8 +5,8 @@
  * guesses. Reports devices already activated (they are not provisioning
  * candidates, not failures), devices rpc-go's readiness checker calls not
  * ready or unable to reach their activation server, firmware versions outside
- * [amt] generations, and where each device's
- * DNS suffix comes from (MEBx/USB before DHCP option 15). The device-to-
+ * [amt] generations, and where each device's DNS suffix comes from (MEBx/USB
+ * before DHCP option 15). The device-to-
  * infrastructure comparisons live with the infrastructure they judge:
  * option 15 in dhcp.options, the certificate in cert.provisioning, root hashes
  * in cert.amt-root-hash; each reads the same files through src/devfacts.h.
