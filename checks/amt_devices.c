@@ -277,35 +277,21 @@ static const char *unreached_host(const struct apf_device *d, const void *arg)
 	return d->host_reachable == APF_DEV_NO && d->host ? d->host : NULL;
 }
 
-static void report_unreachable(struct apf_ctx *ctx, const struct apf_devfacts *df)
+/* One finding per distinct value `sel` picks, naming its devices ("<names>: <what> <value>"),
+ * with the value as evidence `value_key`. */
+static void report_per_value(struct apf_ctx *ctx, const struct apf_devfacts *df, enum apf_status st,
+			     const char *code, selector sel, const char *value_key, const char *what)
 {
 	struct apf_dev_group *g = NULL;
-	size_t n = apf_devfacts_group(df, unreached_host, NULL, &g);
+	size_t n = apf_devfacts_group(df, sel, NULL, &g);
 
 	for (size_t i = 0; i < n; i++) {
 		char *s = apf_names_summary(g[i].names, g[i].n, APF_DEVFACTS_NAMES_SHOWN);
-		struct apf_finding *f = apf_report(ctx, APF_WARN, "DEVICE_SERVER_UNREACHABLE",
-						   "%s could not reach %s (rpc status --host)", s, g[i].key);
-		apf_evidence(f, "host", "%s", g[i].key);
+		struct apf_finding *f = apf_report(ctx, st, code, "%s: %s %s", s, what, g[i].key);
+
+		apf_evidence(f, value_key, "%s", g[i].key);
 		apf_evidence(f, "devices", "%s", s);
 		apf_evidence(f, "count", "%zu", g[i].n);
-		free(s);
-	}
-	apf_dev_groups_free(g, n);
-}
-
-static void report_suffixes(struct apf_ctx *ctx, const struct apf_devfacts *df)
-{
-	struct apf_dev_group *g = NULL;
-	size_t n = apf_devfacts_group(df, apf_devkey_mebx_suffix, NULL, &g);
-
-	for (size_t i = 0; i < n; i++) {
-		char *s = apf_names_summary(g[i].names, g[i].n, APF_DEVFACTS_NAMES_SHOWN);
-		struct apf_finding *f = apf_report(ctx, APF_INFO, "DEVICE_SUFFIX_MEBX",
-						   "%s use%s the MEBx/USB DNS suffix %s, before DHCP option 15", s,
-						   g[i].n == 1 ? "s" : "", g[i].key);
-		apf_evidence(f, "amt_dns_suffix", "%s", g[i].key);
-		apf_evidence(f, "devices", "%s", s);
 		free(s);
 	}
 	apf_dev_groups_free(g, n);
@@ -326,9 +312,11 @@ static int run(struct apf_ctx *ctx)
 	if (df->n) {
 		report_inventory(ctx, df);
 		report_device_sets(ctx, df);
-		report_unreachable(ctx, df);
+		report_per_value(ctx, df, APF_WARN, "DEVICE_SERVER_UNREACHABLE", unreached_host, "host",
+				 "rpc status --host could not reach");
 		report_generations(ctx, df);
-		report_suffixes(ctx, df);
+		report_per_value(ctx, df, APF_INFO, "DEVICE_SUFFIX_MEBX", apf_devkey_mebx_suffix, "amt_dns_suffix",
+				 "AMT uses, before DHCP option 15, the MEBx/USB DNS suffix");
 	}
 	apf_devfacts_free(df);
 	return 0;
