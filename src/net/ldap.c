@@ -14,12 +14,14 @@
 
 #include <lber.h>
 #include <ldap.h>
+#include <openldap.h> /* ldap_init_fd */
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include "ldap.h"
+#include "net/tcp.h"
 #include "result.h"
 #include "util.h"
 
@@ -407,11 +409,29 @@ static void cap_incoming(LDAP *ld)
 		ber_sockbuf_ctrl(sb, LBER_SB_OPT_SET_MAX_INCOMING, &max);
 }
 
+/*
+ * The TLS handshake, bounded. libldap 2.5 runs it non-blocking when a network
+ * timeout is set, but polls between the steps only in "async" mode; otherwise
+ * it retries at once, so a server that accepts and then sends nothing keeps the
+ * thread spinning until the check's deadline. The socket is ours and already
+ * non-blocking (apf_tcp_connect), so async mode changes nothing else here.
+ */
+static int tls_handshake(struct apf_ldap *l, enum apf_ldap_tls mode)
+{
+	struct timeval tv = ms_to_tv(op_timeout(l));
+
+	if (ldap_set_option(l->ld, LDAP_OPT_CONNECT_ASYNC, LDAP_OPT_ON) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(l->ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(l->ld, LDAP_OPT_TIMEOUT, &tv) != LDAP_OPT_SUCCESS)
+		return LDAP_PARAM_ERROR;
+	return mode == APF_LDAP_TLS_STARTTLS ? ldap_start_tls_s(l->ld, NULL, NULL) : ldap_install_tls(l->ld);
+}
+
 int apf_ldap_open(const struct apf_ldap_opts *o, struct apf_ldap **out, struct apf_ldap_status *st)
 {
 	struct apf_ldap *l = NULL;
 	char *uri = NULL;
-	int rc = 0, lrc;
+	int rc = 0, lrc, fd = -1;
 	uint16_t port;
 
 	*out = NULL;
@@ -427,17 +447,28 @@ int apf_ldap_open(const struct apf_ldap_opts *o, struct apf_ldap **out, struct a
 	l->deadline_ms = o->deadline_ms;
 	l->host_name = o->host_name ? apf_xstrdup(o->host_name) : NULL;
 
-	lrc = ldap_initialize(&l->ld, uri);
+	/* Our own connect, so that every wait until the first PDU is bounded. */
+	rc = apf_tcp_connect(o->ip, port, op_timeout(l), &fd);
+	if (rc < 0) {
+		status_set(st, rc == -ETIMEDOUT ? LDAP_TIMEOUT : rc == -EINVAL ? LDAP_PARAM_ERROR : LDAP_SERVER_DOWN,
+			   strerror(-rc));
+		if (rc != -ETIMEDOUT && rc != -EINVAL)
+			rc = -ECONNREFUSED;
+		goto out;
+	}
+	lrc = ldap_init_fd(fd, LDAP_PROTO_TCP, uri, &l->ld);
 	if (lrc != LDAP_SUCCESS) {
 		status_set(st, lrc, uri);
 		rc = -EINVAL;
 		goto out;
 	}
+	fd = -1; /* the handle closes it now */
 	if (set_common_options(l->ld, op_timeout(l)) < 0) {
 		status_from_ld(st, l->ld, LDAP_PARAM_ERROR);
 		rc = -EINVAL;
 		goto out;
 	}
+	cap_incoming(l->ld);
 	if (o->tls != APF_LDAP_TLS_NONE) {
 		/* ALLOW: finish the handshake whatever the certificate, so that a bad
 		 * certificate becomes a finding with its reason, not a connect error. */
@@ -454,19 +485,7 @@ int apf_ldap_open(const struct apf_ldap_opts *o, struct apf_ldap **out, struct a
 			rc = -EINVAL;
 			goto out;
 		}
-	}
-
-	lrc = ldap_connect(l->ld);
-	if (lrc != LDAP_SUCCESS) {
-		status_from_ld(st, l->ld, lrc);
-		rc = apf_ldap_rc_errno(lrc);
-		if (rc == 0 || rc == -EPROTO)
-			rc = -ECONNRESET;
-		goto out;
-	}
-	cap_incoming(l->ld);
-	if (o->tls == APF_LDAP_TLS_STARTTLS) {
-		lrc = ldap_start_tls_s(l->ld, NULL, NULL);
+		lrc = tls_handshake(l, o->tls);
 		if (lrc != LDAP_SUCCESS) {
 			status_from_ld(st, l->ld, lrc);
 			rc = apf_ldap_rc_errno(lrc);
@@ -475,13 +494,14 @@ int apf_ldap_open(const struct apf_ldap_opts *o, struct apf_ldap **out, struct a
 				rc = -ECONNRESET;
 			goto out;
 		}
-	}
-	if (o->tls != APF_LDAP_TLS_NONE)
 		tls_info_fill(l, o->ca_file);
+	}
 	status_set(st, LDAP_SUCCESS, NULL);
 	*out = l;
 	l = NULL;
 out:
+	if (fd >= 0)
+		close(fd);
 	free(uri);
 	apf_ldap_close(l);
 	return rc;
@@ -815,79 +835,52 @@ out:
 	return rc;
 }
 
-int apf_ldap_url_fetch(const char *url, size_t max_bytes, unsigned int timeout_ms, unsigned char **data,
-		       size_t *len, char **err_out)
+int apf_ldap_url_host(const char *url, char **host_out, uint16_t *port_out, bool *ldaps_out)
 {
 	LDAPURLDesc *lud = NULL;
-	LDAP *ld = NULL;
-	struct apf_ldap_result *res = NULL;
+	bool ldaps;
+
+	*host_out = NULL;
+	if (ldap_url_parse(url, &lud) != LDAP_URL_SUCCESS)
+		return -EINVAL;
+	ldaps = strcasecmp(lud->lud_scheme, "ldaps") == 0;
+	if (lud->lud_host && *lud->lud_host)
+		*host_out = apf_xstrdup(lud->lud_host);
+	*port_out = (uint16_t)(lud->lud_port > 0 && lud->lud_port < 65536 ? lud->lud_port : (ldaps ? 636 : 389));
+	*ldaps_out = ldaps;
+	ldap_free_urldesc(lud);
+	return 0;
+}
+
+int apf_ldap_url_fetch(const char *url, const char *ip, size_t max_bytes, unsigned int timeout_ms,
+		       unsigned char **data, size_t *len, char **err_out)
+{
+	struct apf_ldap *l = NULL;
 	struct apf_ldap_status st = {0};
-	char *uri = NULL;
-	uint64_t start = apf_now_ms();
-	int rc, lrc;
+	struct apf_ldap_opts o = {.ip = ip, .timeout_ms = timeout_ms, .deadline_ms = apf_now_ms() + timeout_ms};
+	char *host = NULL;
+	bool ldaps = false;
+	int rc;
 
 	*data = NULL;
 	*len = 0;
-	if (err_out)
-		*err_out = NULL;
-	if (ldap_url_parse(url, &lud) != LDAP_URL_SUCCESS) {
-		if (err_out)
-			*err_out = apf_xstrdup("not a valid LDAP URL");
+	*err_out = NULL;
+	if (apf_ldap_url_host(url, &host, &o.port, &ldaps) < 0) {
+		*err_out = apf_xstrdup("not a valid LDAP URL");
 		return -EINVAL;
 	}
-	if (!lud->lud_host || !*lud->lud_host) {
-		/* Microsoft's "ldap:///CN=..." means "any DC of the client's domain" */
-		if (err_out)
-			*err_out = apf_xstrdup("the URL names no server (ldap:///): it is resolved against the client's own domain");
-		rc = -EINVAL;
-		goto out;
-	}
-	if (!lud->lud_attrs || !lud->lud_attrs[0]) {
-		if (err_out)
-			*err_out = apf_xstrdup("the URL names no attribute");
-		rc = -EINVAL;
-		goto out;
-	}
-	uri = make_uri(strcasecmp(lud->lud_scheme, "ldaps") == 0 ? "ldaps" : "ldap", lud->lud_host,
-		       (uint16_t)(lud->lud_port ? lud->lud_port : (strcasecmp(lud->lud_scheme, "ldaps") == 0 ? 636 : 389)));
-	lrc = ldap_initialize(&ld, uri);
-	if (lrc != LDAP_SUCCESS || set_common_options(ld, timeout_ms) < 0) {
-		if (err_out)
-			*err_out = apf_xstrdup("cannot set up an LDAP connection for the URL");
-		rc = -EINVAL;
-		goto out;
-	}
-	/* Connect before searching: the PDU cap needs the socket, and the URL (from a
-	 * certificate) may name any server. */
-	lrc = ldap_connect(ld);
-	if (lrc != LDAP_SUCCESS) {
-		status_from_ld(&st, ld, lrc);
-		if (err_out)
-			*err_out = status_err(&st);
-		rc = apf_ldap_rc_errno(lrc);
-		if (rc == 0 || rc == -EPROTO)
-			rc = -ECONNREFUSED;
-		goto out;
-	}
-	cap_incoming(ld);
-	{
-		uint64_t spent = apf_now_ms() - start;
-		timeout_ms = spent >= timeout_ms ? 1 : timeout_ms - (unsigned int)spent;
-	}
-	rc = search_ld(ld, timeout_ms, lud->lud_dn ? lud->lud_dn : "", lud->lud_scope < 0 ? LDAP_SCOPE_BASE : lud->lud_scope,
-		       lud->lud_filter, (const char *const *)lud->lud_attrs, 1, &res, &st);
+	/* Anonymous, and the transport is not verified: what comes back is a signed
+	 * certificate or CRL, judged on its own signature by the caller. */
+	o.tls = ldaps ? APF_LDAP_TLS_LDAPS : APF_LDAP_TLS_NONE;
+	rc = apf_ldap_open(&o, &l, &st);
 	if (rc < 0) {
-		if (err_out)
-			*err_out = status_err(&st);
+		*err_out = status_err(&st);
 		goto out;
 	}
-	rc = take_first_value(res, max_bytes, data, len, err_out);
+	rc = apf_ldap_url_fetch_on(l, url, max_bytes, data, len, err_out);
 out:
-	apf_ldap_result_free(res);
+	apf_ldap_close(l);
 	apf_ldap_status_clear(&st);
-	if (ld)
-		ldap_unbind_ext_s(ld, NULL, NULL);
-	ldap_free_urldesc(lud);
-	free(uri);
+	free(host);
 	return rc;
 }
