@@ -233,6 +233,24 @@ class FaultMatrix(LabTestCase):
         self.assertIn("CERT_KEY_OK", codes(c))
         self.assertLess(secs, 14)
 
+    def test_revocation_silent_resolver(self):
+        """ca.revocation: the provisioning leaf's CDP and OCSP hosts meet a silent resolver;
+        the CA certificates read from AD (IP-literal URLs) are still judged."""
+        ip = "127.0.1.19"
+        conf = (self.ad_conf(DC, "starttls").replace("servers = 192.0.2.1", "servers = " + ip)
+                + "[provisioning]\ncertificate = %s\npassword_file = %s\n"
+                % (os.path.join(self.tmp, "http-chain.pfx"), os.path.join(self.tmp, "pfx.pw")))
+        with FaultNet(self.lab.ns_cli, [{"kind": "dns-silent", "ip": ip, "port": 53}]):
+            c, secs, _ = self.run_check("ca.revocation", conf)
+        for code in ("CA_CRL_UNREACHABLE", "CA_OCSP_UNREACHABLE"):
+            f = [x for x in by_code(c, code) if "fault.test" in json.dumps(x)]
+            self.assertTrue(f, codes(c))
+            self.assertEqual(f[0]["status"].upper(), "ERROR")
+            self.assertRegex(json.dumps(f[0]), r"cannot resolve (cdp|ocsp)\.fault\.test")
+        self.assertIn("CA_CRL_OK", codes(c))  # the lab CA's own CRLs, fetched meanwhile
+        # two fetches of at most 8 s (OP_CAP_MS) in a 30 s check
+        self.assertLess(secs, 25)
+
     def test_aia_over_ldap(self):
         """An ldap:// AIA URL is fetched like an http one (it failed in cert.provisioning only)."""
         ip = "127.0.1.18"
