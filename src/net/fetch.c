@@ -181,16 +181,9 @@ static int fetch_http(const char *url, const struct apf_fetch_opts *o, uint64_t 
 	return rc;
 }
 
-int apf_fetch(const char *url, const struct apf_fetch_opts *o, struct apf_http_response **out, char **err_out)
+static int fetch_any(const char *url, const struct apf_fetch_opts *o, uint64_t deadline,
+		     struct apf_http_response **out, char **err_out)
 {
-	uint64_t deadline = apf_now_ms() + o->timeout_ms;
-
-	*out = NULL;
-	*err_out = NULL;
-	if (o->timeout_ms == 0) {
-		*err_out = apf_xstrdup("no time left to fetch");
-		return -ETIMEDOUT;
-	}
 	if (scheme_is(url, "ldap") || scheme_is(url, "ldaps")) {
 		if (o->body) {
 			*err_out = apf_xstrdup("cannot POST to an LDAP URL");
@@ -202,6 +195,23 @@ int apf_fetch(const char *url, const struct apf_fetch_opts *o, struct apf_http_r
 		return fetch_http(url, o, deadline, out, err_out);
 	*err_out = apf_xstrdup("unsupported URL scheme");
 	return -EPROTONOSUPPORT;
+}
+
+int apf_fetch(const char *url, const struct apf_fetch_opts *o, struct apf_http_response **out, char **err_out)
+{
+	int rc;
+
+	*out = NULL;
+	*err_out = NULL;
+	if (o->timeout_ms == 0) {
+		*err_out = apf_xstrdup("no time left to fetch");
+		return -ETIMEDOUT;
+	}
+	rc = fetch_any(url, o, apf_now_ms() + o->timeout_ms, out, err_out);
+	/* callers put the reason into evidence: there always is one */
+	if (rc < 0 && !*err_out)
+		*err_out = apf_xstrdup(strerror(-rc));
+	return rc;
 }
 
 int apf_fetch_body(const char *url, const struct apf_fetch_opts *o, unsigned char **data, size_t *len,

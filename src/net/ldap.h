@@ -122,6 +122,8 @@ bool apf_ldap_have_krb5_ticket(void);
 /*
  * Searches. `attrs` is NULL-terminated (NULL = all). At most `size_limit`
  * entries (0 = 1000) and 4 MiB of values are kept; beyond that ->truncated.
+ * The reply is read one message at a time and the search abandoned at either
+ * cap, so a server that ignores the size limit cannot make us hold more.
  * Returns 0 (also with zero entries, and when truncated), -ENOENT (base not
  * found), -EACCES (insufficient access / operation needs a bind), -ETIMEDOUT,
  * -ECONNRESET, -EPROTO.
