@@ -171,15 +171,14 @@ async def serve_file(reader, writer, spec):
 
 
 async def pipe(reader, writer):
-    try:
-        while True:
-            data = await reader.read(65536)
-            if not data:
-                break
-            writer.write(data)
-            await writer.drain()
-    finally:
-        writer.close()
+    """Copies until EOF, then closes; a cancelled pipe leaves `writer` open (starttls-hang)."""
+    while True:
+        data = await reader.read(65536)
+        if not data:
+            break
+        writer.write(data)
+        await writer.drain()
+    writer.close()
 
 
 async def serve_proxy(reader, writer, spec):
