@@ -147,10 +147,11 @@ static int fetch_http(const char *url, const struct apf_fetch_opts *o, uint64_t 
 			break;
 		}
 		rc = resolve_host(o, host, deadline, &ip, err_out);
+		/* a literal needs no CURLOPT_RESOLVE entry: libcurl resolves nothing for it */
+		q.connect_ip = is_ip_literal(host) ? NULL : ip;
 		free(host);
 		if (rc < 0)
 			break;
-		q.connect_ip = ip;
 		q.timeout_ms = left_ms(deadline);
 		rc = q.timeout_ms ? apf_http_request(&q, &r, err_out) : -ETIMEDOUT;
 		if (rc == -ETIMEDOUT && !*err_out)
