@@ -6,8 +6,9 @@
  * amtopmgr.log), so every rule AMT applies is checked here, by name: key, a
  * complete chain to a self-signed root, validity of every certificate (the
  * field notes' expired intermediate), the AMT OID or OU, the domain suffix,
- * SHA-1/short keys for ME 16+, chain length and revocation.
- * Sources: shared/reference/amt-domain.md sections 1.1, 1.6 and 2.
+ * SHA-1/short keys per targeted generation (data/amt-generations.csv), chain
+ * length and revocation.
+ * Sources: docs/checks/cert.provisioning.md and docs/sources.md.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -17,8 +18,11 @@
 #include <strings.h>
 #include <time.h>
 
+#include "ad.h"
+#include "amt_profile.h"
+#include "amt_rules.h"
 #include "check.h"
-#include "net/http.h"
+#include "devfacts.h"
 #include "pki.h"
 #include "pki_check.h"
 #include "pki_roots.h"
@@ -76,10 +80,15 @@ static const struct apf_code codes[] = {
 	 "The leaf's OU is almost \"Intel(R) Client Setup Certificate\" but AMT compares it exactly (case, spaces and "
 	 "a trailing period count)",
 	 "Reissue with OU exactly \"Intel(R) Client Setup Certificate\", or use the OID 2.16.840.1.113741.1.2.3"},
-	{"CERT_DOMAIN_MATCH", APF_PASS, "The leaf CN's last two labels match every AMT domain suffix", NULL},
+	{"CERT_DOMAIN_MATCH", APF_PASS,
+	 "The leaf CN satisfies every AMT domain suffix under the firmware's rule (in the suffix's domain, or, for "
+	 ".com and .net names only, equal last two labels)",
+	 NULL},
 	{"CERT_DOMAIN_MISMATCH", APF_FAIL,
-	 "The leaf CN's last two labels differ from an AMT domain suffix; AMT only trusts a provisioning certificate "
-	 "whose domain matches the suffix it learned (DHCP option 15 or MEBx)",
+	 "The leaf CN does not satisfy an AMT domain suffix under the firmware's rule (the last-two-labels relaxation "
+	 "holds for .com and .net names only) or under the rule of a declared activation server ([amt] activation: "
+	 "RPS requires the exact suffix, MeshCentral its trusted FQDN); AMT only trusts a provisioning certificate "
+	 "whose domain matches the suffix it learned (MEBx/USB, else DHCP option 15)",
 	 "Use a provisioning certificate for the domain AMT clients get, or fix the suffix (DHCP option 15 / MEBx)"},
 	{"CERT_DOMAIN_UNKNOWN", APF_INFO,
 	 "No AMT domain suffix is known ([amt] domain_suffixes is empty and dhcp.options published none), so the "
@@ -90,18 +99,24 @@ static const struct apf_code codes[] = {
 	 "and Intel reports ACM failing with such suffixes",
 	 "Give AMT clients a public DNS suffix the company owns (DHCP option 15) and a certificate for it"},
 	{"CERT_WEAK_SIGNATURE", APF_FAIL,
-	 "A certificate of the chain (the root included) is signed with SHA-1 or MD5: ME 16 and later reject the chain",
+	 "A certificate of the chain (the root included) is signed with SHA-1 or MD5: ME 15 on H-series platforms and "
+	 "ME 16 and later on all platforms reject the chain (data/amt-generations.csv); WARN when only older "
+	 "generations are targeted",
 	 "Get a SHA-256 chain (intermediate and root included) from the CA"},
-	{"CERT_WEAK_KEY", APF_FAIL, "A certificate of the chain has an RSA key under 2048 bits: ME 16 and later reject it",
+	{"CERT_WEAK_KEY", APF_FAIL,
+	 "A certificate of the chain has an RSA key under 2048 bits: ME 15 on H-series platforms and ME 16 and later "
+	 "reject it (data/amt-generations.csv); WARN when only older generations are targeted",
 	 "Reissue with an RSA key of at least 2048 bits"},
 	{"CERT_CHAIN_TOO_LONG", APF_WARN,
 	 "The chain has more than four certificates; Open AMT supports at most four and AMT's chain slots are limited",
 	 "Use a CA hierarchy with at most two intermediates for the provisioning certificate"},
 	{"CERT_CRYPTO_OK", APF_PASS, "Keys and signature algorithms of the chain suit the targeted AMT generations", NULL},
 	{"CERT_CRYPTO_NEWER", APF_INFO,
-	 "Newer AMT platforms also accept SHA-384 and 3072-bit provisioning chains; the chain uses less, which every "
-	 "supported generation still takes",
-	 "None needed now; prefer SHA-384 / RSA 3072 when the certificate is renewed"},
+	 "The chain uses SHA-384/512 signatures or RSA keys over 2048 bits; sources disagree whether AMT firmware "
+	 "takes them in a provisioning chain (rpc-go says newer platforms take SHA-384 provisioning certificates; "
+	 "Configuration Manager says AMT takes no CA key over 2048 bits)",
+	 "Activate one device of each targeted generation with this chain before the rollout, or use a SHA-256 / "
+	 "RSA 2048 chain, which every source says firmware takes"},
 	{"CERT_REVOKED", APF_FAIL, "A certificate of the chain is revoked (CRL or OCSP)",
 	 "Replace the revoked certificate and rebuild the PFX"},
 	{"CERT_REVOCATION_UNREACHABLE", APF_WARN,
@@ -126,21 +141,6 @@ static bool has(const struct apf_strlist *l, const char *s)
 		if (!strcmp(l->v[i], s))
 			return true;
 	return false;
-}
-
-/* ---- generations -------------------------------------------------------- */
-
-static const char *targets(const struct apf_config *cfg, char *buf, size_t size)
-{
-	size_t off = 0;
-	buf[0] = '\0';
-	if (!cfg->amt.generations.n) {
-		snprintf(buf, size, "not configured (assumed 16 and later)");
-		return buf;
-	}
-	for (size_t i = 0; i < cfg->amt.generations.n && off < size; i++)
-		off += (size_t)snprintf(buf + off, size - off, "%s%s", i ? ", " : "", cfg->amt.generations.v[i]);
-	return buf;
 }
 
 /* ---- steps ------------------------------------------------------------- */
@@ -174,24 +174,25 @@ static void fetch_aia(struct apf_ctx *ctx, struct apf_finding *f, const struct a
 {
 	for (size_t i = 0; i < top->aia_ca_issuers.n && i < 3; i++) {
 		const char *url = top->aia_ca_issuers.v[i];
-		struct apf_http_response *resp = NULL;
+		unsigned char *data = NULL;
+		size_t len = 0;
 		struct apf_cert **certs = NULL;
 		size_t n = 0;
 		char *err = NULL;
 		unsigned int ms = apf_ctx_remaining_ms(ctx) / 3;
+		struct apf_fetch_opts fo;
 		int rc;
 
 		if (ms > FETCH_MAX_MS)
 			ms = FETCH_MAX_MS;
+		fo = apf_ad_fetch_opts(ctx, ms, AIA_MAX_BYTES, NULL);
 		apf_ctx_step(ctx, "fetching AIA caIssuers %s", url);
 		apf_evidence(f, "aia_ca_issuers", "%s", url);
-		rc = ms ? apf_http_get(url, AIA_MAX_BYTES, ms, NULL, &resp, &err) : -ETIMEDOUT;
+		rc = apf_fetch_body(url, &fo, &data, &len, &err);
 		if (rc) {
 			apf_evidence(f, "aia_fetch", "failed: %s", err ? err : strerror(-rc));
-		} else if (resp->status != 200) {
-			apf_evidence(f, "aia_fetch", "HTTP %ld", resp->status);
-		} else if (apf_certs_from_data(resp->body, resp->len, &certs, &n) != 0) {
-			apf_evidence(f, "aia_fetch", "HTTP 200 but no certificate in %zu bytes", resp->len);
+		} else if (apf_certs_from_data(data, len, &certs, &n) != 0) {
+			apf_evidence(f, "aia_fetch", "no certificate in %zu bytes", len);
 		} else {
 			bool ok = apf_cert_issued_by(top, certs[0]);
 			char t[32];
@@ -204,13 +205,13 @@ static void fetch_aia(struct apf_ctx *ctx, struct apf_finding *f, const struct a
 					      "chain, up to its root",
 					   certs[0]->subject, url);
 				apf_certs_free(certs, n);
-				apf_http_response_free(resp);
+				free(data);
 				free(err);
 				return;
 			}
 		}
 		apf_certs_free(certs, n);
-		apf_http_response_free(resp);
+		free(data);
 		free(err);
 	}
 }
@@ -392,85 +393,89 @@ evidence:
 	apf_evidence(f, "sha1", "%s", leaf->sha1_hex);
 }
 
-/* Pointer to the last two labels of a DNS name ("example.com" of "a.b.example.com"),
- * ignoring a trailing dot; copied lowercased into out. */
-static const char *last_two(const char *name, char *out, size_t size)
-{
-	size_t n = strlen(name), dots = 0, i;
+/* One DNS suffix to compare the certificate with, and where it came from. */
+struct suffix_src {
+	const char *suffix;
+	const char *source;
+	char *devices; /* devices reporting it (device facts), or NULL */
+};
 
-	while (n && name[n - 1] == '.')
-		n--;
-	for (i = n; i > 0; i--) {
-		if (name[i - 1] == '.' && ++dots == 2)
-			break;
+/* The devices' suffixes, one entry per distinct suffix naming its devices. */
+static size_t device_suffixes(const struct apf_devfacts *df, struct suffix_src *out, size_t max)
+{
+	struct apf_dev_group *g = NULL;
+	size_t n = apf_devfacts_group(df, apf_devkey_used_suffix, NULL, &g), k = 0;
+
+	for (size_t i = 0; i < n && k < max; i++, k++) {
+		bool mebx = false;
+
+		/* The key is borrowed from its first device: its MEBx field, or its OS one. */
+		for (size_t j = 0; j < df->n && !mebx; j++)
+			mebx = df->v[j].dns_suffix == g[i].key;
+		out[k].suffix = g[i].key;
+		out[k].source = mebx ? "device facts (MEBx/USB suffix)" : "device facts (OS suffix)";
+		out[k].devices = apf_names_summary(g[i].names, g[i].n, APF_DEVFACTS_NAMES_SHOWN);
 	}
-	snprintf(out, size, "%.*s", (int)(n - i), name + i);
-	for (char *p = out; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	return out;
+	apf_dev_groups_free(g, n);
+	return k;
 }
 
-static bool nonpublic_tld(const char *name)
-{
-	static const char *const tlds[] = {"local", "corp", "lan", "internal", "intranet", "home", "localdomain",
-					   "private", "domain", NULL};
-	char two[256];
-	const char *dot;
-
-	last_two(name, two, sizeof(two));
-	dot = strrchr(two, '.');
-	dot = dot ? dot + 1 : two;
-	for (size_t i = 0; tlds[i]; i++)
-		if (!strcmp(dot, tlds[i]))
-			return true;
-	return false;
-}
-
+/*
+ * The leaf CN against every known AMT suffix ([amt] domain_suffixes, option 15
+ * from dhcp.options, the devices' own), under every rule that applies: the
+ * firmware's, and the activation server's of each declared profile
+ * (src/amt_profile.h).
+ */
 static void check_domain(struct apf_ctx *ctx, const struct apf_cert *leaf, const struct apf_chain *ch)
 {
+	enum { MAX_SUFFIXES = 64 };
 	const struct apf_config *cfg = apf_cfg(ctx);
 	const char *const *facts = apf_fact_get(ctx, "dhcp.options", "domain_suffix");
 	const struct apf_cert *root = ch->complete ? ch->v[ch->n - 1] : NULL;
 	bool public_root = root && apf_amt_root_find(root->sha256_hex);
 	const char *cn = leaf->subject_cn;
-	char cn2[256], s2[256];
-	size_t total = 0, matched = 0;
+	struct apf_profile_rule rules[APF_SUFFIX_RULE_COUNT];
+	size_t n_rules = apf_profile_suffix_rules(cfg, rules);
+	struct suffix_src src[MAX_SUFFIXES];
+	struct apf_devfacts *df = apf_devfacts_configured(cfg) ? apf_devfacts_load_config(cfg, apf_ctx_deadline_ms(ctx)) : NULL;
+	size_t n = 0, total = 0, matched = 0;
 	bool warned = false;
 
-	for (int pass = 0; pass < 2; pass++) {
-		size_t n = 0;
-		if (pass == 0)
-			n = cfg->amt.domain_suffixes.n;
-		else
-			while (facts && facts[n])
-				n++;
-		for (size_t i = 0; i < n; i++) {
-			const char *suffix = pass == 0 ? cfg->amt.domain_suffixes.v[i] : facts[i];
-			const char *src = pass == 0 ? "[amt] domain_suffixes" : "dhcp.options (DHCP option 15)";
-			struct apf_finding *f;
+	for (size_t i = 0; i < cfg->amt.domain_suffixes.n && n < MAX_SUFFIXES; i++)
+		src[n++] = (struct suffix_src){cfg->amt.domain_suffixes.v[i], "[amt] domain_suffixes", NULL};
+	for (size_t i = 0; facts && facts[i] && n < MAX_SUFFIXES; i++)
+		src[n++] = (struct suffix_src){facts[i], "dhcp.options (DHCP option 15)", NULL};
+	if (df)
+		n += device_suffixes(df, src + n, MAX_SUFFIXES - n);
+
+	for (size_t i = 0; i < n; i++) {
+		struct apf_finding *f;
+
+		for (size_t r = 0; r < n_rules; r++) {
 			total++;
-			last_two(suffix, s2, sizeof(s2));
-			if (cn && !strcmp(last_two(cn, cn2, sizeof(cn2)), s2)) {
+			if (apf_amt_suffix_match(cn, src[i].suffix, rules[r].rule)) {
 				matched++;
-			} else {
-				f = apf_report(ctx, APF_FAIL, "CERT_DOMAIN_MISMATCH",
-					       "The leaf CN %s does not end in %s, the last two labels of AMT suffix %s",
-					       cn ? cn : "(none)", s2, suffix);
-				apf_evidence(f, "cn", "%s", cn ? cn : "(none)");
-				apf_evidence(f, "cn_last_two_labels", "%s", cn ? cn2 : "");
-				apf_evidence(f, "amt_suffix", "%s", suffix);
-				apf_evidence(f, "suffix_last_two_labels", "%s", s2);
-				apf_evidence(f, "suffix_source", "%s", src);
+				continue;
 			}
-			if (public_root && !warned && (nonpublic_tld(suffix) || (cn && nonpublic_tld(cn)))) {
-				f = apf_report(ctx, APF_WARN, "CERT_DOMAIN_NONPUBLIC",
-					       "Suffix %s with a certificate from the public root %s", suffix,
-					       root->subject);
-				apf_evidence(f, "amt_suffix", "%s", suffix);
-				apf_evidence(f, "cn", "%s", cn ? cn : "(none)");
-				apf_evidence(f, "root", "%s", root->subject);
-				warned = true;
-			}
+			f = apf_report(ctx, APF_FAIL, "CERT_DOMAIN_MISMATCH",
+				       "The leaf CN %s does not satisfy AMT suffix %s under the %s rule (%s)",
+				       cn ? cn : "(none)", src[i].suffix, apf_suffix_rule_name(rules[r].rule), rules[r].profile);
+			apf_evidence(f, "cn", "%s", cn ? cn : "(none)");
+			apf_evidence(f, "amt_suffix", "%s", src[i].suffix);
+			apf_evidence(f, "suffix_source", "%s", src[i].source);
+			if (src[i].devices)
+				apf_evidence(f, "devices", "%s", src[i].devices);
+			apf_evidence(f, "suffix_rule", "%s", apf_suffix_rule_name(rules[r].rule));
+			apf_evidence(f, "profile", "%s", rules[r].profile);
+			apf_evidence(f, "rule_source", "%s", apf_suffix_rule_source(rules[r].rule));
+		}
+		if (public_root && !warned && (apf_amt_private_tld(src[i].suffix) || (cn && apf_amt_private_tld(cn)))) {
+			f = apf_report(ctx, APF_WARN, "CERT_DOMAIN_NONPUBLIC", "Suffix %s with a certificate from the public root %s",
+				       src[i].suffix, root->subject);
+			apf_evidence(f, "amt_suffix", "%s", src[i].suffix);
+			apf_evidence(f, "cn", "%s", cn ? cn : "(none)");
+			apf_evidence(f, "root", "%s", root->subject);
+			warned = true;
 		}
 	}
 	if (total == 0) {
@@ -481,56 +486,69 @@ static void check_domain(struct apf_ctx *ctx, const struct apf_cert *leaf, const
 		apf_evidence(f, "cn", "%s", cn ? cn : "(none)");
 	} else if (matched == total) {
 		struct apf_finding *f = apf_report(ctx, APF_PASS, "CERT_DOMAIN_MATCH",
-						   "The leaf CN %s matches all %zu AMT domain suffixes on %s", cn, total,
-						   cn2);
+						   "The leaf CN %s satisfies all %zu AMT domain suffixes", cn, n);
 		apf_evidence(f, "cn", "%s", cn);
-		apf_evidence(f, "last_two_labels", "%s", cn2);
-		apf_evidence(f, "suffixes_checked", "%zu", total);
+		apf_evidence(f, "suffixes_checked", "%zu", n);
+		apf_profile_rules_evidence(f, rules, n_rules);
 	}
+	for (size_t i = 0; i < n; i++)
+		free(src[i].devices);
+	apf_devfacts_free(df);
 }
 
-static bool weak_hash(const char *h)
+/* Evidence naming the generation rule a finding applies, and its source. */
+static void rule_evidence(struct apf_finding *f, const struct apf_amt_gen_rules *g, const char *source, const char *tg)
 {
-	return h && (!strcasecmp(h, "sha1") || !strcasecmp(h, "md5") || !strcasecmp(h, "md2") || !strcasecmp(h, "md4"));
+	apf_evidence(f, "generations", "%s", tg);
+	if (g->gen)
+		apf_evidence(f, "rule_generation", "%d", g->gen);
+	if (g->sha1_scope)
+		apf_evidence(f, "rule_scope", "%s", g->sha1_scope);
+	if (source)
+		apf_evidence(f, "rule_source", "%s", source);
 }
 
 static void check_crypto(struct apf_ctx *ctx, const struct apf_chain *ch)
 {
 	const struct apf_config *cfg = apf_cfg(ctx);
-	bool strict = apf_amt_strict_crypto(cfg), bad = false, below_newer = false;
-	enum apf_status st = strict ? APF_FAIL : APF_WARN;
+	struct apf_amt_gen_rules g;
+	bool bad = false, stronger = false;
 	char tg[128];
 
-	targets(cfg, tg, sizeof(tg));
+	apf_amt_cfg_rules(cfg, &g);
+	apf_amt_cfg_targets(cfg, tg, sizeof(tg));
 	for (size_t i = 0; i < ch->n; i++) {
 		const struct apf_cert *c = ch->v[i];
+		bool rsa = !strcmp(c->key_type, "RSA") || !strcmp(c->key_type, "DSA");
 		char *pos = apf_chain_position(ch, i);
 		struct apf_finding *f;
 
-		if (weak_hash(c->sig_hash)) {
-			f = apf_report(ctx, st, "CERT_WEAK_SIGNATURE", "%s %s is signed with %s", pos, c->subject, c->sig_alg);
+		if (apf_amt_hash_is_weak(c->sig_hash)) {
+			f = apf_report(ctx, g.sha1_refused ? APF_FAIL : APF_WARN, "CERT_WEAK_SIGNATURE",
+				       "%s %s is signed with %s", pos, c->subject, c->sig_alg);
 			apf_evidence(f, "signature", "%s", c->sig_alg);
-			apf_evidence(f, "generations", "%s", tg);
+			rule_evidence(f, &g, g.sha1_source, tg);
 			apf_cert_evidence(f, c, pos);
-			if (!strict)
-				apf_remedy(f, "Fine for the targeted generations, but ME 16 and later reject it: get a SHA-256 "
-					      "chain before newer devices arrive");
+			if (!g.sha1_refused)
+				apf_remedy(f, "Fine for the targeted generations, but ME 15 H-series and ME 16 and later "
+					      "reject it: get a SHA-256 chain before newer devices arrive");
 			bad = true;
 		}
-		if ((!strcmp(c->key_type, "RSA") || !strcmp(c->key_type, "DSA")) && c->key_bits < 2048) {
-			f = apf_report(ctx, st, "CERT_WEAK_KEY", "%s %s has a %d-bit %s key", pos, c->subject, c->key_bits,
-				       c->key_type);
+		if (rsa && c->key_bits < 2048) {
+			bool refused = g.rsa_min_bits && (unsigned)c->key_bits < g.rsa_min_bits;
+			f = apf_report(ctx, refused ? APF_FAIL : APF_WARN, "CERT_WEAK_KEY", "%s %s has a %d-bit %s key",
+				       pos, c->subject, c->key_bits, c->key_type);
 			apf_evidence(f, "key", "%s %d", c->key_type, c->key_bits);
-			apf_evidence(f, "generations", "%s", tg);
+			rule_evidence(f, &g, g.rsa_source, tg);
 			apf_cert_evidence(f, c, pos);
-			if (!strict)
-				apf_remedy(f, "Fine for the targeted generations, but ME 16 and later reject it: reissue "
-					      "with 2048 bits or more");
+			if (!refused)
+				apf_remedy(f, "Fine for the targeted generations, but ME 15 H-series and ME 16 and later "
+					      "reject it: reissue with 2048 bits or more");
 			bad = true;
 		}
-		if ((!strcmp(c->key_type, "RSA") && c->key_bits < 3072) ||
-		    (c->sig_hash && (!strcasecmp(c->sig_hash, "sha256") || weak_hash(c->sig_hash))))
-			below_newer = true;
+		if ((rsa && c->key_bits > 2048) || (c->sig_hash && (!strcasecmp(c->sig_hash, "sha384") ||
+								    !strcasecmp(c->sig_hash, "sha512"))))
+			stronger = true;
 		free(pos);
 	}
 	if (ch->n > 4) {
@@ -549,12 +567,14 @@ static void check_crypto(struct apf_ctx *ctx, const struct apf_chain *ch)
 		apf_evidence(f, "leaf_signature", "%s", leaf->sig_alg);
 		apf_evidence(f, "generations", "%s", tg);
 	}
-	if (!bad && below_newer && apf_amt_strict_crypto(cfg)) {
+	if (stronger) {
+		/* The sources disagree (docs/checks/cert.provisioning.md): say so, never FAIL. */
 		struct apf_finding *f = apf_report(ctx, APF_INFO, "CERT_CRYPTO_NEWER",
-						   "The chain uses SHA-256 or RSA 2048; newer AMT platforms also take "
-						   "SHA-384 and 3072-bit keys");
+						   "The chain uses SHA-384/512 signatures or RSA keys over 2048 bits, which "
+						   "not every AMT firmware is documented to take");
 		apf_evidence(f, "leaf_key", "%s %d", ch->v[0]->key_type, ch->v[0]->key_bits);
 		apf_evidence(f, "leaf_signature", "%s", ch->v[0]->sig_alg);
+		apf_evidence(f, "generations", "%s", tg);
 	}
 }
 
@@ -615,6 +635,7 @@ static void check_revocation(struct apf_ctx *ctx, const struct apf_chain *ch)
 		char *pos = apf_chain_position(ch, i);
 		for (int m = 0; m < 2; m++) {
 			struct apf_rev_result r = {0};
+			struct apf_fetch_opts fo;
 			unsigned int ms;
 			if ((m == 0 && !c->crl_dp.n) || (m == 1 && !c->aia_ocsp.n))
 				continue;
@@ -624,10 +645,11 @@ static void check_revocation(struct apf_ctx *ctx, const struct apf_chain *ch)
 				ms = FETCH_MAX_MS;
 			left--;
 			apf_ctx_step(ctx, "%s check of %s", m ? "OCSP" : "CRL", c->subject);
+			fo = apf_ad_fetch_opts(ctx, ms, 0, NULL);
 			if (m == 0)
-				apf_rev_check_crl(c, issuer, ms, &r);
+				apf_rev_check_crl(c, issuer, &fo, &r);
 			else
-				apf_rev_check_ocsp(c, issuer, ms, &r);
+				apf_rev_check_ocsp(c, issuer, &fo, &r);
 			checks++;
 			if (r.state == APF_REV_GOOD)
 				good++;
@@ -707,7 +729,7 @@ const struct apf_check apf_check_cert_provisioning = {
 	.title = "Provisioning certificate and chain",
 	.summary = "Loads the provisioning (setup) certificate (PFX, PEM or DER) and checks what AMT checks: key, a "
 		   "complete chain to a root, validity of every certificate, the AMT OID or OU, the domain suffix, "
-		   "SHA-1/short keys for ME 16+, chain length and revocation.",
+		   "SHA-1/short keys per targeted AMT generation, chain length and revocation.",
 	.requires_keys = requires_keys,
 	.after = after,
 	.needs = APF_NEED_NETWORK,

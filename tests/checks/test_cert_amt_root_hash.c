@@ -78,7 +78,9 @@ static void test_private_root_on_devices(void **state)
 	const struct apf_finding *f = apf_test_expect(r, "ROOT_ON_DEVICES", APF_PASS);
 
 	(void)state;
-	expect_ev(f, "accepted_by", "pc-with-root (AMT 16.1.27), device-ok.txt");
+	expect_ev(f, "accepted_by", "device-ok and pc-with-root");
+	expect_ev(f, "count", "2");
+	expect_ev(f, "matched_by", "SHA256");
 	apf_test_expect(r, "ROOT_PRIVATE", APF_INFO);
 	assert_int_equal(r->status, APF_INFO);
 	apf_run_free(run);
@@ -93,12 +95,90 @@ static void test_root_missing_on_device(void **state)
 	const struct apf_finding *f = apf_test_expect(r, "ROOT_NOT_ON_DEVICE", APF_FAIL);
 
 	(void)state;
-	expect_ev(f, "device", "pc-without-root");
-	expect_ev(f, "amt_version", "12.0.45");
-	expect_ev(f, "device_hashes", "1");
+	expect_ev(f, "devices", "pc-without-root");
+	expect_ev(f, "count", "1");
 	assert_null(apf_test_find(r, "ROOT_ON_DEVICES"));
 	apf_run_free(run);
 	free(amt);
+}
+
+/* Writes `text` to dir/name; returns the path (caller frees). */
+static char *tmp_file(const char *dir, const char *name, const char *text)
+{
+	char *p = cert_fmt("%s/%s", dir, name);
+	FILE *fp = fopen(p, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+	return p;
+}
+
+/* Newer platforms list roots by SHA-384: a list holding only the root's SHA-384
+ * (computed here with openssl, not taken from the code under test) is a match,
+ * in a hash list and in rpc amtinfo JSON. It used to be ROOT_NOT_ON_DEVICE. */
+static void test_sha384_device_list(void **state)
+{
+	char *root384 = cert_openssl(cert_pki("root.pem"), "-fingerprint -sha384");
+	char *text = cert_fmt("%s APF Test Root\n", root384);
+	char *json = cert_fmt("{\"amt\":\"19.0.5\",\"hostnameOS\":\"pc-19\",\"controlMode\":\"not activated\","
+			      "\"certificateHashes\":{\"APF\":{\"Hash\":\"%s\",\"Name\":\"APF\",\"Algorithm\":"
+			      "\"SHA384\",\"IsActive\":true,\"IsDefault\":false}}}",
+			      root384);
+	char *dir = cert_fmt("%s", apf_test_tmpdir());
+	char *p18 = tmp_file(dir, "pc-18.txt", text), *p19 = tmp_file(dir, "pc-19.json", json);
+	char *amt = cert_fmt("device_facts = %s, %s\n", p18, p19);
+	struct apf_run *run = run_with(cert_pki("chain.pfx"), amt);
+	const struct apf_check_result *r = apf_test_result(run, ID);
+	const struct apf_finding *f = apf_test_expect(r, "ROOT_ON_DEVICES", APF_PASS);
+
+	(void)state;
+	assert_int_equal(strlen(root384), 96);
+	expect_ev(f, "accepted_by", "pc-18 and pc-19");
+	expect_ev(f, "matched_by", "SHA384");
+	expect_ev(f, "root_sha384", root384);
+	assert_null(apf_test_find(r, "ROOT_NOT_ON_DEVICE"));
+	apf_run_free(run);
+	free(amt);
+	free(p18);
+	free(p19);
+	free(dir);
+	free(json);
+	free(text);
+	free(root384);
+}
+
+/* A fleet (a directory of exports): the devices lacking the root are named, the
+ * first three then a count; an already activated device lacking it is counted,
+ * not failed. */
+static void test_fleet_names_and_activated(void **state)
+{
+	static const char *const lacking[] = {"pc-a", "pc-b", "pc-c", "pc-d", "pc-e"};
+	const char *other = "cb3ccbb76031e5e0138f8dd39a23f9de47ffc35e43c1144cea27d46a5ab1cb5f\n";
+	char *dir = cert_fmt("%s", apf_test_tmpdir()), *amt;
+	struct apf_run *run;
+	const struct apf_check_result *r;
+	const struct apf_finding *f;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(lacking) / sizeof(lacking[0]); i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "%s.txt", lacking[i]);
+		free(tmp_file(dir, name, other));
+	}
+	free(tmp_file(dir, "pc-acm.json", "{\"hostnameOS\":\"pc-acm\",\"controlMode\":\"admin control mode\","
+				      "\"certificateHashes\":[\"cb3ccbb76031e5e0138f8dd39a23f9de47ffc35e43c1144cea27d46a5ab1cb5f\"]}"));
+	amt = cert_fmt("device_facts = %s\n", dir);
+	run = run_with(cert_pki("chain.pfx"), amt);
+	r = apf_test_result(run, ID);
+	f = apf_test_expect(r, "ROOT_NOT_ON_DEVICE", APF_FAIL);
+	expect_ev(f, "devices", "pc-a, pc-b, pc-c and 2 more");
+	expect_ev(f, "count", "5");
+	expect_ev(f, "already_activated_not_judged", "1");
+	apf_run_free(run);
+	free(amt);
+	free(dir);
 }
 
 static void test_unreadable_list(void **state)
@@ -177,7 +257,35 @@ static void test_public_roots(void **state)
 		run = run_with(balt, "generations = 11\n");
 		apf_test_expect(apf_test_result(run, ID), "ROOT_SHA1_SIGNED", APF_WARN);
 		apf_run_free(run);
+		/* ME 15 (H-series) already refuses a SHA-1 root */
+		run = run_with(balt, "generations = 15\n");
+		f = apf_test_expect(apf_test_result(run, ID), "ROOT_SHA1_SIGNED", APF_FAIL);
+		expect_ev(f, "rule_generation", "15");
+		expect_ev(f, "rule_scope", "H-series");
+		apf_run_free(run);
 	}
+}
+
+/* A Sectigo chain ends at USERTrust RSA, a default root of recent devices: not private. */
+static void test_usertrust(void **state)
+{
+	const char *ut = public_root("e793c9b02fd8aa13e21c31228accb08119643b749c898964b1746d46c3d4cbd2", "pub-ut.der");
+	struct apf_run *run;
+	const struct apf_check_result *r;
+	const struct apf_finding *f;
+
+	(void)state;
+	if (!ut)
+		skip();
+	run = run_with(ut, NULL);
+	r = apf_test_result(run, ID);
+	f = apf_test_expect(r, "ROOT_HASH_DEFAULT", APF_PASS);
+	expect_ev(f, "amt_name", "USERTrust RSA Certification Authority");
+	expect_ev(f, "root_sha384", "b1ab8368ba51aeca61214363ccbd3c8e67ed3b67be376d93f4ce44ba438c8e812b0e3de53804e6d7c4f4b37"
+				    "bd84ed650");
+	assert_null(apf_test_find(r, "ROOT_PRIVATE"));
+	assert_int_equal(r->status, APF_PASS);
+	apf_run_free(run);
 }
 
 /* Every row of data/amt-root-hashes.csv whose root is still in Debian's bundle:
@@ -203,6 +311,9 @@ static void test_table_against_bundle(void **state)
 			matched++;
 			if (strcmp(row->sha1, c->sha1_hex))
 				fail_msg("%s: table SHA-1 %s, certificate %s", row->name, row->sha1, c->sha1_hex);
+			if (strcmp(row->sha384, c->sha384_hex))
+				fail_msg("%s: table SHA-384 %s, certificate %s", row->name, row->sha384, c->sha384_hex);
+			assert_ptr_equal(apf_amt_root_find(c->sha384_hex), row);
 			gmtime_r(&c->not_after, &tm);
 			strftime(day, sizeof(day), "%Y-%m-%d", &tm);
 			if (strcmp(row->expiry, day))
@@ -234,6 +345,10 @@ static void test_generation_ranges(void **state)
 	assert_int_equal(apf_amt_root_in_generation(g1, 16), 0);
 	assert_int_equal(apf_amt_root_in_generation(g2, 16), -1);
 	assert_null(apf_amt_root_find("00"));
+	/* SHA-384 (96 hex digits, any case and separators) finds the row too */
+	assert_ptr_equal(apf_amt_root_find("D005D872A59E2B3C69D301E262FF2F13B4D1794BDB19DB1CB32415BFFC66E5E0671A41B2A3BC4E54E6D2"
+					   "F66DFEE09403"),
+			 g2);
 }
 
 int main(void)
@@ -243,8 +358,11 @@ int main(void)
 		cmocka_unit_test(test_private_root_on_devices),
 		cmocka_unit_test(test_root_missing_on_device),
 		cmocka_unit_test(test_unreadable_list),
+		cmocka_unit_test(test_sha384_device_list),
+		cmocka_unit_test(test_fleet_names_and_activated),
 		cmocka_unit_test(test_incomplete_chain),
 		cmocka_unit_test(test_public_roots),
+		cmocka_unit_test(test_usertrust),
 		cmocka_unit_test(test_table_against_bundle),
 		cmocka_unit_test(test_generation_ranges),
 	};
