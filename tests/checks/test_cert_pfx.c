@@ -219,28 +219,27 @@ static void test_macless_pfx(void **state)
  * once: by the configuration when it is one already, and by the reader when it
  * became one after the configuration was read (an ERROR naming the file, not a
  * read that lasts until the check's deadline). */
+static void write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
 static void test_fifo_certificate_and_password(void **state)
 {
 	struct pfx_spec spec = {.pass = PW, .mac = true};
 	const char *dir = apf_test_tmpdir();
 	char pw[256], pfx[256], *ini, *err = NULL;
-	unsigned char *der;
 	size_t len;
-	FILE *f;
+	unsigned char *der = make_pfx(&spec, &len);
 
 	(void)state;
 	snprintf(pw, sizeof(pw), "%s/pw.txt", dir);
 	snprintf(pfx, sizeof(pfx), "%s/cert.pfx", dir);
-	der = make_pfx(&spec, &len);
-	f = fopen(pfx, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(der, 1, len, f), len);
-	fclose(f);
-	OPENSSL_free(der);
-	f = fopen(pw, "w");
-	assert_non_null(f);
-	fputs(PW "\n", f);
-	fclose(f);
+	write_file(pw, PW "\n", strlen(PW "\n"));
 	if (asprintf(&ini, "[provisioning]\ncertificate = %s\npassword_file = %s\ncheck_revocation = no\n", pfx,
 		     pw) < 0)
 		abort();
@@ -263,10 +262,7 @@ static void test_fifo_certificate_and_password(void **state)
 		err = NULL;
 		/* Became one after the configuration was read. */
 		unlink(fifo);
-		f = fopen(fifo, "w");
-		assert_non_null(f);
-		fputs(PW "\n", f);
-		fclose(f);
+		write_file(fifo, "x", 1);
 		assert_int_equal(apf_config_parse(ini, "t.conf", &cfg, &err), 0);
 		unlink(fifo);
 		assert_int_equal(mkfifo(fifo, 0600), 0);
@@ -279,18 +275,12 @@ static void test_fifo_certificate_and_password(void **state)
 			fail_msg("round %d: %s", i, fd->message);
 		apf_run_free(run);
 		apf_config_free(cfg);
-		/* Restore the regular file for the next round. */
+		/* The certificate back as a regular file for the password round. */
 		unlink(fifo);
-		if (i == 0) {
-			der = make_pfx(&spec, &len);
-			f = fopen(pfx, "wb");
-			assert_non_null(f);
-			assert_int_equal(fwrite(der, 1, len, f), len);
-			fclose(f);
-			OPENSSL_free(der);
-		}
+		write_file(pfx, der, len);
 	}
 	free(ini);
+	OPENSSL_free(der);
 }
 
 int main(void)
