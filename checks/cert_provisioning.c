@@ -288,6 +288,9 @@ static void check_validity(struct apf_ctx *ctx, const struct apf_pki_bundle *b, 
 			soonest = c;
 		free(pos);
 	}
+	/* For monitoring: days until the first certificate of the file expires (negative once expired). */
+	if (soonest)
+		apf_metric(ctx, "prov_chain_days_left", (double)((soonest->not_after - now) / 86400), "");
 	if (!bad && soonest) {
 		char t[32];
 		struct apf_finding *f = apf_report(ctx, APF_PASS, "CERT_VALIDITY_OK",

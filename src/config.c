@@ -106,6 +106,10 @@ const struct apf_cfg_key apf_cfg_keys[] = {
 	{"site", "enable", APF_CFG_LIST, OFF(site.enable), NULL, 0, 0, NULL, NULL, v_check_id,
 	 "Intrusive checks to run (they change state on the network, e.g. dhcp.ddns-registration takes a lease). "
 	 "They run only when listed here or named with --only."},
+	{"site", "waivers", APF_CFG_PATH, OFF(site.waivers), NULL, 0, 0, NULL, NULL, NULL,
+	 "A waiver file (docs/waivers.md): accepted risks, each a finding code with an optional check id and "
+	 "evidence match, a justification, an owner and an expiry date. Waived findings are shown but do not "
+	 "count toward the verdict."},
 
 	{"dns", "servers", APF_CFG_LIST, OFF(dns.servers), NULL, 0, 0, NULL, NULL, v_addr,
 	 "The DNS servers AMT clients use, as IP addresses (optionally ADDRESS#PORT). When empty, the "
