@@ -552,15 +552,8 @@ static void apf_html_footer(FILE *out, const struct apf_run *run)
 	fputs("</footer>\n", out);
 }
 
-int apf_report_html_write(const struct apf_run *run, FILE *out)
+void apf_html_begin(FILE *out, const char *title)
 {
-	size_t *order = NULL;
-	int rc = 0;
-
-	if (!run || !out)
-		return -EINVAL;
-	order = apf_html_order(run);
-
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	      /* No script, no request, no form, no <base> rewrite: the page is data only. */
 	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
@@ -570,13 +563,24 @@ int apf_report_html_write(const struct apf_run *run, FILE *out)
 	      "<meta name=\"color-scheme\" content=\"light\">\n"
 	      "<title>",
 	      out);
-	fputs(run->verdict < APF_VERDICT_COUNT ? apf_verdict_name(run->verdict) : "UNKNOWN", out);
-	fputs(" \xE2\x80\x94 AMT preflight report", out);
-	if (run->site && *run->site) {
-		fputs(": ", out);
-		apf_html_escape(out, run->site);
-	}
+	apf_html_escape(out, title);
 	fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", apf_html_css);
+}
+
+int apf_report_html_write(const struct apf_run *run, FILE *out)
+{
+	size_t *order = NULL;
+	char *title;
+	int rc = 0;
+
+	if (!run || !out)
+		return -EINVAL;
+	order = apf_html_order(run);
+	title = apf_xasprintf("%s \xE2\x80\x94 AMT preflight report%s%s",
+			      run->verdict < APF_VERDICT_COUNT ? apf_verdict_name(run->verdict) : "UNKNOWN",
+			      run->site && *run->site ? ": " : "", run->site && *run->site ? run->site : "");
+	apf_html_begin(out, title);
+	free(title);
 
 	apf_html_header(out, run);
 	fputs("<main>\n", out);

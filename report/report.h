@@ -97,6 +97,11 @@ int apf_report_nagios_write(const struct apf_run *run, const struct apf_nagios_o
 /* Writes `run` as `fmt` to `path` atomically ("-" = stdout). */
 int apf_report_write(const struct apf_run *run, enum apf_report_format fmt, const char *path);
 
+/* Opens a self-contained HTML page (doctype, a Content-Security-Policy that
+ * forbids scripts and requests, the report's style sheet) up to <body>; `title`
+ * is escaped. The run report and the fleet report share it. */
+void apf_html_begin(FILE *out, const char *title);
+
 /* Escaping for HTML and XML text and attribute values (&<>"' and control
  * characters; invalid UTF-8 replaced). The one function every string goes through. */
 int apf_html_escape(FILE *out, const char *s);

@@ -20,6 +20,7 @@
 
 #include "cmd_diff.h"
 #include "cmd_hash.h"
+#include "cmd_merge.h"
 #include "compare.h"
 #include "config.h"
 #include "history.h"
@@ -48,6 +49,7 @@ static const char usage_text[] =
 	"  explain ID|CODE|KEY    explain a check id or area, a finding code or a config key\n"
 	"  hash FILE...           print certificate hashes as MEBx and setup servers expect\n"
 	"  diff OLD NEW [--json F] [--html F]  compare two JSON reports: new, changed, fixed\n"
+	"  merge REPORT... [--json F] [--html F]  one fleet report from many sites' reports\n"
 	"  help                   show this help\n"
 	"  version                show the version\n"
 	"\n"
@@ -990,6 +992,8 @@ int main(int argc, char **argv)
 		code = cmd_list(argc - 1, argv + 1);
 	else if (!strcmp(cmd, "explain"))
 		code = cmd_explain(argc - 1, argv + 1);
+	else if (!strcmp(cmd, "merge"))
+		code = apf_cmd_merge(argc - 1, argv + 1);
 	else if (!strcmp(cmd, "diff"))
 		code = apf_cmd_diff(argc - 1, argv + 1);
 	else if (!strcmp(cmd, "hash"))

@@ -112,6 +112,41 @@ class AuditTest(LabTestCase):
         self.assertEqual(d.returncode, 0, d.stdout + d.stderr)  # only fixes
         self.assertRegex(d.stdout, r"fixed +FAIL +ca.template CA_TEMPLATE_PEND_ALL")
 
+    def test_merge_three_sites(self):
+        reports = []
+        for site, fault in (("Store 1", None), ("Store 2", "template-pend"), ("Store 3", "template-pend")):
+            conf = os.path.join(self.tmp, "%s.conf" % site.replace(" ", ""))
+            with open(self.lab.conf) as f:
+                text = re.sub(r"(?m)^name *=.*$", "name = " + site, f.read())
+            with open(conf, "w") as f:
+                f.write(text)
+            out = os.path.join(self.tmp, "%s.json" % site.replace(" ", ""))
+            if fault:
+                self.lab.fault(fault)
+            else:
+                self.lab.revert("template-pend")
+            self.run_cli("--only", CA, "--json", out, conf=conf)
+            reports.append(out)
+        self.lab.revert("template-pend")
+        fj, fh = os.path.join(self.tmp, "fleet.json"), os.path.join(self.tmp, "fleet.html")
+        res = self.lab.cli([self.lab.binary, "merge", *reports, "--json", fj, "--html", fh], timeout=60)
+        self.assertEqual(res.returncode, 2, res.stdout + res.stderr)
+        fleet = self.load(fj)
+        self.assertEqual(fleet["verdict"], "NOT READY")
+        self.assertEqual([s["site"] for s in fleet["sites"]], ["Store 1", "Store 2", "Store 3"])
+        self.assertEqual(fleet["sites"][1]["verdict"], "NOT READY")
+        pend = [p for p in fleet["problems"] if p["code"] == "CA_TEMPLATE_PEND_ALL"]
+        self.assertEqual(pend[0]["sites"], ["Store 2", "Store 3"])
+        self.assertEqual(fleet["problems"][0]["status"], "FAIL")
+        with open(fh) as f:
+            html = f.read()
+        self.assertIn("Content-Security-Policy", html)
+        self.assertIn("CA_TEMPLATE_PEND_ALL", html)
+        # a report that is not one is refused, naming it
+        res = self.lab.cli([self.lab.binary, "merge", reports[0], self.lab.conf], timeout=60)
+        self.assertEqual(res.returncode, 3)
+        self.assertIn("lab.conf", res.stderr)
+
     def test_unreadable_baseline_is_a_usage_error(self):
         bad = os.path.join(self.tmp, "bad.json")
         with open(bad, "w") as f:

@@ -13,8 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "apf_test.h"
 #include "compare.h"
+#include "fleet.h"
 #include "history.h"
 #include "registry.h"
 #include "report.h"
@@ -539,6 +542,56 @@ static void test_nothing_checked_is_unknown(void **state)
 	apf_run_free(r);
 }
 
+/* ---- fleet ---------------------------------------------------------------- */
+
+static void test_fleet_merge(void **state)
+{
+	const struct spec a[] = {{"dns.provisionserver", "PS_MISSING", APF_FAIL, NULL, NULL},
+				 {"ad.ldap", "AD_SINGLE_DC", APF_WARN, NULL, NULL}};
+	const struct spec b[] = {{"ad.ldap", "AD_SINGLE_DC", APF_WARN, NULL, NULL},
+				 {"ca.revocation", "CA_OCSP_UNREACHABLE", APF_ERROR, NULL, NULL}};
+	const struct spec c[] = {{"ad.ldap", "AD_SINGLE_DC", APF_WARN, NULL, NULL}};
+	struct apf_run *runs[3] = {make_run(a, 2), make_run(b, 2), make_run(c, 1)};
+	const char *paths[3] = {"/r/a.json", "/r/b.json", "/r/c.json"};
+	struct apf_fleet *f;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out;
+	json_t *j;
+	json_error_t jerr;
+
+	(void)state;
+	runs[0]->site = apf_xstrdup("Store 1");
+	runs[1]->host = apf_xstrdup("probe-b");
+	f = apf_fleet_new((const struct apf_run *const *)runs, paths, 3);
+	assert_int_equal(f->verdict, APF_VERDICT_NOT_READY);
+	assert_string_equal(f->sites[0].name, "Store 1");
+	assert_string_equal(f->sites[1].name, "probe-b");
+	assert_string_equal(f->sites[2].name, "c.json");
+	assert_int_equal(f->n_problems, 3);
+	/* worst first, then the most widespread */
+	assert_string_equal(f->problems[0].code, "PS_MISSING");
+	assert_string_equal(f->problems[1].code, "CA_OCSP_UNREACHABLE");
+	assert_string_equal(f->problems[2].code, "AD_SINGLE_DC");
+	assert_int_equal(f->problems[2].n_sites, 3);
+	out = open_memstream(&buf, &len);
+	assert_int_equal(apf_fleet_json_write(f, out), 0);
+	fclose(out);
+	j = json_loads(buf, 0, &jerr);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "verdict")), "NOT READY");
+	assert_int_equal(json_array_size(json_object_get(json_array_get(json_object_get(j, "problems"), 2), "sites")), 3);
+	json_decref(j);
+	free(buf);
+	apf_fleet_free(f);
+	/* INCOMPLETE outranks READY WITH WARNINGS, NOT READY outranks INCOMPLETE */
+	f = apf_fleet_new((const struct apf_run *const *)runs + 1, paths + 1, 2);
+	assert_int_equal(f->verdict, APF_VERDICT_INCOMPLETE);
+	apf_fleet_free(f);
+	for (int i = 0; i < 3; i++)
+		apf_run_free(runs[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -555,6 +608,7 @@ int main(void)
 		cmocka_unit_test(test_nagios_states_and_perfdata),
 		cmocka_unit_test(test_nagios_hostile_text),
 		cmocka_unit_test(test_nothing_checked_is_unknown),
+		cmocka_unit_test(test_fleet_merge),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
