@@ -71,7 +71,14 @@ int apf_history_save(const char *dir, const struct apf_run *run, int keep, char 
 	char *path = NULL, *latest = NULL;
 	int rc;
 
-	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+	/* The first run makes the directory (its parent must exist: a typo in the
+	 * path should not build a tree somewhere). */
+	if (stat(dir, &st) != 0 && (errno != ENOENT || mkdir(dir, 0750) != 0 || stat(dir, &st) != 0)) {
+		rc = -errno;
+		apf_err_set(err, "%s: %s", dir, strerror(-rc));
+		return rc;
+	}
+	if (!S_ISDIR(st.st_mode)) {
 		apf_err_set(err, "%s: not a directory", dir);
 		return -ENOTDIR;
 	}

@@ -54,7 +54,8 @@ static const char usage_text[] =
 	"  version                show the version\n"
 	"\n"
 	"Options for run:\n"
-	"  -c, --config FILE      configuration file (INI; see docs/config.md)\n"
+	"  -c, --config FILE      configuration file (INI; see docs/config.md); default\n"
+	"                         " APF_DEFAULT_CONFIG "\n"
 	"      --only ID,...      run only these checks: ids, or areas (dns = every dns.*\n"
 	"                         check); may be repeated\n"
 	"      --skip ID,...      do not run these checks (ids or areas); may be repeated\n"
@@ -650,8 +651,13 @@ static int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	if (!a.config) {
-		usage_error("%s", "no configuration: give -c FILE (docs/example.conf shows every key)");
-		goto out;
+		/* The installed site configuration, as the systemd unit and Icinga use it. */
+		if (access(APF_DEFAULT_CONFIG, F_OK) != 0) {
+			usage_error("no configuration: give -c FILE, or create %s (docs/example.conf shows every key)",
+				    APF_DEFAULT_CONFIG);
+			goto out;
+		}
+		a.config = APF_DEFAULT_CONFIG;
 	}
 	rc = apf_config_load(a.config, &cfg, &err);
 	if (rc) {
