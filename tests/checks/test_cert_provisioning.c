@@ -345,6 +345,39 @@ static void test_domain_rps_exact(void **state)
 	apf_run_free(run);
 }
 
+/* MeshCentral cuts the CN to its registrable domain (.com: two labels) and
+ * accepts a device whose trusted suffix lies below it; an unrelated domain is
+ * refused under its rule, not only the firmware's. */
+static void test_domain_meshcentral(void **state)
+{
+	struct apf_run *run = run_pfx(cert_pki("chain.pfx"),
+				      "[amt]\ndomain_suffixes = sales.corp.example.com\nactivation = meshcentral\n", false);
+	const struct apf_check_result *r = apf_test_result(run, ID);
+	const struct apf_finding *f;
+	bool mesh_mismatch = false;
+
+	(void)state;
+	f = apf_test_expect(r, "CERT_DOMAIN_MATCH", APF_PASS);
+	expect_ev(f, "suffix_rule", "firmware, meshcentral");
+	assert_null(apf_test_find(r, "CERT_DOMAIN_MISMATCH"));
+	apf_run_free(run);
+
+	run = run_pfx(cert_pki("chain.pfx"), "[amt]\ndomain_suffixes = corp.example.net\nactivation = meshcentral\n",
+		      false);
+	r = apf_test_result(run, ID);
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const char *rule = apf_test_evidence(r->findings[i], "suffix_rule");
+		if (!strcmp(r->findings[i]->code, "CERT_DOMAIN_MISMATCH") && rule && !strcmp(rule, "meshcentral")) {
+			assert_int_equal(r->findings[i]->status, APF_FAIL);
+			expect_ev(r->findings[i], "amt_suffix", "corp.example.net");
+			mesh_mismatch = true;
+		}
+	}
+	assert_true(mesh_mismatch);
+	assert_null(apf_test_find(r, "CERT_DOMAIN_MATCH"));
+	apf_run_free(run);
+}
+
 /* The devices' own suffixes (rpc amtinfo --json) are compared too, naming the
  * devices; an activated device is not a candidate and is left out. */
 static void test_domain_device_facts(void **state)
@@ -522,6 +555,7 @@ int main(void)
 		cmocka_unit_test(test_domain),
 		cmocka_unit_test(test_domain_nonpublic),
 		cmocka_unit_test(test_domain_rps_exact),
+		cmocka_unit_test(test_domain_meshcentral),
 		cmocka_unit_test(test_domain_device_facts),
 		cmocka_unit_test(test_pem_key_chain),
 		cmocka_unit_test(test_revocation),
