@@ -317,6 +317,62 @@ static void test_domain(void **state)
 	apf_run_free(run);
 }
 
+/* Writes an `rpc amtinfo --json` export of a device not yet activated to the
+ * test directory; returns its path (caller frees). */
+static char *amtinfo_file(const char *host, const char *version, const char *mode)
+{
+	char *p = cert_fmt("%s/%s.json", apf_test_tmpdir(), host);
+	FILE *fp = fopen(p, "w");
+
+	assert_non_null(fp);
+	fprintf(fp, "{\"amt\":\"%s\",\"hostnameOS\":\"%s\",\"controlMode\":\"%s\"}", version, host, mode);
+	fclose(fp);
+	return p;
+}
+
+/* The AMT versions devices report drive the per-generation rules, united with
+ * [amt] generations; evidence says where each generation came from. */
+static void test_weak_crypto_device_generations(void **state)
+{
+	char *p15 = amtinfo_file("pc-15", "15.0.45", "not activated");
+	char *p11 = amtinfo_file("pc-11", "11.8.92", "not activated");
+	char *pacm = amtinfo_file("pc-acm", "16.1.27", "admin control mode");
+	char *extra = cert_fmt("[amt]\ndevice_facts = %s\n", p15);
+	struct apf_run *run = run_pfx(cert_pki("sha1.pfx"), extra, false);
+	const struct apf_finding *f;
+
+	(void)state;
+	/* a 15.x device: ME 15 H-series refuses SHA-1, no [amt] generations needed */
+	f = apf_test_expect(apf_test_result(run, ID), "CERT_WEAK_SIGNATURE", APF_FAIL);
+	expect_ev(f, "generations", "15");
+	expect_ev(f, "generations_from", "15: devices pc-15");
+	expect_ev(f, "rule_generation", "15");
+	apf_run_free(run);
+	free(extra);
+
+	/* only 11.x devices (the activated 16.x one is no candidate): a warning, no FAIL */
+	extra = cert_fmt("[amt]\ndevice_facts = %s, %s\n", p11, pacm);
+	run = run_pfx(cert_pki("sha1.pfx"), extra, false);
+	f = apf_test_expect(apf_test_result(run, ID), "CERT_WEAK_SIGNATURE", APF_WARN);
+	expect_ev(f, "generations", "11");
+	expect_ev(f, "generations_from", "11: devices pc-11");
+	assert_false(cert_has_fail(apf_test_result(run, ID)));
+	apf_run_free(run);
+	free(extra);
+
+	/* the union: configured 11 and 15, a 15.x device; 15 names both sources */
+	extra = cert_fmt("[amt]\ngenerations = 11, 15\ndevice_facts = %s, %s\n", p11, p15);
+	run = run_pfx(cert_pki("sha1.pfx"), extra, false);
+	f = apf_test_expect(apf_test_result(run, ID), "CERT_WEAK_SIGNATURE", APF_FAIL);
+	expect_ev(f, "generations", "11, 15");
+	expect_ev(f, "generations_from", "11: [amt] generations and devices pc-11; 15: [amt] generations and devices pc-15");
+	apf_run_free(run);
+	free(extra);
+	free(p15);
+	free(p11);
+	free(pacm);
+}
+
 /* RPS looks the domain up by the device's exact suffix: a certificate for
  * corp.example.com does not serve devices in sales.corp.example.com, which the
  * firmware's .com rule alone accepts. Both directions. */
@@ -555,6 +611,7 @@ int main(void)
 		cmocka_unit_test(test_domain),
 		cmocka_unit_test(test_domain_nonpublic),
 		cmocka_unit_test(test_domain_rps_exact),
+		cmocka_unit_test(test_weak_crypto_device_generations),
 		cmocka_unit_test(test_domain_meshcentral),
 		cmocka_unit_test(test_domain_device_facts),
 		cmocka_unit_test(test_pem_key_chain),
