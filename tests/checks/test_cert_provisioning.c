@@ -334,43 +334,43 @@ static char *amtinfo_file(const char *host, const char *version, const char *mod
  * [amt] generations; evidence says where each generation came from. */
 static void test_weak_crypto_device_generations(void **state)
 {
-	char *p15 = amtinfo_file("pc-15", "15.0.45", "not activated");
-	char *p11 = amtinfo_file("pc-11", "11.8.92", "not activated");
-	char *pacm = amtinfo_file("pc-acm", "16.1.27", "admin control mode");
-	char *extra = cert_fmt("[amt]\ndevice_facts = %s\n", p15);
-	struct apf_run *run = run_pfx(cert_pki("sha1.pfx"), extra, false);
-	const struct apf_finding *f;
+	char *files[] = {amtinfo_file("pc-15", "15.0.45", "not activated"),
+			 amtinfo_file("pc-11", "11.8.92", "not activated"),
+			 amtinfo_file("pc-acm", "16.1.27", "admin control mode")};
+	static const struct {
+		const char *generations; /* an [amt] generations line, or "" */
+		int a, b;                /* the files given (b < 0: one) */
+		enum apf_status status;
+		const char *gens, *from;
+	} cases[] = {
+		/* a 15.x device: ME 15 H-series refuses SHA-1, no [amt] generations needed */
+		{"", 0, -1, APF_FAIL, "15", "15: devices pc-15"},
+		/* only 11.x candidates (the activated 16.x device is none): a warning, no FAIL */
+		{"", 1, 2, APF_WARN, "11", "11: devices pc-11"},
+		/* the union: 15 names both of its sources */
+		{"generations = 11, 15\n", 1, 0, APF_FAIL, "11, 15",
+		 "11: [amt] generations and devices pc-11; 15: [amt] generations and devices pc-15"},
+	};
 
 	(void)state;
-	/* a 15.x device: ME 15 H-series refuses SHA-1, no [amt] generations needed */
-	f = apf_test_expect(apf_test_result(run, ID), "CERT_WEAK_SIGNATURE", APF_FAIL);
-	expect_ev(f, "generations", "15");
-	expect_ev(f, "generations_from", "15: devices pc-15");
-	expect_ev(f, "rule_generation", "15");
-	apf_run_free(run);
-	free(extra);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *extra = cert_fmt("[amt]\n%sdevice_facts = %s%s%s\n", cases[i].generations, files[cases[i].a],
+				       cases[i].b < 0 ? "" : ", ", cases[i].b < 0 ? "" : files[cases[i].b]);
+		struct apf_run *run = run_pfx(cert_pki("sha1.pfx"), extra, false);
+		const struct apf_finding *f =
+			apf_test_expect(apf_test_result(run, ID), "CERT_WEAK_SIGNATURE", cases[i].status);
 
-	/* only 11.x devices (the activated 16.x one is no candidate): a warning, no FAIL */
-	extra = cert_fmt("[amt]\ndevice_facts = %s, %s\n", p11, pacm);
-	run = run_pfx(cert_pki("sha1.pfx"), extra, false);
-	f = apf_test_expect(apf_test_result(run, ID), "CERT_WEAK_SIGNATURE", APF_WARN);
-	expect_ev(f, "generations", "11");
-	expect_ev(f, "generations_from", "11: devices pc-11");
-	assert_false(cert_has_fail(apf_test_result(run, ID)));
-	apf_run_free(run);
-	free(extra);
-
-	/* the union: configured 11 and 15, a 15.x device; 15 names both sources */
-	extra = cert_fmt("[amt]\ngenerations = 11, 15\ndevice_facts = %s, %s\n", p11, p15);
-	run = run_pfx(cert_pki("sha1.pfx"), extra, false);
-	f = apf_test_expect(apf_test_result(run, ID), "CERT_WEAK_SIGNATURE", APF_FAIL);
-	expect_ev(f, "generations", "11, 15");
-	expect_ev(f, "generations_from", "11: [amt] generations and devices pc-11; 15: [amt] generations and devices pc-15");
-	apf_run_free(run);
-	free(extra);
-	free(p15);
-	free(p11);
-	free(pacm);
+		expect_ev(f, "generations", cases[i].gens);
+		expect_ev(f, "generations_from", cases[i].from);
+		if (cases[i].status == APF_FAIL)
+			expect_ev(f, "rule_generation", "15");
+		else
+			assert_false(cert_has_fail(apf_test_result(run, ID)));
+		apf_run_free(run);
+		free(extra);
+	}
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		free(files[i]);
 }
 
 /* RPS looks the domain up by the device's exact suffix: a certificate for
