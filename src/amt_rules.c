@@ -101,14 +101,13 @@ static const char *const mesh_tld3[] = {"arpa", "fr", "cn", "nl", "br", "mx", "u
 
 static int mesh_labels_kept(const char *name, size_t n)
 {
+	static const char *const *const lists[] = {mesh_tld2, mesh_tld3};
 	size_t t = tail_labels(name, n, 1);
 
-	for (size_t i = 0; mesh_tld2[i]; i++)
-		if (same(name + t, n - t, mesh_tld2[i], strlen(mesh_tld2[i])))
-			return 2;
-	for (size_t i = 0; mesh_tld3[i]; i++)
-		if (same(name + t, n - t, mesh_tld3[i], strlen(mesh_tld3[i])))
-			return 3;
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; lists[k][i]; i++)
+			if (same(name + t, n - t, lists[k][i], strlen(lists[k][i])))
+				return 2 + k;
 	return 0;
 }
 
