@@ -77,7 +77,9 @@ static void test_private_root_on_devices(void **state)
 	const struct apf_finding *f = apf_test_expect(r, "ROOT_ON_DEVICES", APF_PASS);
 
 	(void)state;
-	expect_ev(f, "accepted_by", "pc-with-root (AMT 16.1.27), device-ok.txt");
+	expect_ev(f, "accepted_by", "device-ok and pc-with-root");
+	expect_ev(f, "count", "2");
+	expect_ev(f, "matched_by", "SHA256");
 	apf_test_expect(r, "ROOT_PRIVATE", APF_INFO);
 	assert_int_equal(r->status, APF_INFO);
 	apf_run_free(run);
@@ -92,12 +94,90 @@ static void test_root_missing_on_device(void **state)
 	const struct apf_finding *f = apf_test_expect(r, "ROOT_NOT_ON_DEVICE", APF_FAIL);
 
 	(void)state;
-	expect_ev(f, "device", "pc-without-root");
-	expect_ev(f, "amt_version", "12.0.45");
-	expect_ev(f, "device_hashes", "1");
+	expect_ev(f, "devices", "pc-without-root");
+	expect_ev(f, "count", "1");
 	assert_null(apf_test_find(r, "ROOT_ON_DEVICES"));
 	apf_run_free(run);
 	free(amt);
+}
+
+/* Writes `text` to dir/name; returns the path (caller frees). */
+static char *tmp_file(const char *dir, const char *name, const char *text)
+{
+	char *p = cert_fmt("%s/%s", dir, name);
+	FILE *fp = fopen(p, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+	return p;
+}
+
+/* Newer platforms list roots by SHA-384: a list holding only the root's SHA-384
+ * (computed here with openssl, not taken from the code under test) is a match,
+ * in a hash list and in rpc amtinfo JSON. It used to be ROOT_NOT_ON_DEVICE. */
+static void test_sha384_device_list(void **state)
+{
+	char *root384 = cert_openssl(cert_pki("root.pem"), "-fingerprint -sha384");
+	char *text = cert_fmt("%s APF Test Root\n", root384);
+	char *json = cert_fmt("{\"amt\":\"19.0.5\",\"hostnameOS\":\"pc-19\",\"controlMode\":\"not activated\","
+			      "\"certificateHashes\":{\"APF\":{\"Hash\":\"%s\",\"Name\":\"APF\",\"Algorithm\":"
+			      "\"SHA384\",\"IsActive\":true,\"IsDefault\":false}}}",
+			      root384);
+	char *dir = cert_fmt("%s", apf_test_tmpdir());
+	char *p18 = tmp_file(dir, "pc-18.txt", text), *p19 = tmp_file(dir, "pc-19.json", json);
+	char *amt = cert_fmt("device_facts = %s, %s\n", p18, p19);
+	struct apf_run *run = run_with(cert_pki("chain.pfx"), amt);
+	const struct apf_check_result *r = apf_test_result(run, ID);
+	const struct apf_finding *f = apf_test_expect(r, "ROOT_ON_DEVICES", APF_PASS);
+
+	(void)state;
+	assert_int_equal(strlen(root384), 96);
+	expect_ev(f, "accepted_by", "pc-18 and pc-19");
+	expect_ev(f, "matched_by", "SHA384");
+	expect_ev(f, "root_sha384", root384);
+	assert_null(apf_test_find(r, "ROOT_NOT_ON_DEVICE"));
+	apf_run_free(run);
+	free(amt);
+	free(p18);
+	free(p19);
+	free(dir);
+	free(json);
+	free(text);
+	free(root384);
+}
+
+/* A fleet (a directory of exports): the devices lacking the root are named, the
+ * first three then a count; an already activated device lacking it is counted,
+ * not failed. */
+static void test_fleet_names_and_activated(void **state)
+{
+	static const char *const lacking[] = {"pc-a", "pc-b", "pc-c", "pc-d", "pc-e"};
+	const char *other = "cb3ccbb76031e5e0138f8dd39a23f9de47ffc35e43c1144cea27d46a5ab1cb5f\n";
+	char *dir = cert_fmt("%s", apf_test_tmpdir()), *amt;
+	struct apf_run *run;
+	const struct apf_check_result *r;
+	const struct apf_finding *f;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(lacking) / sizeof(lacking[0]); i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "%s.txt", lacking[i]);
+		free(tmp_file(dir, name, other));
+	}
+	free(tmp_file(dir, "pc-acm.json", "{\"hostnameOS\":\"pc-acm\",\"controlMode\":\"admin control mode\","
+				      "\"certificateHashes\":[\"cb3ccbb76031e5e0138f8dd39a23f9de47ffc35e43c1144cea27d46a5ab1cb5f\"]}"));
+	amt = cert_fmt("device_facts = %s\n", dir);
+	run = run_with(cert_pki("chain.pfx"), amt);
+	r = apf_test_result(run, ID);
+	f = apf_test_expect(r, "ROOT_NOT_ON_DEVICE", APF_FAIL);
+	expect_ev(f, "devices", "pc-a, pc-b, pc-c and 2 more");
+	expect_ev(f, "count", "5");
+	expect_ev(f, "already_activated_not_judged", "1");
+	apf_run_free(run);
+	free(amt);
+	free(dir);
 }
 
 static void test_unreadable_list(void **state)
@@ -152,6 +232,7 @@ static void test_public_roots(void **state)
 	expect_ev(f, "default_in_generations", "11-");
 	apf_run_free(run);
 
+
 	if (balt) { /* expired 2025-05-12, SHA-1 self-signed */
 		run = run_with(balt, "generations = 16\n");
 		r = apf_test_result(run, ID);
@@ -168,6 +249,40 @@ static void test_public_roots(void **state)
 		expect_ev(f, "rule_scope", "H-series");
 		apf_run_free(run);
 	}
+}
+
+/* A device reporting AMT 10 makes 10 a target without [amt] generations: Go
+ * Daddy G2 is in the default lists from 11 on. An 11.x device alone is fine. */
+static void test_device_generations(void **state)
+{
+	const char *gd2 = public_root("45140b3247eb9cc8c5b4f0d7b53091f73292089e6e5a63e2749dd3aca9198eda", "pub-gd2.der");
+	char *dir = cert_fmt("%s", apf_test_tmpdir()), *root, *p10, *p11, *amt;
+	struct apf_run *run;
+	const struct apf_finding *f;
+
+	(void)state;
+	if (!gd2)
+		skip();
+	root = cert_fmt("%s", gd2); /* cert_pki's buffers are reused */
+	p10 = tmp_file(dir, "pc-10.json", "{\"amt\":\"10.0.55\",\"hostnameOS\":\"pc-10\",\"controlMode\":\"not activated\"}");
+	p11 = tmp_file(dir, "pc-11.json", "{\"amt\":\"11.8.92\",\"hostnameOS\":\"pc-11\",\"controlMode\":\"not activated\"}");
+	amt = cert_fmt("device_facts = %s, %s\n", p10, p11);
+	run = run_with(root, amt);
+	f = apf_test_expect(apf_test_result(run, ID), "ROOT_NOT_IN_GENERATION", APF_WARN);
+	expect_ev(f, "generation", "10");
+	expect_ev(f, "generations_from", "10: devices pc-10; 11: devices pc-11");
+	apf_run_free(run);
+	free(amt);
+	amt = cert_fmt("device_facts = %s\n", p11);
+	run = run_with(root, amt);
+	apf_test_expect(apf_test_result(run, ID), "ROOT_HASH_DEFAULT", APF_PASS);
+	assert_null(apf_test_find(apf_test_result(run, ID), "ROOT_NOT_IN_GENERATION"));
+	apf_run_free(run);
+	free(amt);
+	free(p10);
+	free(p11);
+	free(root);
+	free(dir);
 }
 
 /* A Sectigo chain ends at USERTrust RSA, a default root of recent devices: not private. */
@@ -262,8 +377,11 @@ int main(void)
 		cmocka_unit_test(test_private_root_on_devices),
 		cmocka_unit_test(test_root_missing_on_device),
 		cmocka_unit_test(test_unreadable_list),
+		cmocka_unit_test(test_sha384_device_list),
+		cmocka_unit_test(test_fleet_names_and_activated),
 		cmocka_unit_test(test_incomplete_chain),
 		cmocka_unit_test(test_public_roots),
+		cmocka_unit_test(test_device_generations),
 		cmocka_unit_test(test_usertrust),
 		cmocka_unit_test(test_table_against_bundle),
 		cmocka_unit_test(test_generation_ranges),
