@@ -149,7 +149,7 @@ int apf_report_json_read(const char *path, struct apf_run **out, char **err)
 	*out = NULL;
 	rc = apf_read_file(path, REPORT_MAX_BYTES, &data, &len);
 	if (rc) {
-		apf_err_set(err, "%s: %s", path, rc == -EFBIG ? "larger than a report can be (64 MiB)" : strerror(-rc));
+		apf_err_set(err, "%s: %s", path, apf_file_strerror(rc, REPORT_MAX_BYTES));
 		goto out;
 	}
 	root = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);

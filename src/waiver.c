@@ -181,7 +181,7 @@ int apf_waivers_load(const char *path, struct apf_waivers **out, char **err)
 	*out = NULL;
 	rc = apf_read_file(path, WAIVER_FILE_MAX, &data, &len);
 	if (rc) {
-		apf_err_set(err, "%s: cannot read the waiver file: %s", path, strerror(-rc));
+		apf_err_set(err, "%s: cannot read the waiver file: %s", path, apf_file_strerror(rc, WAIVER_FILE_MAX));
 		goto out;
 	}
 	if (memchr(data, '\0', len)) {
