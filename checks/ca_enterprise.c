@@ -147,7 +147,8 @@ static void check_host(struct apf_ctx *ctx, const struct apf_ldap_entry *e, cons
 		char *herr = NULL;
 
 		apf_ctx_step(ctx, "GET %s", cfg->ca.web_enrollment_url);
-		rc = apf_http_get(cfg->ca.web_enrollment_url, 256 * 1024, apf_ad_op_timeout(ctx, OP_CAP_MS), NULL, &resp, &herr);
+		rc = apf_http_get(cfg->ca.web_enrollment_url, 256 * 1024, apf_ad_op_timeout(ctx, OP_CAP_MS), cfg->ca.web_ca_bundle,
+				  &resp, &herr);
 		/* certsrv asks for Windows authentication: 401 proves the site is there */
 		if (rc == 0 && (resp->status == 200 || resp->status == 401)) {
 			f = apf_report(ctx, APF_PASS, "CA_WEB_ENROLLMENT_OK", "Web enrollment at %s answers (HTTP %ld)",

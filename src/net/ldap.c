@@ -891,3 +891,43 @@ out:
 	free(uri);
 	return rc;
 }
+
+/* ---- security descriptors ---------------------------------------------------- */
+
+/* LDAP_SERVER_SD_FLAGS_OID (MS-ADTS 3.1.1.3.4.1.11): without it AD returns
+ * nTSecurityDescriptor only to callers who may read the SACL (admins). */
+#define APF_LDAP_SD_FLAGS_OID "1.2.840.113556.1.4.801"
+
+int apf_ldap_read_sd(struct apf_ldap *l, const char *dn, unsigned int sd_flags, struct apf_ldap_result **out,
+		     struct apf_ldap_status *st)
+{
+	static const char *const attrs[] = {"nTSecurityDescriptor", NULL};
+	BerElement *ber = NULL;
+	struct berval val = {0};
+	LDAPControl *ctrl = NULL, *ctrls[2] = {NULL, NULL};
+	int rc;
+
+	*out = NULL;
+	/* The control value is SDFlagsRequestValue ::= SEQUENCE { Flags INTEGER }. */
+	ber = ber_alloc_t(LBER_USE_DER);
+	if (!ber || ber_printf(ber, "{i}", (ber_int_t)sd_flags) < 0 || ber_flatten2(ber, &val, 0) < 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (ldap_control_create(APF_LDAP_SD_FLAGS_OID, 1, &val, 1, &ctrl) != LDAP_SUCCESS) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* Handle-wide server controls apply to the search below; cleared right after. */
+	ctrls[0] = ctrl;
+	if (ldap_set_option(l->ld, LDAP_OPT_SERVER_CONTROLS, ctrls) != LDAP_OPT_SUCCESS) {
+		rc = -EINVAL;
+		goto out;
+	}
+	rc = apf_ldap_search(l, dn, APF_LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, out, st);
+	ldap_set_option(l->ld, LDAP_OPT_SERVER_CONTROLS, NULL);
+out:
+	ldap_control_free(ctrl);
+	ber_free(ber, 1);
+	return rc;
+}
