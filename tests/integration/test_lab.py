@@ -356,6 +356,7 @@ class TestFaults(LabMixin, LabTestCase):
         tested = {"no-provisionserver", "wrong-provisionserver", "no-ddns", "no-option15", "dc-down",
                   "template-pend", "template-unpublished", "crl-expired", "pfx-expired-int", "pfx-nochain",
                   "bad-bind-password"}
+        tested |= {"ca-pending", "ca-denied", "enroll-missing"}  # test_ca.py
         self.assertEqual(tested, set(FAULTS))
         p = subprocess.run(["bash", os.path.join(LAB_SCRIPTS, "fault.sh"), "--list"], capture_output=True, text=True)
         self.assertEqual(set(p.stdout.split()), set(FAULTS))
