@@ -64,7 +64,8 @@ static const char usage_text[] =
 	"Exit status: 0 ready, 1 warnings only, 2 at least one FAIL,\n"
 	"3 could not check (an ERROR and no FAIL) or a usage/configuration error.\n"
 	"Interrupted (SIGINT, SIGTERM, SIGHUP): no report is written; the process ends by the signal.\n"
-	"Secrets: AMT_PREFLIGHT_BIND_PASSWORD and AMT_PREFLIGHT_PFX_PASSWORD, or *_file keys.\n";
+	"Secrets: AMT_PREFLIGHT_BIND_PASSWORD, AMT_PREFLIGHT_PFX_PASSWORD and\n"
+	"AMT_PREFLIGHT_ENROLL_PASSWORD, or *_file keys.\n";
 
 enum { OPT_ONLY = 256, OPT_SKIP, OPT_JSON, OPT_HTML, OPT_JUNIT };
 
