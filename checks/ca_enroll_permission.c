@@ -49,11 +49,12 @@ static const struct apf_code codes[] = {
 static void ace_evidence(struct apf_finding *f, struct apf_ad_session *s, const struct apf_secdesc *sd, size_t i)
 {
 	const struct apf_ace *a = &sd->aces[i];
-	char sid[APF_SID_STR_MAX], guid[40];
+	char sid[APF_SID_STR_MAX], guid[40], rights[128];
 	char *name = apf_ad_sid_name(s, &a->sid);
 
-	apf_evidence(f, "ace", "#%zu of %zu: %s, mask 0x%08x, %s", i + 1, sd->n_aces, apf_ace_type_name(a->type),
-		     (unsigned int)a->mask, (a->flags & APF_ACE_FLAG_INHERITED) ? "inherited" : "explicit");
+	apf_evidence(f, "ace", "#%zu of %zu: %s, mask 0x%08x (%s), %s", i + 1, sd->n_aces, apf_ace_type_name(a->type),
+		     (unsigned int)a->mask, apf_access_mask_str(a->mask, rights, sizeof(rights)),
+		     (a->flags & APF_ACE_FLAG_INHERITED) ? "inherited" : "explicit");
 	apf_evidence(f, "ace_trustee", "%s%s%s%s", apf_sid_str(&a->sid, sid, sizeof(sid)), name ? " (" : "",
 		     name ? name : "", name ? ")" : "");
 	if (a->object_flags & APF_ACE_OBJECT_TYPE_PRESENT)
@@ -84,8 +85,10 @@ static void token_evidence(struct apf_finding *f, struct apf_ad_session *s, cons
 		free(name);
 	}
 	apf_evidence(f, "token", "%s", list);
-	apf_evidence(f, "token_groups", "%s", t->token_groups_read ? "read (nested groups included)"
-				       : "not returned by the DC: only direct, primary-group and well-known SIDs evaluated");
+	if (t->token_groups_read)
+		apf_evidence(f, "token_groups", "read: %zu group(s), nested groups included", t->n_token_groups);
+	else
+		apf_evidence(f, "token_groups", "not returned by the DC: only direct, primary-group and well-known SIDs evaluated");
 	free(list);
 }
 

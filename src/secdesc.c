@@ -362,3 +362,36 @@ const char *apf_ace_type_name(uint8_t type)
 	default: return "other";
 	}
 }
+
+char *apf_access_mask_str(uint32_t mask, char *buf, size_t size)
+{
+	/* SDDL abbreviations of the directory-service rights (MS-DTYP 2.5.1.1). */
+	static const struct {
+		uint32_t bit;
+		const char *abbr;
+	} rights[] = {
+		{0x10000000u, "GA"}, {0x80000000u, "GR"}, {0x40000000u, "GW"}, {0x20000000u, "GX"},
+		{0x00000001u, "CC"}, {0x00000002u, "DC"}, {0x00000004u, "LC"}, {0x00000008u, "SW"},
+		{0x00000010u, "RP"}, {0x00000020u, "WP"}, {0x00000040u, "DT"}, {0x00000080u, "LO"},
+		{0x00000100u, "CR"}, {0x00010000u, "SD"}, {0x00020000u, "RC"}, {0x00040000u, "WD"},
+		{0x00080000u, "WO"},
+	};
+	size_t off = 0;
+	uint32_t left = mask;
+
+	buf[0] = '\0';
+	if (mask == 0x000f01ffu) {
+		snprintf(buf, size, "Full Control");
+		return buf;
+	}
+	for (size_t i = 0; i < sizeof(rights) / sizeof(rights[0]) && off < size; i++) {
+		if (mask & rights[i].bit) {
+			int n = snprintf(buf + off, size - off, "%s%s", off ? "|" : "", rights[i].abbr);
+			off += n > 0 ? (size_t)n : 0;
+			left &= ~rights[i].bit;
+		}
+	}
+	if (left && off < size)
+		snprintf(buf + off, size - off, "%s0x%08" PRIx32, off ? "|" : "", left);
+	return buf;
+}

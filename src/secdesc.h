@@ -126,5 +126,9 @@ enum apf_access {
 enum apf_access apf_secdesc_check_right(const struct apf_secdesc *sd, const struct apf_sid *sids, size_t n_sids,
 					const uint8_t right_guid[16], size_t *ace_index);
 
+/* Access mask in SDDL right abbreviations (MS-DTYP 2.5.1.1): "CR", "RP|LC|LO|RC",
+ * "Full Control" for 0x000f01ff; unknown bits as hex. Returns buf (always terminated). */
+char *apf_access_mask_str(uint32_t mask, char *buf, size_t size);
+
 /* "allow", "deny", "allow-object", "deny-object", or "other". */
 const char *apf_ace_type_name(uint8_t type);

@@ -46,6 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				tok[n++] = sd->aces[i].sid;
 			apf_guid_str(sd->aces[i].object_type, guid, sizeof(guid));
 			(void)apf_ace_type_name(sd->aces[i].type);
+			(void)apf_access_mask_str(sd->aces[i].mask, guid, sizeof(guid));
 		}
 		for (size_t i = 0; tok && i < n; i++) {
 			size_t idx;

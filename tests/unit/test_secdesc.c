@@ -55,12 +55,17 @@ static void test_sid_roundtrip(void **state)
 	assert_int_equal(apf_sid_from_str("S-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1", &b), -EINVAL);
 }
 
-static void test_guid_str(void **state)
+static void test_guid_and_mask_str(void **state)
 {
 	char buf[40];
 
 	(void)state;
 	assert_string_equal(apf_guid_str(apf_guid_enroll, buf, sizeof(buf)), "0e10c968-78fb-11d2-90d4-00c04f79dc55");
+	assert_string_equal(apf_access_mask_str(0x100, buf, sizeof(buf)), "CR");
+	assert_string_equal(apf_access_mask_str(0x000f01ff, buf, sizeof(buf)), "Full Control");
+	assert_string_equal(apf_access_mask_str(0x00020094, buf, sizeof(buf)), "LC|RP|LO|RC");
+	assert_string_equal(apf_access_mask_str(0x10000000 | 0x00100000, buf, sizeof(buf)), "GA|0x00100000");
+	assert_string_equal(apf_access_mask_str(0, buf, sizeof(buf)), "");
 }
 
 static struct apf_secdesc *load_lab_dacl(void)
@@ -259,7 +264,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sid_roundtrip),
-		cmocka_unit_test(test_guid_str),
+		cmocka_unit_test(test_guid_and_mask_str),
 		cmocka_unit_test(test_lab_dacl_decisions),
 		cmocka_unit_test(test_rights_mapping),
 		cmocka_unit_test(test_null_dacl_and_malformed),
