@@ -44,6 +44,9 @@ static const struct apf_code codes[] = {
 	{"CA_TEST_ENROLL_UNEXPECTED", APF_ERROR,
 	 "Web enrollment answered with a page that is not an issued, pending or denied disposition",
 	 "Open the URL in a browser as the same account; check that it is the /certsrv/ application"},
+	{"CA_TEST_ENROLL_CONFIG", APF_ERROR,
+	 "The configuration does not allow a safe request (Basic authentication over http://, or an invalid test name or template), so none was made",
+	 "Use an https:// web_enrollment_url (Basic sends the password in clear otherwise), and check [ca] test_fqdn and test_template"},
 	{"CA_TEST_ENROLL_NO_CREDENTIALS", APF_ERROR, "No password for [ca] enroll_user, so no request could be made",
 	 "Set [ca] enroll_password_file or AMT_PREFLIGHT_ENROLL_PASSWORD, or use enroll_auth = negotiate with a Kerberos ticket"},
 	{0},
@@ -165,6 +168,10 @@ static int run(struct apf_ctx *ctx)
 		common_evidence(f, r, url, tmpl, fqdn, o.user);
 		apf_evidence(f, "error", "%s", err ? err : "?");
 		apf_evidence(f, "auth_offered", "%s", cfg->ca.enroll_auth ? cfg->ca.enroll_auth : "any");
+	} else if (rc == -EPERM || rc == -EINVAL) {
+		f = apf_report(ctx, APF_ERROR, "CA_TEST_ENROLL_CONFIG", "No test request made: %s", err ? err : strerror(-rc));
+		common_evidence(f, r, url, tmpl, fqdn, o.user);
+		apf_evidence(f, "enroll_auth", "%s", cfg->ca.enroll_auth ? cfg->ca.enroll_auth : "any");
 	} else if (rc == -EPROTO && r) {
 		f = apf_report(ctx, APF_ERROR, "CA_TEST_ENROLL_UNEXPECTED", "Web enrollment answered HTTP %ld", r->http_status);
 		common_evidence(f, r, url, tmpl, fqdn, o.user);

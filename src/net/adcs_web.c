@@ -325,6 +325,7 @@ int apf_adcs_web_enroll(const struct apf_adcs_web_opts *o, const char *tmpl, con
 			struct apf_adcs_web_result **out, char **err_out)
 {
 	struct apf_adcs_web_result *r = NULL;
+	struct curl_slist *hdrs = NULL;
 	struct sink s = {0};
 	char errbuf[CURL_ERROR_SIZE];
 	char *csr = NULL, *base = NULL, *attrib = NULL, *post = NULL, *e_csr = NULL, *e_attrib = NULL;
@@ -391,6 +392,9 @@ int apf_adcs_web_enroll(const struct apf_adcs_web_opts *o, const char *tmpl, con
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, USER_AGENT);
+	/* No "Expect: 100-continue": not every front end answers it, and the form is small. */
+	hdrs = curl_slist_append(NULL, "Expect:");
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	/* IIS keeps an ASP session between the request and the retrieval. */
 	curl_easy_setopt(h, CURLOPT_COOKIEFILE, "");
 	curl_easy_setopt(h, CURLOPT_HTTPAUTH, auth_mask(o->auth, https));
@@ -428,6 +432,7 @@ out:
 	curl_free(e_attrib);
 	if (h)
 		curl_easy_cleanup(h);
+	curl_slist_free_all(hdrs);
 	free(csr);
 	free(base);
 	free(attrib);
