@@ -6,7 +6,7 @@
 # usage: enroll.sh web   TLS certificate, user file, start certsrv.py in ${P}srv
 #        enroll.sh ad    accounts, groups and Enroll ACEs (DC must be up)
 #
-# Accounts (password of scsuser, scsdenied and scsnone in secrets/enroll.pw):
+# Accounts (enroll-accounts.py; password of scsuser, scsdenied and scsnone in secrets/enroll.pw):
 #   SCS01$     computer account of the setup server: Enroll granted directly
 #   scsuser    member of AMT-Provisioners, itself a member of AMT-Enrollers,
 #              which is granted Enroll: granted through a nested group
@@ -42,27 +42,17 @@ web() {
 		"$LAB_WEBENROLL_IP" 443 "$CS/web-chain.pem" "$CS/web.key" "$pki" "$CS/users" "$CS/mode"
 }
 
-tool() { ip netns exec "$NS_AD" samba-tool "$@" -s "$SMBCONF" >>"$LAB_DIR/logs/enroll.log" 2>&1; }
-sid_of() { ip netns exec "$NS_AD" samba-tool "$1" show "$2" -s "$SMBCONF" | sed -n 's/^objectSid: //p'; }
 ENROLL_GUID=0e10c968-78fb-11d2-90d4-00c04f79dc55
 
 ad() {
-	local pw scs grp denied t
-	pw=$(cat "$LAB_DIR/secrets/enroll.pw")
-	tool computer create SCS01
-	for u in scsuser scsdenied scsnone; do tool user create "$u" "$pw"; done
-	tool group add AMT-Enrollers
-	tool group add AMT-Provisioners
-	tool group addmembers AMT-Enrollers AMT-Provisioners,scsdenied
-	tool group addmembers AMT-Provisioners scsuser
-	scs=$(sid_of computer SCS01)
-	grp=$(sid_of group AMT-Enrollers)
-	denied=$(sid_of user scsdenied)
-	for t in AMTWebServer AMTProvisioning; do
-		lab_template_acl_add "$t" "(OA;;CR;$ENROLL_GUID;;$scs)(OA;;CR;$ENROLL_GUID;;$grp)"
-	done
-	lab_template_acl_add AMTWebServer "(OD;;CR;$ENROLL_GUID;;$denied)"
-	echo "$scs" >"$CS/scs01.sid"
+	local allow
+	ip netns exec "$NS_AD" /usr/bin/python3 "$LAB_HERE/enroll-accounts.py" "$SMBCONF" "$LAB_DIR/secrets/enroll.pw" "$CS" \
+		>>"$LAB_DIR/logs/enroll.log" 2>&1
+	# SCS01$ and AMT-Enrollers may enroll for both templates; scsdenied is denied on AMTWebServer.
+	allow="(OA;;CR;$ENROLL_GUID;;$(cat "$CS/SCS01.sid"))(OA;;CR;$ENROLL_GUID;;$(cat "$CS/AMT-Enrollers.sid"))"
+	lab_template_acl_add AMTWebServer "$allow(OD;;CR;$ENROLL_GUID;;$(cat "$CS/scsdenied.sid"))" &
+	lab_template_acl_add AMTProvisioning "$allow" || { wait; return 1; }
+	wait $!
 }
 
 case ${1:-} in

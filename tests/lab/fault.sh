@@ -109,9 +109,9 @@ do_fault() {
 	crl-expired:revert) crl_use issuing-good.crl ;;
 	pfx-expired-int:* | pfx-nochain:* | bad-bind-password:*) lab_write_conf ;;
 	ca-pending:* | ca-denied:*) lab_ca_mode_write ;;
-	enroll-missing:apply) lab_template_acl_remove AMTWebServer "$(cat "$LAB_DIR/certsrv/scs01.sid")" ;;
+	enroll-missing:apply) lab_template_acl_remove AMTWebServer "$(cat "$LAB_DIR/certsrv/SCS01.sid")" ;;
 	enroll-missing:revert)
-		lab_template_acl_add AMTWebServer "(OA;;CR;0e10c968-78fb-11d2-90d4-00c04f79dc55;;$(cat "$LAB_DIR/certsrv/scs01.sid"))" ;;
+		lab_template_acl_add AMTWebServer "(OA;;CR;0e10c968-78fb-11d2-90d4-00c04f79dc55;;$(cat "$LAB_DIR/certsrv/SCS01.sid"))" ;;
 	*) lab_die "no action for $name ($mode)" ;;
 	esac
 }
