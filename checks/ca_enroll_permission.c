@@ -67,15 +67,13 @@ static void ace_evidence(struct apf_finding *f, struct apf_ad_session *s, const 
 	free(name);
 }
 
-static void token_evidence(struct apf_finding *f, struct apf_ad_session *s, const struct apf_ad_token *t)
+/* "S-1-5-21-...-1104 (SCS01$), ..." for evidence: one name lookup per SID, made
+ * once per account; capped, since an account may be in hundreds of groups. */
+static char *token_names(struct apf_ad_session *s, const struct apf_ad_token *t)
 {
 	char sid[APF_SID_STR_MAX];
 	char *list = apf_xstrdup("");
 
-	apf_evidence(f, "account", "%s", t->account);
-	apf_evidence(f, "account_dn", "%s", t->dn);
-	apf_evidence(f, "account_sid", "%s", apf_sid_str(&t->sid, sid, sizeof(sid)));
-	/* The token is short (tens of SIDs); cap the evidence anyway. */
 	for (size_t i = 0; i < t->n_sids && strlen(list) < 2048; i++) {
 		char *name = apf_ad_sid_name(s, &t->sids[i]);
 		char *n = apf_xasprintf("%s%s%s%s%s%s", list, i ? ", " : "", apf_sid_str(&t->sids[i], sid, sizeof(sid)),
@@ -84,16 +82,25 @@ static void token_evidence(struct apf_finding *f, struct apf_ad_session *s, cons
 		list = n;
 		free(name);
 	}
-	apf_evidence(f, "token", "%s", list);
+	return list;
+}
+
+static void token_evidence(struct apf_finding *f, const struct apf_ad_token *t, const char *names)
+{
+	char sid[APF_SID_STR_MAX];
+
+	apf_evidence(f, "account", "%s", t->account);
+	apf_evidence(f, "account_dn", "%s", t->dn);
+	apf_evidence(f, "account_sid", "%s", apf_sid_str(&t->sid, sid, sizeof(sid)));
+	apf_evidence(f, "token", "%s", names);
 	if (t->token_groups_read)
 		apf_evidence(f, "token_groups", "read: %zu group(s), nested groups included", t->n_token_groups);
 	else
 		apf_evidence(f, "token_groups", "not returned by the DC: only direct, primary-group and well-known SIDs evaluated");
-	free(list);
 }
 
 static void check_one(struct apf_ctx *ctx, struct apf_ad_session *s, const char *tmpl, const char *dn,
-		      const struct apf_secdesc *sd, const struct apf_ad_token *t)
+		      const struct apf_secdesc *sd, const struct apf_ad_token *t, const char *names)
 {
 	size_t idx;
 	enum apf_access acc = apf_secdesc_check_right(sd, t->sids, t->n_sids, apf_guid_enroll, &idx);
@@ -119,7 +126,7 @@ static void check_one(struct apf_ctx *ctx, struct apf_ad_session *s, const char 
 		apf_evidence(f, "ace", "none: the template has a NULL DACL (everyone has every right)");
 	else
 		apf_evidence(f, "ace", "none of the %zu ACEs grants Enroll to a SID in the token", sd->n_aces);
-	token_evidence(f, s, t);
+	token_evidence(f, t, names);
 	if (acc == APF_ACCESS_DENIED && !apf_sid_equal(&sd->aces[idx].sid, &t->sid))
 		apf_remedy(f, "On template %s's Security tab, remove the Deny Enroll entry for the group named in "
 			      "ace_trustee, or take %s out of that group", tmpl, t->account);
@@ -130,8 +137,7 @@ static char *template_dn(struct apf_ad_session *s, const char *tmpl_base, const 
 			 struct apf_ldap_status *st)
 {
 	static const char *const attrs[] = {"cn", NULL};
-	char *esc = apf_ldap_filter_escape(name);
-	char *filter = apf_xasprintf("(&(objectClass=pKICertificateTemplate)(|(cn=%s)(displayName=%s)))", esc, esc);
+	char *filter = apf_adcs_template_filter(name);
 	struct apf_ldap_result *res = NULL;
 	char *dn = NULL;
 
@@ -142,7 +148,6 @@ static char *template_dn(struct apf_ad_session *s, const char *tmpl_base, const 
 		*rc_out = 0;
 	apf_ldap_result_free(res);
 	free(filter);
-	free(esc);
 	return dn;
 }
 
@@ -184,6 +189,7 @@ static int run(struct apf_ctx *ctx)
 	const struct apf_config *cfg = apf_cfg(ctx);
 	struct apf_ad_session *s = NULL;
 	struct apf_ad_token **tokens = NULL;
+	char **names = NULL;
 	struct apf_ldap_status st = {0};
 	struct apf_finding *f;
 	size_t n_tokens = 0;
@@ -220,6 +226,9 @@ static int run(struct apf_ctx *ctx)
 	}
 	if (!n_tokens)
 		goto out;
+	names = apf_xcalloc(n_tokens, sizeof(*names));
+	for (size_t k = 0; k < n_tokens; k++)
+		names[k] = token_names(s, tokens[k]);
 
 	pks = apf_ad_pks_dn(s->config_nc);
 	tmpl_base = apf_xasprintf("CN=Certificate Templates,%s", pks);
@@ -240,15 +249,18 @@ static int run(struct apf_ctx *ctx)
 			apf_evidence(f, "base", "%s", tmpl_base);
 		} else if ((sd = read_dacl(ctx, s, name, dn))) {
 			for (size_t k = 0; k < n_tokens; k++)
-				check_one(ctx, s, name, dn, sd, tokens[k]);
+				check_one(ctx, s, name, dn, sd, tokens[k], names[k]);
 		}
 		apf_secdesc_free(sd);
 		free(dn);
 	}
 out:
-	for (size_t i = 0; i < n_tokens; i++)
+	for (size_t i = 0; i < n_tokens; i++) {
 		apf_ad_token_free(tokens[i]);
+		free(names ? names[i] : NULL);
+	}
 	free(tokens);
+	free(names);
 	apf_ldap_status_clear(&st);
 	apf_ad_session_free(s);
 	free(why);

@@ -165,3 +165,12 @@ int apf_adcs_amt_max_key_bits(const char *const *generations, size_t n)
 	}
 	return 4096;
 }
+
+char *apf_adcs_template_filter(const char *name)
+{
+	char *esc = apf_ldap_filter_escape(name);
+	char *f = apf_xasprintf("(&(objectClass=pKICertificateTemplate)(|(cn=%s)(displayName=%s)))", esc, esc);
+
+	free(esc);
+	return f;
+}

@@ -75,3 +75,7 @@ bool apf_adcs_is_provisioning_template(const char *name, const char *const *ekus
  * the list is empty. Unparseable entries are ignored.
  */
 int apf_adcs_amt_max_key_bits(const char *const *generations, size_t n);
+
+/* The search filter for a template named `name` (cn or displayName), escaped;
+ * used below CN=Certificate Templates with one-level scope. Caller frees. */
+char *apf_adcs_template_filter(const char *name);
