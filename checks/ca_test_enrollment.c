@@ -27,6 +27,12 @@ static const struct apf_code codes[] = {
 	{"CA_TEST_ENROLL_ISSUED", APF_PASS,
 	 "The CA issued the test certificate at once: requests from the setup server's account with this template are not held",
 	 "Revoke the test certificate on the CA: certutil -revoke SERIAL 5 (reason 5: cessation of operation)"},
+	{"CA_TEST_ENROLL_NAME_DROPPED", APF_FAIL,
+	 "The CA issued the certificate without the requested DNS name: AMT's TLS certificate would not carry the device's FQDN and the setup server's name check fails",
+	 "On the template's Subject Name tab choose 'Supply in the request' (see ca.template CA_TEMPLATE_SUBJECT_FROM_AD), and check that the CA accepts subjectAltName from requests"},
+	{"CA_TEST_ENROLL_NO_SERVER_AUTH", APF_FAIL,
+	 "The issued certificate's extended key usage lacks Server Authentication: AMT's TLS server cannot use it",
+	 "Add Server Authentication to the template's Application Policies (see ca.template)"},
 	{"CA_TEST_ENROLL_PENDING", APF_FAIL,
 	 "The CA put the request in Pending: the setup server gives up after five retries and logs 'Missed device certificate' (the field notes' failure)",
 	 "On the CA: Policy Module > Properties > 'Follow the settings in the certificate template, if applicable. Otherwise, "
@@ -75,6 +81,19 @@ static void report_disposition(struct apf_ctx *ctx, const struct apf_adcs_web_re
 
 	switch (r->page.disp) {
 	case APF_ADCS_ISSUED:
+		/* Issued is not enough: the certificate must be one AMT can serve TLS with. */
+		if (r->cert_serial && !r->cert_has_name) {
+			f = apf_report(ctx, APF_FAIL, "CA_TEST_ENROLL_NAME_DROPPED", "The CA issued serial %s without the requested name %s",
+				       r->cert_serial, fqdn);
+			common_evidence(f, r, url, tmpl, fqdn, user);
+			apf_evidence(f, "subject", "%s", r->cert_subject);
+			apf_evidence(f, "san_dns", "%s", *r->cert_dns_names ? r->cert_dns_names : "(none)");
+		}
+		if (r->cert_serial && !r->cert_server_auth) {
+			f = apf_report(ctx, APF_FAIL, "CA_TEST_ENROLL_NO_SERVER_AUTH", "The certificate issued with template %s lacks Server Authentication",
+				       tmpl);
+			common_evidence(f, r, url, tmpl, fqdn, user);
+		}
 		f = apf_report(ctx, APF_PASS, "CA_TEST_ENROLL_ISSUED", "The CA issued a test certificate for %s with template %s%s%s",
 			       fqdn, tmpl, r->cert_serial ? ", serial " : "", r->cert_serial ? r->cert_serial : "");
 		common_evidence(f, r, url, tmpl, fqdn, user);
@@ -83,6 +102,7 @@ static void report_disposition(struct apf_ctx *ctx, const struct apf_adcs_web_re
 			apf_evidence(f, "subject", "%s", r->cert_subject);
 			apf_evidence(f, "issuer", "%s", r->cert_issuer);
 			apf_evidence(f, "not_after", "%s", r->cert_not_after);
+			apf_evidence(f, "san_dns", "%s", *r->cert_dns_names ? r->cert_dns_names : "(none)");
 			apf_remedy(f, "Revoke the test certificate on the CA: certutil -revoke %s 5 (or Issued Certificates > "
 				      "Request ID %lu > All Tasks > Revoke Certificate)", r->cert_serial, r->page.req_id);
 		} else {

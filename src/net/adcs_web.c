@@ -293,8 +293,46 @@ static char *name_str(const X509_NAME *n)
 	return r;
 }
 
+/* What AMT's TLS server needs from the issued certificate: the device's name
+ * (SAN DNS, or the CN when there is no SAN, as TLS clients check it) and the
+ * serverAuth EKU. A CA whose template builds the subject from AD drops the
+ * requested name. */
+static void cert_fit(X509 *x, const char *fqdn, struct apf_adcs_web_result *r)
+{
+	GENERAL_NAMES *sans = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+	struct apf_buf names = {0};
+	char cn[256] = "";
+
+	for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
+		const unsigned char *s;
+		int n;
+
+		if (g->type != GEN_DNS)
+			continue;
+		s = ASN1_STRING_get0_data(g->d.dNSName);
+		n = ASN1_STRING_length(g->d.dNSName);
+		if (names.len < 1024)
+			apf_buf_addf(&names, "%s%.*s", names.len ? ", " : "", n, (const char *)s);
+		if ((size_t)n == strlen(fqdn) && strncasecmp((const char *)s, fqdn, (size_t)n) == 0)
+			r->cert_has_name = true;
+	}
+	if (!sans) {
+		X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, sizeof(cn));
+		r->cert_has_name = strcasecmp(cn, fqdn) == 0;
+	}
+	r->cert_server_auth = !eku;
+	for (int i = 0; eku && i < sk_ASN1_OBJECT_num(eku); i++)
+		if (OBJ_obj2nid(sk_ASN1_OBJECT_value(eku, i)) == NID_server_auth)
+			r->cert_server_auth = true;
+	r->cert_dns_names = apf_buf_steal(&names);
+	GENERAL_NAMES_free(sans);
+	EXTENDED_KEY_USAGE_free(eku);
+}
+
 /* Reads the issued certificate (PEM or DER) into r's cert_* fields; false when it is none. */
-static bool read_cert(const char *data, size_t len, struct apf_adcs_web_result *r)
+static bool read_cert(const char *data, size_t len, const char *fqdn, struct apf_adcs_web_result *r)
 {
 	BIO *b = BIO_new_mem_buf(data, (int)len);
 	X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
@@ -317,6 +355,7 @@ static bool read_cert(const char *data, size_t len, struct apf_adcs_web_result *
 	r->cert_subject = name_str(X509_get_subject_name(x));
 	r->cert_issuer = name_str(X509_get_issuer_name(x));
 	r->cert_not_after = asn1_time_str(X509_get0_notAfter(x));
+	cert_fit(x, fqdn, r);
 	X509_free(x);
 	return true;
 }
@@ -417,7 +456,7 @@ int apf_adcs_web_enroll(const struct apf_adcs_web_opts *o, const char *tmpl, con
 		cert_url = apf_xasprintf("%s/certnew.cer?ReqID=%lu&Enc=b64", base, r->page.req_id);
 		if (perform(h, cert_url, NULL, &s, &status, errbuf, &ignored) < 0)
 			r->retrieve_error = apf_xstrdup(ignored);
-		else if (!read_cert(s.b.p ? s.b.p : "", s.b.len, r))
+		else if (!read_cert(s.b.p ? s.b.p : "", s.b.len, fqdn, r))
 			r->retrieve_error = apf_xasprintf("%s did not return a certificate", cert_url);
 	}
 	rc = 0;
@@ -452,6 +491,7 @@ void apf_adcs_web_result_free(struct apf_adcs_web_result *r)
 	free(r->cert_subject);
 	free(r->cert_issuer);
 	free(r->cert_not_after);
+	free(r->cert_dns_names);
 	free(r->retrieve_error);
 	free(r);
 }

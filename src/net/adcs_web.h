@@ -60,6 +60,9 @@ struct apf_adcs_web_result {
 	char *cert_subject;
 	char *cert_issuer;
 	char *cert_not_after;   /* "2027-11-30 19:00:00 UTC" */
+	char *cert_dns_names;   /* subjectAltName DNS names, ", "-joined ("" when none) */
+	bool cert_has_name;     /* the requested FQDN is in the SAN (or, without a SAN, is the CN) */
+	bool cert_server_auth;  /* EKU has serverAuth (or there is no EKU extension) */
 	char *retrieve_error;
 };
 

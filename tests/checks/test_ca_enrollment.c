@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "apf_test.h"
 
@@ -119,8 +120,22 @@ static void certsrv_stop(struct certsrv *s)
 	free(s);
 }
 
-/* A self-signed certificate with serial 0x1f2e, as PEM. */
-static char *test_cert_pem(void)
+static void add_ext(X509 *x, int nid, const char *value)
+{
+	X509V3_CTX v3;
+	X509_EXTENSION *e;
+
+	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+	e = X509V3_EXT_conf_nid(NULL, &v3, nid, value);
+	assert_non_null(e);
+	X509_add_ext(x, e, -1);
+	X509_EXTENSION_free(e);
+}
+
+/* A self-signed certificate with serial 0x1f2e, as PEM, with the SAN and EKU
+ * a CA following the request would put in, or (as_requested false) with
+ * another name and client authentication only. */
+static char *test_cert_pem(bool as_requested)
 {
 	EVP_PKEY *key = EVP_EC_gen("P-256");
 	X509 *x = X509_new();
@@ -136,6 +151,8 @@ static char *test_cert_pem(void)
 	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"amt-preflight-test.corp.example.test", -1, -1, 0);
 	X509_set_issuer_name(x, n);
 	X509_set_pubkey(x, key);
+	add_ext(x, NID_subject_alt_name, as_requested ? "DNS:amt-preflight-test.corp.example.test" : "DNS:scs01.corp.example.test");
+	add_ext(x, NID_ext_key_usage, as_requested ? "serverAuth" : "clientAuth");
 	assert_true(X509_sign(x, key, EVP_sha256()) > 0);
 	PEM_write_bio_X509(b, x);
 	BIO_get_mem_ptr(b, &m);
@@ -177,8 +194,9 @@ static void test_issued(void **state)
 	const struct apf_finding *f;
 
 	(void)state;
-	s->cert_pem = test_cert_pem();
+	s->cert_pem = test_cert_pem(true);
 	run = run_against(s->port, NULL);
+	assert_int_equal(apf_test_result(run, "ca.test-enrollment")->status, APF_PASS);
 	f = apf_test_expect(apf_test_result(run, "ca.test-enrollment"), "CA_TEST_ENROLL_ISSUED", APF_PASS);
 	assert_string_equal(apf_test_evidence(f, "request_id"), "42");
 	assert_string_equal(apf_test_evidence(f, "serial"), "1f2e");
@@ -187,6 +205,15 @@ static void test_issued(void **state)
 	assert_non_null(strstr(s->last_post, "Mode=newreq&CertRequest=-----BEGIN%20CERTIFICATE%20REQUEST"));
 	assert_non_null(strstr(s->last_post, "&CertAttrib=CertificateTemplate%3AAMTWebServer%0D%0A&"));
 	assert_non_null(strstr(s->last_post, "&TargetStoreFlags=0&SaveCert=yes"));
+	apf_run_free(run);
+
+	/* issued, but with the subject built by the CA and no serverAuth: useless for AMT */
+	free(s->cert_pem);
+	s->cert_pem = test_cert_pem(false);
+	run = run_against(s->port, NULL);
+	f = apf_test_expect(apf_test_result(run, "ca.test-enrollment"), "CA_TEST_ENROLL_NAME_DROPPED", APF_FAIL);
+	assert_string_equal(apf_test_evidence(f, "san_dns"), "scs01.corp.example.test");
+	apf_test_expect(apf_test_result(run, "ca.test-enrollment"), "CA_TEST_ENROLL_NO_SERVER_AUTH", APF_FAIL);
 	apf_run_free(run);
 	certsrv_stop(s);
 }

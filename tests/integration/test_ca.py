@@ -149,6 +149,8 @@ class TestEnrollment(CaLabCase):
         ev = f["evidence"]
         self.assertEqual(f["status"].upper(), "PASS")
         self.assertEqual(ev["subject"], "CN=amt-preflight-test.corp.example.test")
+        self.assertEqual(ev["san_dns"], "amt-preflight-test.corp.example.test")
+        self.assertEqual(check_status(report, "ca.test-enrollment"), "PASS")
         self.assertIn("CN=CORP-Issuing-CA", ev["issuer"])
         # the serial is the one the stand-in's openssl ca really issued for that request ID
         pem = self.lab.path("pki", "certsrv", "%s.pem" % ev["request_id"])
