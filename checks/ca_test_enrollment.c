@@ -115,7 +115,6 @@ static void report_disposition(struct apf_ctx *ctx, const struct apf_adcs_web_re
 		f = apf_report(ctx, APF_FAIL, "CA_TEST_ENROLL_PENDING", "The CA put the test request %s%lu in Pending",
 			       r->page.has_req_id ? "ID " : "", r->page.req_id);
 		common_evidence(f, r, url, tmpl, fqdn, user);
-		apf_evidence(f, "page", "%s", r->page.title[0] ? r->page.title : "Certificate Pending");
 		apf_evidence(f, "symptom", "ConfigMgr amtopmgr.log: 'Missed device certificate' after five retries");
 		apf_remedy(f, PENDING_REMEDY, r->page.req_id);
 		break;

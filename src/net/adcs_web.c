@@ -226,12 +226,17 @@ static long auth_mask(enum apf_adcs_auth a, bool https)
 	}
 }
 
-/* One request on the shared handle; the body lands in s (reset first). */
-static int perform(CURL *h, const char *url, const char *post, struct sink *s, long *status, char *errbuf,
-		   char **err_out)
+/* One request on the shared handle, within what is left until deadline_ms (the
+ * whole exchange shares one budget); the body lands in s (reset first). */
+static int perform(CURL *h, const char *url, const char *post, uint64_t deadline_ms, struct sink *s, long *status,
+		   char *errbuf, char **err_out)
 {
+	uint64_t now = apf_now_ms();
+	long left = deadline_ms > now ? (long)(deadline_ms - now) : 1;
 	CURLcode c;
 
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, left);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, left);
 	apf_buf_clear(&s->b);
 	s->too_big = false;
 	curl_easy_setopt(h, CURLOPT_URL, url);
@@ -258,12 +263,6 @@ static int perform(CURL *h, const char *url, const char *post, struct sink *s, l
 		return -EPROTO;
 	}
 	return 0;
-}
-
-/* Form value: URL-encoded; caller frees with curl_free. */
-static char *esc(CURL *h, const char *v)
-{
-	return curl_easy_escape(h, v, 0);
 }
 
 static char *asn1_time_str(const ASN1_TIME *t)
@@ -368,9 +367,10 @@ int apf_adcs_web_enroll(const struct apf_adcs_web_opts *o, const char *tmpl, con
 	struct sink s = {0};
 	char errbuf[CURL_ERROR_SIZE];
 	char *csr = NULL, *base = NULL, *attrib = NULL, *post = NULL, *e_csr = NULL, *e_attrib = NULL;
-	char *cert_url = NULL, *ignored = NULL;
+	char *cert_url = NULL, *get_err = NULL;
 	CURL *h = NULL;
 	long status = 0;
+	uint64_t deadline = apf_now_ms() + (o->timeout_ms ? o->timeout_ms : 1);
 	bool https;
 	int rc;
 
@@ -410,14 +410,14 @@ int apf_adcs_web_enroll(const struct apf_adcs_web_opts *o, const char *tmpl, con
 	r = apf_xcalloc(1, sizeof(*r));
 	r->submit_url = apf_xasprintf("%s/certfnsh.asp", base);
 	attrib = apf_xasprintf("CertificateTemplate:%s\r\n", tmpl);
-	e_csr = esc(h, csr);
-	e_attrib = esc(h, attrib);
+	e_csr = curl_easy_escape(h, csr, 0);
+	e_attrib = curl_easy_escape(h, attrib, 0);
 	if (!e_csr || !e_attrib) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	post = apf_xasprintf("Mode=newreq&CertRequest=%s&CertAttrib=%s&FriendlyType=%s&TargetStoreFlags=0&SaveCert=yes",
-			     e_csr, e_attrib, "Saved-Request%20Certificate");
+	post = apf_xasprintf("Mode=newreq&CertRequest=%s&CertAttrib=%s&FriendlyType=Saved-Request%%20Certificate"
+			     "&TargetStoreFlags=0&SaveCert=yes", e_csr, e_attrib);
 	r->form_fields = apf_xasprintf("Mode=newreq, CertRequest=<PKCS#10 PEM, RSA 2048, CN=%s, SAN DNS:%s>, "
 				       "CertAttrib=CertificateTemplate:%s\\r\\n, FriendlyType=Saved-Request Certificate, "
 				       "TargetStoreFlags=0, SaveCert=yes", fqdn, fqdn, tmpl);
@@ -426,8 +426,6 @@ int apf_adcs_web_enroll(const struct apf_adcs_web_opts *o, const char *tmpl, con
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(o->timeout_ms ? o->timeout_ms : 1));
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(o->timeout_ms ? o->timeout_ms : 1));
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, USER_AGENT);
@@ -447,17 +445,19 @@ int apf_adcs_web_enroll(const struct apf_adcs_web_opts *o, const char *tmpl, con
 	if (o->ca_file)
 		curl_easy_setopt(h, CURLOPT_CAINFO, o->ca_file);
 
-	rc = perform(h, r->submit_url, post, &s, &status, errbuf, err_out);
+	rc = perform(h, r->submit_url, post, deadline, &s, &status, errbuf, err_out);
 	r->http_status = status;
 	if (rc < 0)
 		goto out;
 	apf_adcs_page_parse(s.b.p ? s.b.p : "", s.b.len, &r->page);
 	if (r->page.disp == APF_ADCS_ISSUED) {
 		cert_url = apf_xasprintf("%s/certnew.cer?ReqID=%lu&Enc=b64", base, r->page.req_id);
-		if (perform(h, cert_url, NULL, &s, &status, errbuf, &ignored) < 0)
-			r->retrieve_error = apf_xstrdup(ignored);
-		else if (!read_cert(s.b.p ? s.b.p : "", s.b.len, fqdn, r))
+		if (perform(h, cert_url, NULL, deadline, &s, &status, errbuf, &get_err) < 0) {
+			r->retrieve_error = get_err;
+			get_err = NULL;
+		} else if (!read_cert(s.b.p ? s.b.p : "", s.b.len, fqdn, r)) {
 			r->retrieve_error = apf_xasprintf("%s did not return a certificate", cert_url);
+		}
 	}
 	rc = 0;
 out:
@@ -477,7 +477,7 @@ out:
 	free(attrib);
 	free(post);
 	free(cert_url);
-	free(ignored);
+	free(get_err);
 	return rc;
 }
 
