@@ -161,7 +161,8 @@ const struct apf_cfg_key apf_cfg_keys[] = {
 	 "Warn when a CRL's nextUpdate is closer than this."},
 	{"ca", "enroll_accounts", APF_CFG_LIST, OFF(ca.enroll_accounts), NULL, 0, 0, NULL, NULL, NULL,
 	 "The account(s) the setup and configuration server requests certificates as: a user, its computer "
-	 "account (SCS01$), or a group, as sAMAccountName, DOMAIN\\name, UPN or DN. ca.enroll-permission "
+	 "account (SCS01$), or a group, as sAMAccountName, DOMAIN\\name, UPN or DN, looked up in the domain "
+	 "amt-preflight binds to (a DOMAIN\\ prefix is not used to pick another domain). ca.enroll-permission "
 	 "checks that each may enroll for every template in [ca] templates."},
 	{"ca", "enroll_user", APF_CFG_STRING, OFF(ca.enroll_user), NULL, 0, 0, NULL, NULL, NULL,
 	 "The account ca.test-enrollment logs on to web enrollment as (DOMAIN\\user or user@domain): the "
