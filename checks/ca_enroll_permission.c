@@ -154,33 +154,33 @@ static char *template_dn(struct apf_ad_session *s, const char *tmpl_base, const 
 /* Reads and decodes a template's DACL; reports and returns NULL on failure. */
 static struct apf_secdesc *read_dacl(struct apf_ctx *ctx, struct apf_ad_session *s, const char *name, const char *dn)
 {
-	struct apf_ldap_result *res = NULL;
 	struct apf_ldap_status st = {0};
 	struct apf_secdesc *sd = NULL;
-	const struct apf_ldap_attr *a = NULL;
 	struct apf_finding *f;
+	unsigned char *raw = NULL;
+	size_t len = 0;
 	int rc;
 
 	apf_ctx_step(ctx, "reading the security descriptor of %s", dn);
-	rc = apf_ldap_read_sd(s->ldap, dn, DACL_SECURITY_INFORMATION, &res, &st);
-	if (rc == 0 && res->n_entries)
-		a = apf_ldap_entry_attr(&res->entries[0], "nTSecurityDescriptor");
-	if (a && a->n_vals && apf_secdesc_parse(a->vals[0].data, a->vals[0].len, &sd) == 0)
+	rc = apf_ldap_read_sd(s->ldap, dn, DACL_SECURITY_INFORMATION, &raw, &len, &st);
+	if (rc == 0 && apf_secdesc_parse(raw, len, &sd) == 0)
 		goto out;
 	f = apf_report(ctx, APF_ERROR, "CA_ENROLL_SD_UNREADABLE", "Could not %s the security descriptor of template %s",
-		       a && a->n_vals ? "decode" : "read", name);
+		       rc == 0 ? "decode" : "read", name);
 	apf_evidence(f, "template_dn", "%s", dn);
 	apf_evidence(f, "control", "LDAP_SERVER_SD_FLAGS_OID 1.2.840.113556.1.4.801, flags %u (DACL)",
 		     DACL_SECURITY_INFORMATION);
-	if (rc < 0)
-		apf_evidence(f, "ldap_result", "%d (%s)", st.rc, st.rc_text ? st.rc_text : "?");
-	else if (!a || !a->n_vals)
+	if (rc == 0)
+		apf_evidence(f, "reason", "malformed security descriptor (%zu bytes)", len);
+	else if (rc == -ENOENT)
 		apf_evidence(f, "reason", "nTSecurityDescriptor was not returned");
+	else if (rc == -EFBIG)
+		apf_evidence(f, "reason", "security descriptor larger than 128 KiB");
 	else
-		apf_evidence(f, "reason", "malformed security descriptor (%zu bytes)", a->vals[0].len);
+		apf_evidence(f, "ldap_result", "%d (%s)", st.rc, st.rc_text ? st.rc_text : "?");
 out:
 	apf_ldap_status_clear(&st);
-	apf_ldap_result_free(res);
+	free(raw);
 	return sd;
 }
 

@@ -171,7 +171,9 @@ int apf_ldap_parse_time(const char *s, time_t *out);
  * Reads `dn`'s nTSecurityDescriptor (base search) with the SD-flags control
  * (MS-ADTS 3.1.1.3.4.1.11), asking only for the parts in `sd_flags`
  * (DACL_SECURITY_INFORMATION = 4): an ordinary account may read the DACL, not
- * the SACL. Returns and fills *out as apf_ldap_search (the value is binary).
+ * the SACL. Returns 0 with the binary value in *sd (caller frees) and *len;
+ * -ENOENT when the object has none or it was not returned, -EFBIG beyond 128 KiB,
+ * or the errors of apf_ldap_search.
  */
-int apf_ldap_read_sd(struct apf_ldap *l, const char *dn, unsigned int sd_flags, struct apf_ldap_result **out,
+int apf_ldap_read_sd(struct apf_ldap *l, const char *dn, unsigned int sd_flags, unsigned char **sd, size_t *len,
 		     struct apf_ldap_status *st);
