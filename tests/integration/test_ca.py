@@ -209,6 +209,9 @@ class TestEnrollment(CaLabCase):
             f.write(text)
         self.addCleanup(os.unlink, path)
         before = len(os.listdir(self.lab.path("pki", "certsrv")))
-        rc, report = self.lab.run_preflight(conf=path, only=["ca.template"])
-        self.assertNotEqual(check_status(report, "ca.test-enrollment"), "PASS")
+        # the whole "ca" area is selected, but the intrusive check is not named
+        rc, report = self.lab.run_preflight(conf=path, only=["ca"])
+        self.assertEqual(check_status(report, "ca.test-enrollment"), "SKIP")
+        self.assertEqual([f["code"] for f in findings(report, "ca.test-enrollment")], ["CHECK_OPT_IN"])
+        self.assertEqual(check_status(report, "ca.enroll-permission"), "PASS")
         self.assertEqual(len(os.listdir(self.lab.path("pki", "certsrv"))), before)
