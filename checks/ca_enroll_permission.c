@@ -45,7 +45,8 @@ static const struct apf_code codes[] = {
 	{0},
 };
 
-/* "allow-object, mask 0x00000100 (control access), object 0e10c968-... (Enroll), explicit". */
+/* The deciding ACE for evidence: "#3 of 8: allow-object, mask 0x00000100 (CR), explicit", its trustee
+ * (SID and name) and its object type. */
 static void ace_evidence(struct apf_finding *f, struct apf_ad_session *s, const struct apf_secdesc *sd, size_t i)
 {
 	const struct apf_ace *a = &sd->aces[i];
