@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ad.h"
 #include "check.h"
 #include "net/adcs_web.h"
 
@@ -58,13 +59,21 @@ static const struct apf_code codes[] = {
 	{0},
 };
 
-static void common_evidence(struct apf_finding *f, const struct apf_adcs_web_result *r, const char *url,
-			    const char *tmpl, const char *fqdn, const char *user)
+/* What was tried, for every finding's evidence. */
+struct attempt {
+	const char *url, *tmpl, *fqdn, *user;
+	const char *ip, *dns_server; /* where the URL's host resolved to, and who said so */
+};
+
+static void common_evidence(struct apf_finding *f, const struct apf_adcs_web_result *r, const struct attempt *a)
 {
-	apf_evidence(f, "url", "%s", r && r->submit_url ? r->submit_url : url);
-	apf_evidence(f, "template", "%s", tmpl);
-	apf_evidence(f, "test_name", "%s", fqdn);
-	apf_evidence(f, "account", "%s", user ? user : "(Kerberos ticket of the caller)");
+	apf_evidence(f, "url", "%s", r && r->submit_url ? r->submit_url : a->url);
+	if (a->ip)
+		apf_evidence(f, "address", "%s%s%s", a->ip, a->dns_server ? " from DNS server " : "",
+			     a->dns_server ? a->dns_server : "");
+	apf_evidence(f, "template", "%s", a->tmpl);
+	apf_evidence(f, "test_name", "%s", a->fqdn);
+	apf_evidence(f, "account", "%s", a->user ? a->user : "(Kerberos ticket of the caller)");
 	if (r) {
 		apf_evidence(f, "http_status", "%ld", r->http_status);
 		if (r->form_fields)
@@ -74,9 +83,9 @@ static void common_evidence(struct apf_finding *f, const struct apf_adcs_web_res
 	}
 }
 
-static void report_disposition(struct apf_ctx *ctx, const struct apf_adcs_web_result *r, const char *url,
-			       const char *tmpl, const char *fqdn, const char *user)
+static void report_disposition(struct apf_ctx *ctx, const struct apf_adcs_web_result *r, const struct attempt *a)
 {
+	const char *tmpl = a->tmpl, *fqdn = a->fqdn;
 	struct apf_finding *f;
 
 	switch (r->page.disp) {
@@ -85,18 +94,18 @@ static void report_disposition(struct apf_ctx *ctx, const struct apf_adcs_web_re
 		if (r->cert_serial && !r->cert_has_name) {
 			f = apf_report(ctx, APF_FAIL, "CA_TEST_ENROLL_NAME_DROPPED", "The CA issued serial %s without the requested name %s",
 				       r->cert_serial, fqdn);
-			common_evidence(f, r, url, tmpl, fqdn, user);
+			common_evidence(f, r, a);
 			apf_evidence(f, "subject", "%s", r->cert_subject);
 			apf_evidence(f, "san_dns", "%s", *r->cert_dns_names ? r->cert_dns_names : "(none)");
 		}
 		if (r->cert_serial && !r->cert_server_auth) {
 			f = apf_report(ctx, APF_FAIL, "CA_TEST_ENROLL_NO_SERVER_AUTH", "The certificate issued with template %s lacks Server Authentication",
 				       tmpl);
-			common_evidence(f, r, url, tmpl, fqdn, user);
+			common_evidence(f, r, a);
 		}
 		f = apf_report(ctx, APF_PASS, "CA_TEST_ENROLL_ISSUED", "The CA issued a test certificate for %s with template %s%s%s",
 			       fqdn, tmpl, r->cert_serial ? ", serial " : "", r->cert_serial ? r->cert_serial : "");
-		common_evidence(f, r, url, tmpl, fqdn, user);
+		common_evidence(f, r, a);
 		if (r->cert_serial) {
 			apf_evidence(f, "serial", "%s", r->cert_serial);
 			apf_evidence(f, "subject", "%s", r->cert_subject);
@@ -114,20 +123,20 @@ static void report_disposition(struct apf_ctx *ctx, const struct apf_adcs_web_re
 	case APF_ADCS_PENDING:
 		f = apf_report(ctx, APF_FAIL, "CA_TEST_ENROLL_PENDING", "The CA put the test request %s%lu in Pending",
 			       r->page.has_req_id ? "ID " : "", r->page.req_id);
-		common_evidence(f, r, url, tmpl, fqdn, user);
+		common_evidence(f, r, a);
 		apf_evidence(f, "symptom", "ConfigMgr amtopmgr.log: 'Missed device certificate' after five retries");
 		apf_remedy(f, PENDING_REMEDY, r->page.req_id);
 		break;
 	case APF_ADCS_DENIED:
 		f = apf_report(ctx, APF_FAIL, "CA_TEST_ENROLL_DENIED", "The CA denied the test request: %s",
 			       r->page.message[0] ? r->page.message : "(no disposition message)");
-		common_evidence(f, r, url, tmpl, fqdn, user);
+		common_evidence(f, r, a);
 		apf_evidence(f, "disposition_message", "%s", r->page.message[0] ? r->page.message : "(none)");
 		break;
 	default:
 		f = apf_report(ctx, APF_ERROR, "CA_TEST_ENROLL_UNEXPECTED", "Web enrollment answered with an unrecognised page%s%s",
 			       r->page.title[0] ? ": " : "", r->page.title);
-		common_evidence(f, r, url, tmpl, fqdn, user);
+		common_evidence(f, r, a);
 		apf_evidence(f, "page_title", "%s", r->page.title[0] ? r->page.title : "(none)");
 		break;
 	}
@@ -139,10 +148,11 @@ static int run(struct apf_ctx *ctx)
 	struct apf_adcs_web_opts o = {0};
 	struct apf_adcs_web_result *r = NULL;
 	struct apf_finding *f;
+	struct attempt at;
 	const char *url = cfg->ca.web_enrollment_url;
 	const char *tmpl = cfg->ca.test_template ? cfg->ca.test_template
 			   : cfg->ca.templates.n ? cfg->ca.templates.v[0] : NULL;
-	char *fqdn = NULL, *password = NULL, *err = NULL;
+	char *fqdn = NULL, *password = NULL, *err = NULL, *host = NULL, *ip = NULL, *dns_server = NULL;
 	int rc;
 
 	if (!tmpl) {
@@ -176,35 +186,55 @@ static int run(struct apf_ctx *ctx)
 		apf_evidence(f, "enroll_auth", "%s", cfg->ca.enroll_auth ? cfg->ca.enroll_auth : "any");
 		goto out;
 	}
+	/* The web enrollment host is resolved like every other name: through the DNS
+	 * servers the clients use, never the host's resolver. */
+	host = apf_adcs_web_url_host(url);
+	if (host) {
+		apf_ctx_step(ctx, "resolving %s", host);
+		rc = apf_ad_resolve(ctx, host, apf_ad_op_timeout(ctx, 5000), &ip, &dns_server, &err);
+		if (rc < 0) {
+			f = apf_report(ctx, APF_ERROR, "CA_TEST_ENROLL_UNREACHABLE", "Could not resolve %s: %s", host,
+				       err ? err : strerror(-rc));
+			apf_evidence(f, "url", "%s", url);
+			apf_evidence(f, "name", "%s", host);
+			apf_evidence(f, "error", "%s", err ? err : strerror(-rc));
+			goto out;
+		}
+		o.connect_ip = ip;
+	}
+	at = (struct attempt){.url = url, .tmpl = tmpl, .fqdn = fqdn, .user = o.user, .ip = ip, .dns_server = dns_server};
 	o.timeout_ms = apf_ctx_remaining_ms(ctx);
 	apf_ctx_step(ctx, "submitting a test request to %s", url);
 	rc = apf_adcs_web_enroll(&o, tmpl, fqdn, &r, &err);
 	if (rc == 0) {
-		report_disposition(ctx, r, url, tmpl, fqdn, o.user);
+		report_disposition(ctx, r, &at);
 	} else if (rc == -EACCES) {
 		f = apf_report(ctx, APF_ERROR, "CA_TEST_ENROLL_AUTH_FAILED", "Web enrollment refused the logon of %s",
 			       o.user ? o.user : "the Kerberos ticket");
-		common_evidence(f, r, url, tmpl, fqdn, o.user);
+		common_evidence(f, r, &at);
 		apf_evidence(f, "error", "%s", err ? err : "?");
 		apf_evidence(f, "auth_offered", "%s", cfg->ca.enroll_auth ? cfg->ca.enroll_auth : "any");
 	} else if (rc == -EPERM || rc == -EINVAL) {
 		f = apf_report(ctx, APF_ERROR, "CA_TEST_ENROLL_CONFIG", "No test request made: %s", err ? err : strerror(-rc));
-		common_evidence(f, r, url, tmpl, fqdn, o.user);
+		common_evidence(f, r, &at);
 		apf_evidence(f, "enroll_auth", "%s", cfg->ca.enroll_auth ? cfg->ca.enroll_auth : "any");
 	} else if (rc == -EPROTO && r) {
 		f = apf_report(ctx, APF_ERROR, "CA_TEST_ENROLL_UNEXPECTED", "Web enrollment answered HTTP %ld", r->http_status);
-		common_evidence(f, r, url, tmpl, fqdn, o.user);
+		common_evidence(f, r, &at);
 		apf_evidence(f, "error", "%s", err ? err : "?");
 	} else {
 		f = apf_report(ctx, APF_ERROR, "CA_TEST_ENROLL_UNREACHABLE", "Could not reach web enrollment: %s",
 			       err ? err : strerror(-rc));
-		common_evidence(f, r, url, tmpl, fqdn, o.user);
+		common_evidence(f, r, &at);
 		apf_evidence(f, "error", "%s", err ? err : strerror(-rc));
 		apf_evidence(f, "timeout_ms", "%u", o.timeout_ms);
 	}
 out:
 	apf_adcs_web_result_free(r);
 	apf_secret_free(password);
+	free(host);
+	free(ip);
+	free(dns_server);
 	free(fqdn);
 	free(err);
 	return 0;

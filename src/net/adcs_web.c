@@ -40,6 +40,40 @@ enum apf_adcs_auth apf_adcs_auth_from_str(const char *s)
 	return APF_ADCS_AUTH_ANY;
 }
 
+/* ---- URLs -------------------------------------------------------------------------- */
+
+/* Host and port of an http(s) URL through libcurl's own parser (the one that will
+ * connect), so the pinned address applies to exactly what libcurl would resolve. */
+static int url_host_port(const char *url, char **host, long *port)
+{
+	CURLU *u = curl_url();
+	char *h = NULL, *p = NULL;
+	int rc = -EINVAL;
+
+	*host = NULL;
+	if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) != CURLUE_OK)
+		goto out;
+	*host = apf_xstrdup(h);
+	*port = strtol(p, NULL, 10);
+	rc = 0;
+out:
+	curl_free(h);
+	curl_free(p);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+char *apf_adcs_web_url_host(const char *url)
+{
+	char *host = NULL;
+	long port;
+
+	url_host_port(url, &host, &port);
+	return host;
+}
+
 /* ---- the disposition page ------------------------------------------------------ */
 
 /* Case-insensitive search in a buffer that may hold NULs. */
@@ -363,7 +397,7 @@ int apf_adcs_web_enroll(const struct apf_adcs_web_opts *o, const char *tmpl, con
 			struct apf_adcs_web_result **out, char **err_out)
 {
 	struct apf_adcs_web_result *r = NULL;
-	struct curl_slist *hdrs = NULL;
+	struct curl_slist *hdrs = NULL, *pin = NULL;
 	struct sink s = {0};
 	char errbuf[CURL_ERROR_SIZE];
 	char *csr = NULL, *base = NULL, *attrib = NULL, *post = NULL, *e_csr = NULL, *e_attrib = NULL;
@@ -444,6 +478,22 @@ int apf_adcs_web_enroll(const struct apf_adcs_web_opts *o, const char *tmpl, con
 	}
 	if (o->ca_file)
 		curl_easy_setopt(h, CURLOPT_CAINFO, o->ca_file);
+	if (o->connect_ip) {
+		char *host = NULL, *entry;
+		long port = 0;
+
+		if (url_host_port(o->base_url, &host, &port) < 0) {
+			*err_out = apf_xasprintf("cannot parse %s", o->base_url);
+			rc = -EINVAL;
+			goto out;
+		}
+		/* "host:port:address"; an IPv6 address goes in brackets. */
+		entry = apf_xasprintf(strchr(o->connect_ip, ':') ? "%s:%ld:[%s]" : "%s:%ld:%s", host, port, o->connect_ip);
+		pin = curl_slist_append(NULL, entry);
+		curl_easy_setopt(h, CURLOPT_RESOLVE, pin);
+		free(entry);
+		free(host);
+	}
 
 	rc = perform(h, r->submit_url, post, deadline, &s, &status, errbuf, err_out);
 	r->http_status = status;
@@ -472,6 +522,7 @@ out:
 	if (h)
 		curl_easy_cleanup(h);
 	curl_slist_free_all(hdrs);
+	curl_slist_free_all(pin);
 	free(csr);
 	free(base);
 	free(attrib);

@@ -28,6 +28,10 @@ struct apf_adcs_web_opts {
 	const char *password;   /* never logged or reported */
 	enum apf_adcs_auth auth;
 	const char *ca_file;    /* PEM bundle for the server certificate; NULL = system store */
+	/* Address to connect to for the URL's host, resolved by the caller through the
+	 * DNS servers the clients use (the host's resolver is never asked); NULL = let
+	 * libcurl resolve. TLS still checks the certificate against the host name. */
+	const char *connect_ip;
 	unsigned int timeout_ms; /* whole exchange (both requests) */
 };
 
@@ -46,6 +50,9 @@ struct apf_adcs_page {
 	char message[512]; /* the CA's disposition message (denied), printable ASCII only; "" when none */
 	char title[128];   /* the page's <title> / heading, for unknown pages */
 };
+
+/* The host name of an http(s) URL (caller frees); NULL when the URL does not parse. */
+char *apf_adcs_web_url_host(const char *url);
 
 /* Classifies a certfnsh.asp response body (any bytes; hostile input is fine). */
 void apf_adcs_page_parse(const char *body, size_t len, struct apf_adcs_page *out);

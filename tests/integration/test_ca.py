@@ -158,6 +158,8 @@ class TestEnrollment(CaLabCase):
         self.assertEqual(out.stdout.strip().split("=")[1].lower(), ev["serial"])
         self.assertIn("certutil -revoke %s" % ev["serial"], f["remediation"])
         self.assertIn("CertificateTemplate:AMTWebServer", ev["sent"])
+        # the host was resolved through the lab's BIND, not the host resolver
+        self.assertEqual(ev["address"], "192.0.2.30 from DNS server 192.0.2.1")
         self.assert_no_secret(report)
 
     def test_pending(self):
@@ -187,6 +189,13 @@ class TestEnrollment(CaLabCase):
         self.assertEqual(check_status(report, "ca.test-enrollment"), "ERROR")
         f = self.one(report, "ca.test-enrollment", "CA_TEST_ENROLL_UNREACHABLE")
         self.assertIn(":8443/", f["evidence"]["url"])
+
+    def test_unresolvable_name(self):
+        conf = self.conf(web_enrollment_url="https://nosuch.corp.example.test/certsrv/")
+        rc, report = self.lab.run_preflight(only=self.ONLY, conf=conf)
+        f = self.one(report, "ca.test-enrollment", "CA_TEST_ENROLL_UNREACHABLE")
+        self.assertEqual(f["status"].upper(), "ERROR")
+        self.assertEqual(f["evidence"]["name"], "nosuch.corp.example.test")
 
     def test_untrusted_certificate_is_unreachable(self):
         rc, report = self.lab.run_preflight(only=self.ONLY, conf=self.conf(web_ca_bundle=None))
