@@ -68,8 +68,8 @@ int apf_ad_token_read(struct apf_ctx *ctx, struct apf_ad_session *s, const char 
 		rc = apf_ldap_search(s->ldap, s->default_nc, APF_LDAP_SCOPE_SUB, filter, attrs, 2, &res, &st);
 	}
 	if (rc == -ENOENT || (rc == 0 && res->n_entries == 0)) {
-		*why_out = apf_xasprintf("no object with %s below %s", filter ? filter : "objectSid at that DN",
-					 filter ? s->default_nc : account);
+		*why_out = filter ? apf_xasprintf("no object with %s below %s", filter, s->default_nc)
+				  : apf_xasprintf("no object with an objectSid at %s", account);
 		rc = -ENOENT;
 		goto out;
 	}

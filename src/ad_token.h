@@ -2,7 +2,7 @@
 /*
  * The security token an AD account gets, rebuilt over LDAP: its objectSid,
  * tokenGroups (every group it belongs to, nested ones included, computed by
- * the DC on a base-scope read; MS-ADTS 3.1.1.4.5.19), its primary group and
+ * the DC on a base-scope read; MS-ADTS 3.1.1.4.5, constructed attributes), its primary group and
  * the well-known SIDs every authenticated logon carries. Used to evaluate
  * certificate template ACLs for the setup server's account.
  */
@@ -34,6 +34,6 @@ int apf_ad_token_read(struct apf_ctx *ctx, struct apf_ad_session *s, const char 
 		      char **why_out);
 void apf_ad_token_free(struct apf_ad_token *t);
 
-/* A display name for `sid`: well-known name, else "DOMAIN-less sAMAccountName"
- * looked up in the default NC, else NULL. Caller frees. */
+/* A display name for `sid`: its well-known name, else the sAMAccountName (or cn)
+ * of the object carrying it in the default NC, else NULL. Caller frees. */
 char *apf_ad_sid_name(struct apf_ad_session *s, const struct apf_sid *sid);
