@@ -100,6 +100,28 @@ static void token_evidence(struct apf_finding *f, const struct apf_ad_token *t, 
 		apf_evidence(f, "token_groups", "not returned by the DC: only direct, primary-group and well-known SIDs evaluated");
 }
 
+/* Who may enroll, for a NOT_GRANTED finding: the trustees of the allow ACEs that
+ * cover Enroll, so the admin sees which group to add the account to. */
+static void grantees_evidence(struct apf_finding *f, struct apf_ad_session *s, const struct apf_secdesc *sd)
+{
+	char sid[APF_SID_STR_MAX];
+	char *list = apf_xstrdup("");
+
+	for (size_t i = 0; i < sd->n_aces && strlen(list) < 1024; i++) {
+		char *name, *n;
+
+		if (!apf_ace_allows_right(&sd->aces[i], apf_guid_enroll))
+			continue;
+		name = apf_ad_sid_name(s, &sd->aces[i].sid);
+		n = apf_xasprintf("%s%s%s", list, *list ? ", " : "", name ? name : apf_sid_str(&sd->aces[i].sid, sid, sizeof(sid)));
+		free(list);
+		list = n;
+		free(name);
+	}
+	apf_evidence(f, "enroll_granted_to", "%s", *list ? list : "(nobody)");
+	free(list);
+}
+
 static void check_one(struct apf_ctx *ctx, struct apf_ad_session *s, const char *tmpl, const char *dn,
 		      const struct apf_secdesc *sd, const struct apf_ad_token *t, const char *names)
 {
@@ -125,8 +147,10 @@ static void check_one(struct apf_ctx *ctx, struct apf_ad_session *s, const char 
 		ace_evidence(f, s, sd, idx);
 	else if (!sd->dacl_present)
 		apf_evidence(f, "ace", "none: the template has a NULL DACL (everyone has every right)");
-	else
+	else {
 		apf_evidence(f, "ace", "none of the %zu ACEs grants Enroll to a SID in the token", sd->n_aces);
+		grantees_evidence(f, s, sd);
+	}
 	token_evidence(f, t, names);
 	if (acc == APF_ACCESS_DENIED && !apf_sid_equal(&sd->aces[idx].sid, &t->sid))
 		apf_remedy(f, "On template %s's Security tab, remove the Deny Enroll entry for the group named in "

@@ -352,6 +352,12 @@ enum apf_access apf_secdesc_check_right(const struct apf_secdesc *sd, const stru
 	return APF_ACCESS_NOT_GRANTED;
 }
 
+bool apf_ace_allows_right(const struct apf_ace *a, const uint8_t right_guid[16])
+{
+	return a->has_sid && !(a->flags & APF_ACE_FLAG_INHERIT_ONLY) &&
+	       (a->type == APF_ACE_ACCESS_ALLOWED || a->type == APF_ACE_ACCESS_ALLOWED_OBJECT) && ace_covers(a, right_guid);
+}
+
 const char *apf_ace_type_name(uint8_t type)
 {
 	switch (type) {

@@ -126,6 +126,10 @@ enum apf_access {
 enum apf_access apf_secdesc_check_right(const struct apf_secdesc *sd, const struct apf_sid *sids, size_t n_sids,
 					const uint8_t right_guid[16], size_t *ace_index);
 
+/* True when `a` is an allow ACE (plain or object, not inherit-only) that covers the
+ * extended right `right_guid` by the rules of apf_secdesc_check_right(). */
+bool apf_ace_allows_right(const struct apf_ace *a, const uint8_t right_guid[16]);
+
 /* Access mask in SDDL right abbreviations (MS-DTYP 2.5.1.1): "CR", "RP|LC|LO|RC",
  * "Full Control" for 0x000f01ff; unknown bits as hex. Returns buf (always terminated). */
 char *apf_access_mask_str(uint32_t mask, char *buf, size_t size);

@@ -106,6 +106,7 @@ class EnrollPermission(CaLabCase):
             f = self.one(report, "ca.enroll-permission", "CA_ENROLL_NOT_GRANTED", t)
             self.assertEqual(f["status"].upper(), "FAIL")
             self.assertTrue(f["evidence"]["ace"].startswith("none of the"))
+            self.assertIn("AMT-Enrollers", f["evidence"]["enroll_granted_to"].split(", "))
             self.assertIn("scsnone", f["evidence"]["account_dn"])
 
     def test_account_missing(self):

@@ -95,6 +95,11 @@ static void test_lab_dacl_decisions(void **state)
 	assert_int_equal(sd->n_aces, 8);
 	assert_int_equal(sd->aces[1].type, APF_ACE_ACCESS_DENIED_OBJECT);
 	assert_true(sd->aces[7].flags & APF_ACE_FLAG_INHERITED);
+	/* who may enroll: SCS01$, AMT-Enrollers, and Full Control holders; not the deny, not AU's read */
+	assert_true(apf_ace_allows_right(&sd->aces[0], apf_guid_enroll));
+	assert_false(apf_ace_allows_right(&sd->aces[1], apf_guid_enroll));
+	assert_true(apf_ace_allows_right(&sd->aces[2], apf_guid_enroll));
+	assert_false(apf_ace_allows_right(&sd->aces[5], apf_guid_enroll));
 
 	tok[0] = sid(LAB_DOMAIN "1104");
 	assert_int_equal(apf_secdesc_check_right(sd, tok, 1, apf_guid_enroll, &idx), APF_ACCESS_ALLOWED);
