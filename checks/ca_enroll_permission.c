@@ -108,9 +108,15 @@ static void grantees_evidence(struct apf_finding *f, struct apf_ad_session *s, c
 	char *list = apf_xstrdup("");
 
 	for (size_t i = 0; i < sd->n_aces && strlen(list) < 1024; i++) {
+		bool seen = false;
 		char *name, *n;
 
 		if (!apf_ace_allows_right(&sd->aces[i], apf_guid_enroll))
+			continue;
+		/* explicit and inherited ACEs often name the same group */
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = apf_ace_allows_right(&sd->aces[j], apf_guid_enroll) && apf_sid_equal(&sd->aces[j].sid, &sd->aces[i].sid);
+		if (seen)
 			continue;
 		name = apf_ad_sid_name(s, &sd->aces[i].sid);
 		n = apf_xasprintf("%s%s%s", list, *list ? ", " : "", name ? name : apf_sid_str(&sd->aces[i].sid, sid, sizeof(sid)));
