@@ -20,7 +20,8 @@
 #define PENDING_REMEDY                                                                                                 \
 	"On the CA: Certification Authority console > CA Properties > Policy Module > Properties: choose 'Follow the "  \
 	"settings in the certificate template, if applicable. Otherwise, automatically issue the certificate.', then "  \
-	"restart the CA service (net stop certsvc && net start certsvc). If the template asks for it, also untick "      \
+	"restart the CA service (net stop certsvc && net start certsvc); `certutil -getreg policy\\RequestDisposition` "   \
+	"shows the setting (0x100 = pend first). If the template asks for it, also untick "                               \
 	"'CA certificate manager approval' on its Issuance Requirements tab (see ca.template). Deny or issue request "   \
 	"%lu in Pending Requests"
 
