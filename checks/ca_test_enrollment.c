@@ -190,7 +190,8 @@ static int run(struct apf_ctx *ctx)
 	/* The web enrollment host is resolved like every other name: through the DNS
 	 * servers the clients use, never the host's resolver. */
 	host = apf_adcs_web_url_host(url);
-	if (host) {
+	/* An IPv6 literal ("[::1]") needs no lookup; an IPv4 one comes back from apf_ad_resolve as is. */
+	if (host && host[0] != '[') {
 		apf_ctx_step(ctx, "resolving %s", host);
 		rc = apf_ad_resolve(ctx, host, apf_ad_op_timeout(ctx, 5000), &ip, &dns_server, &err);
 		if (rc < 0) {
@@ -201,7 +202,7 @@ static int run(struct apf_ctx *ctx)
 			apf_evidence(f, "error", "%s", err ? err : strerror(-rc));
 			goto out;
 		}
-		o.connect_ip = ip;
+		o.connect_ip = strcmp(ip, host) ? ip : NULL; /* nothing to pin for a literal */
 	}
 	at = (struct attempt){.url = url, .tmpl = tmpl, .fqdn = fqdn, .user = o.user, .ip = ip, .dns_server = dns_server};
 	o.timeout_ms = apf_ctx_remaining_ms(ctx);
