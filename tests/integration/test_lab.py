@@ -214,7 +214,7 @@ class TestFiles(LabTestCase):
         "ca": {"templates", "enroll_accounts", "web_enrollment_url", "enroll_user", "enroll_password_file",
                "web_ca_bundle"},
         "provisioning": {"certificate", "password_file", "server_addresses", "intermediate_store"},
-        "amt": {"domain_suffixes", "generations", "device_hashes", "tls_hosts"},
+        "amt": {"domain_suffixes", "generations", "device_hashes", "tls_hosts", "activation"},
     }
 
     def conf(self):
