@@ -13,7 +13,6 @@ import json
 import os
 import re
 import subprocess
-import tempfile
 
 from labtest import LabTestCase, check_status, findings
 
@@ -39,18 +38,14 @@ class CaLabCase(LabTestCase):
 
     def conf(self, **ca):
         """lab.conf with [ca] keys replaced (value None removes the key); removed at cleanup."""
-        with open(self.lab.conf) as f:
-            text = f.read()
-        for key, value in ca.items():
-            line = "" if value is None else "%s = %s\n" % (key, value)
-            text, n = re.subn(r"(?m)^%s = .*\n" % key, lambda m: line, text)
-            if not n:
-                text = text.replace("[ca]\n", "[ca]\n" + line)
-        fd, path = tempfile.mkstemp(prefix="ca-", suffix=".conf", dir=self.lab.dir)
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        self.addCleanup(os.unlink, path)
-        return path
+        def edit(text):
+            for key, value in ca.items():
+                line = "" if value is None else "%s = %s\n" % (key, value)
+                text, n = re.subn(r"(?m)^%s = .*\n" % key, lambda m: line, text)
+                if not n:
+                    text = text.replace("[ca]\n", "[ca]\n" + line)
+            return text
+        return self.lab_conf_copy(edit)
 
     def perm(self, accounts):
         rc, report = self.lab.run_preflight(only=["ca.enroll-permission"], conf=self.conf(enroll_accounts=accounts))
@@ -212,12 +207,7 @@ class TestEnrollment(CaLabCase):
         self.assert_no_secret(report)
 
     def test_not_run_unless_enabled(self):
-        with open(self.lab.conf) as f:
-            text = f.read().replace("enable = ca.test-enrollment\n", "")
-        fd, path = tempfile.mkstemp(prefix="ca-", suffix=".conf", dir=self.lab.dir)
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        self.addCleanup(os.unlink, path)
+        path = self.lab_conf_copy(lambda text: text.replace("enable = ca.test-enrollment\n", ""))
         before = len(os.listdir(self.lab.path("pki", "certsrv")))
         # the whole "ca" area is selected, but the intrusive check is not named
         rc, report = self.lab.run_preflight(conf=path, only=["ca"])
