@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "alloc.h"
 #include "ad.h"
 #include "net/dns.h"
 #include "result.h"

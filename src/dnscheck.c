@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "alloc.h"
 #include "dnscheck.h"
 #include "util.h"
 #include "net/dns.h"

@@ -31,7 +31,7 @@
 
 #include "dnsfleet.h"
 #include "net/dns.h"
-#include "result.h"
+#include "alloc.h"
 #include "util.h"
 
 #define FLEET_LINE_MAX 1024
