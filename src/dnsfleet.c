@@ -308,6 +308,7 @@ struct engine {
 	/* RFC 6298-style retransmission timer, in microseconds; 0 until the first sample. */
 	uint64_t srtt_us, rttvar_us;
 	uint8_t *rbuf;
+	int refused; /* an errno when the kernel reported the server unreachable (ICMP), else 0 */
 };
 
 #define EV_TCP (1ull << 32)
@@ -451,12 +452,25 @@ static void rtt_sample(struct engine *e, const struct slot *s)
 	e->srtt_us = (7 * e->srtt_us + r) / 8;
 }
 
+/*
+ * A connected UDP socket reports the server's ICMP port (or host) unreachable
+ * as ECONNREFUSED (EHOSTUNREACH, ENETUNREACH) on the next send or recv. Every
+ * query to that server would meet the same fate, so the run ends at once
+ * rather than retransmitting every host's queries until the deadline.
+ */
+static void note_refusal(struct engine *e, int err)
+{
+	if (!e->refused && (err == ECONNREFUSED || err == EHOSTUNREACH || err == ENETUNREACH))
+		e->refused = err;
+}
+
 static void udp_send(struct engine *e, unsigned int idx, uint64_t now)
 {
 	struct slot *s = &e->slots[idx];
 
 	/* A failed send (buffer full) is just a lost packet: the timer retries it. */
-	(void)send(e->sock[idx % FLEET_SOCKETS], s->q, s->qlen, 0);
+	if (send(e->sock[idx % FLEET_SOCKETS], s->q, s->qlen, 0) < 0)
+		note_refusal(e, errno);
 	s->state = SLOT_UDP;
 	s->expire = now + try_timeout(e, s->tries);
 	if (s->expire < e->next_expiry)
@@ -590,8 +604,10 @@ static void on_udp(struct engine *e, int sock, uint64_t now)
 		ssize_t n = recv(sock, e->rbuf, APF_DNS_MSG_MAX, MSG_DONTWAIT);
 		int idx;
 
-		if (n < 0)
-			return; /* EAGAIN, or ICMP errors: the timer handles the loss */
+		if (n < 0) {
+			note_refusal(e, errno); /* else EAGAIN: nothing more to read */
+			return;
+		}
 		idx = match_slot(e, e->rbuf, (size_t)n, false);
 		if (idx < 0) {
 			if (e->st)
@@ -838,6 +854,12 @@ int apf_fleet_run(const struct apf_fleet_opts *o, struct apf_fleet_list *l, stru
 		uint64_t now = apf_now_ms(), wake;
 		int n, timeout;
 
+		if (e.refused) {
+			rc = -e.refused;
+			apf_err_set(err_out, "%s: %s (ICMP unreachable): the server refused the queries", o->server,
+				    strerror(e.refused));
+			goto out;
+		}
 		if (o->deadline_ms && now >= o->deadline_ms)
 			break;
 		if (now >= e.next_expiry)
