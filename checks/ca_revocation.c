@@ -158,26 +158,21 @@ static void ev_cert(struct apf_finding *f, const struct pool *p, size_t i)
 	apf_evidence(f, "source", "%s", p->origin[i]);
 }
 
-static void ev_rev(struct apf_finding *f, const struct apf_rev_result *r, const struct apf_cert *issuer)
-{
-	char b[32];
-
-	if (r->url)
-		apf_evidence(f, "url", "%s", r->url);
-	if (issuer)
-		apf_evidence(f, "issuer", "%s", issuer->subject ? issuer->subject : "?");
-	apf_evidence(f, "state", "%s", apf_rev_state_name(r->state));
-	if (r->this_update)
-		apf_evidence(f, "this_update", "%s", apf_pki_time_str(r->this_update, b, sizeof(b)));
-	if (r->next_update)
-		apf_evidence(f, "next_update", "%s", apf_pki_time_str(r->next_update, b, sizeof(b)));
-	if (r->revoked_at)
-		apf_evidence(f, "revoked_at", "%s", apf_pki_time_str(r->revoked_at, b, sizeof(b)));
-	if (r->reason)
-		apf_evidence(f, "reason", "%s", r->reason);
-	if (r->detail)
-		apf_evidence(f, "detail", "%s", r->detail);
-}
+/* This check's codes per revocation state, for CRLs and OCSP; statuses come from apf_rev_status(). */
+static const char *const crl_codes[APF_REV_STATE_COUNT] = {
+	[APF_REV_GOOD] = "CA_CRL_OK",
+	[APF_REV_REVOKED] = "CA_CERT_REVOKED",
+	[APF_REV_UNREACHABLE] = "CA_CRL_UNREACHABLE",
+	[APF_REV_INVALID] = "CA_CRL_INVALID",
+	[APF_REV_EXPIRED] = "CA_CRL_EXPIRED",
+};
+static const char *const ocsp_codes[APF_REV_STATE_COUNT] = {
+	[APF_REV_GOOD] = "CA_OCSP_OK",
+	[APF_REV_REVOKED] = "CA_CERT_REVOKED",
+	[APF_REV_UNREACHABLE] = "CA_OCSP_UNREACHABLE",
+	[APF_REV_INVALID] = "CA_OCSP_INVALID",
+	[APF_REV_EXPIRED] = "CA_OCSP_STALE",
+};
 
 static void check_crl(struct apf_ctx *ctx, struct pool *p, size_t i, const struct apf_cert *issuer,
 		      struct apf_ad_session *s)
@@ -214,33 +209,18 @@ static void check_crl(struct apf_ctx *ctx, struct pool *p, size_t i, const struc
 			free(err);
 		}
 	}
-	switch (r.state) {
-	case APF_REV_GOOD:
-		if (r.next_update && r.next_update - now < (time_t)cfg->ca.crl_warn_hours * 3600)
-			f = apf_report(ctx, APF_WARN, "CA_CRL_NEAR_EXPIRY", "The CRL for %s expires in %lld hours",
-				       c->subject ? c->subject : "?", (long long)((r.next_update - now) / 3600));
-		else
-			f = apf_report(ctx, APF_PASS, "CA_CRL_OK", "The CRL for %s verifies and is current", c->subject ? c->subject : "?");
-		break;
-	case APF_REV_EXPIRED:
-		f = apf_report(ctx, APF_FAIL, "CA_CRL_EXPIRED", "The CRL for %s is out of date (nextUpdate passed)",
-			       c->subject ? c->subject : "?");
-		break;
-	case APF_REV_REVOKED:
-		f = apf_report(ctx, APF_FAIL, "CA_CERT_REVOKED", "%s is revoked (%s)", c->subject ? c->subject : "?",
-			       r.reason ? r.reason : "no reason given");
-		break;
-	case APF_REV_INVALID:
-		f = apf_report(ctx, APF_FAIL, "CA_CRL_INVALID", "The CRL for %s is unusable: %s", c->subject ? c->subject : "?",
-			       r.detail ? r.detail : "?");
-		break;
-	default:
-		f = apf_report(ctx, APF_ERROR, "CA_CRL_UNREACHABLE", "No CRL for %s could be fetched: %s",
-			       c->subject ? c->subject : "?", r.detail ? r.detail : "?");
-		break;
+	if (r.state == APF_REV_GOOD && r.next_update && r.next_update - now < (time_t)cfg->ca.crl_warn_hours * 3600) {
+		f = apf_report(ctx, APF_WARN, "CA_CRL_NEAR_EXPIRY", "The CRL for %s expires in %lld hours",
+			       c->subject ? c->subject : "?", (long long)((r.next_update - now) / 3600));
+		apf_rev_evidence(f, &r, "CRL");
+	} else {
+		/* NONE cannot happen here (the certificate has a CDP); were it to, it is could-not-check. */
+		if (r.state == APF_REV_NONE)
+			r.state = APF_REV_UNREACHABLE;
+		f = apf_rev_report(ctx, &r, "CRL", c->subject ? c->subject : "?", crl_codes);
 	}
 	ev_cert(f, p, i);
-	ev_rev(f, &r, issuer);
+	apf_evidence(f, "issuer", "%s", issuer && issuer->subject ? issuer->subject : "?");
 	if (r.state == APF_REV_GOOD)
 		apf_evidence(f, "warn_hours", "%d", cfg->ca.crl_warn_hours);
 	apf_rev_result_clear(&r);
@@ -259,29 +239,11 @@ static void check_ocsp(struct apf_ctx *ctx, struct pool *p, size_t i, const stru
 	}
 	apf_ctx_step(ctx, "OCSP for %s", c->subject ? c->subject : "?");
 	apf_rev_check_ocsp(c, issuer, apf_ad_op_timeout(ctx, OP_CAP_MS), &r);
-	switch (r.state) {
-	case APF_REV_GOOD:
-		f = apf_report(ctx, APF_PASS, "CA_OCSP_OK", "The OCSP responder says %s is good", c->subject ? c->subject : "?");
-		break;
-	case APF_REV_REVOKED:
-		f = apf_report(ctx, APF_FAIL, "CA_CERT_REVOKED", "The OCSP responder says %s is revoked (%s)",
-			       c->subject ? c->subject : "?", r.reason ? r.reason : "no reason given");
-		break;
-	case APF_REV_EXPIRED:
-		f = apf_report(ctx, APF_FAIL, "CA_OCSP_STALE", "The OCSP response for %s is outside its validity window",
-			       c->subject ? c->subject : "?");
-		break;
-	case APF_REV_INVALID:
-		f = apf_report(ctx, APF_FAIL, "CA_OCSP_INVALID", "The OCSP answer for %s is unusable: %s",
-			       c->subject ? c->subject : "?", r.detail ? r.detail : "?");
-		break;
-	default:
-		f = apf_report(ctx, APF_ERROR, "CA_OCSP_UNREACHABLE", "The OCSP responder for %s could not be asked: %s",
-			       c->subject ? c->subject : "?", r.detail ? r.detail : "?");
-		break;
-	}
+	if (r.state == APF_REV_NONE)
+		r.state = APF_REV_UNREACHABLE;
+	f = apf_rev_report(ctx, &r, "OCSP", c->subject ? c->subject : "?", ocsp_codes);
 	ev_cert(f, p, i);
-	ev_rev(f, &r, issuer);
+	apf_evidence(f, "issuer", "%s", issuer && issuer->subject ? issuer->subject : "?");
 	apf_rev_result_clear(&r);
 }
 

@@ -104,11 +104,13 @@ static const struct apf_code codes[] = {
 	 "None needed now; prefer SHA-384 / RSA 3072 when the certificate is renewed"},
 	{"CERT_REVOKED", APF_FAIL, "A certificate of the chain is revoked (CRL or OCSP)",
 	 "Replace the revoked certificate and rebuild the PFX"},
-	{"CERT_REVOCATION_UNREACHABLE", APF_WARN,
-	 "A CRL or OCSP URL of the chain could not be fetched from here; the setup server (Intel SCS) fails when it "
-	 "cannot get the CRL either",
+	{"CERT_REVOCATION_UNREACHABLE", APF_ERROR,
+	 "A CRL or OCSP URL of the chain could not be fetched from here, so revocation could not be checked; the "
+	 "setup server (Intel SCS) fails when it cannot get the CRL either",
 	 "Make the CRL distribution point / OCSP URL reachable over HTTP from the setup server"},
-	{"CERT_REVOCATION_UNUSABLE", APF_WARN, "A CRL or OCSP answer was fetched but is expired, unsigned or malformed",
+	{"CERT_REVOCATION_UNUSABLE", APF_FAIL,
+	 "A CRL or OCSP answer was fetched but is expired, not signed by the issuer or malformed: relying parties that "
+	 "check revocation reject the chain",
 	 "Publish a fresh CRL (check the CA's CRL publication schedule) or fix the OCSP responder"},
 	{"CERT_REVOCATION_OK", APF_PASS, "No certificate of the chain is revoked per its CRL/OCSP", NULL},
 	{"CERT_REVOCATION_NONE", APF_INFO,
@@ -558,40 +560,24 @@ static void check_crypto(struct apf_ctx *ctx, const struct apf_chain *ch)
 	}
 }
 
+/* This check's code per revocation state; statuses come from apf_rev_status(). */
+static const char *const rev_codes[APF_REV_STATE_COUNT] = {
+	[APF_REV_REVOKED] = "CERT_REVOKED",
+	[APF_REV_UNREACHABLE] = "CERT_REVOCATION_UNREACHABLE",
+	[APF_REV_INVALID] = "CERT_REVOCATION_UNUSABLE",
+	[APF_REV_EXPIRED] = "CERT_REVOCATION_UNUSABLE",
+};
+
 static void report_rev(struct apf_ctx *ctx, const struct apf_rev_result *r, const char *method, const struct apf_cert *c,
 		       const char *pos, bool *bad)
 {
-	struct apf_finding *f = NULL;
-	char t[32];
+	char *who = apf_xasprintf("%s %s", pos, c->subject);
+	struct apf_finding *f = apf_rev_report(ctx, r, method, who, rev_codes);
 
-	switch (r->state) {
-	case APF_REV_REVOKED:
-		f = apf_report(ctx, APF_FAIL, "CERT_REVOKED", "%s %s is revoked (%s)", pos, c->subject, method);
-		if (r->revoked_at)
-			apf_evidence(f, "revoked_at", "%s", apf_pki_time_str(r->revoked_at, t, sizeof(t)));
-		if (r->reason)
-			apf_evidence(f, "reason", "%s", r->reason);
-		break;
-	case APF_REV_UNREACHABLE:
-		f = apf_report(ctx, APF_WARN, "CERT_REVOCATION_UNREACHABLE", "%s URL %s of %s could not be fetched", method,
-			       r->url ? r->url : "?", c->subject);
-		break;
-	case APF_REV_INVALID:
-	case APF_REV_EXPIRED:
-		f = apf_report(ctx, APF_WARN, "CERT_REVOCATION_UNUSABLE", "The %s answer from %s for %s is %s", method,
-			       r->url ? r->url : "?", c->subject, apf_rev_state_name(r->state));
-		if (r->next_update)
-			apf_evidence(f, "next_update", "%s", apf_pki_time_str(r->next_update, t, sizeof(t)));
-		break;
-	default:
+	free(who);
+	if (!f)
 		return;
-	}
 	*bad = true;
-	apf_evidence(f, "method", "%s", method);
-	if (r->url)
-		apf_evidence(f, "url", "%s", r->url);
-	if (r->detail)
-		apf_evidence(f, "detail", "%s", r->detail);
 	apf_cert_evidence(f, c, pos);
 }
 
