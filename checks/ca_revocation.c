@@ -165,6 +165,7 @@ static const char *const crl_codes[APF_REV_STATE_COUNT] = {
 	[APF_REV_UNREACHABLE] = "CA_CRL_UNREACHABLE",
 	[APF_REV_INVALID] = "CA_CRL_INVALID",
 	[APF_REV_EXPIRED] = "CA_CRL_EXPIRED",
+	[APF_REV_NONE] = "CA_NO_CDP",
 };
 static const char *const ocsp_codes[APF_REV_STATE_COUNT] = {
 	[APF_REV_GOOD] = "CA_OCSP_OK",
@@ -172,22 +173,42 @@ static const char *const ocsp_codes[APF_REV_STATE_COUNT] = {
 	[APF_REV_UNREACHABLE] = "CA_OCSP_UNREACHABLE",
 	[APF_REV_INVALID] = "CA_OCSP_INVALID",
 	[APF_REV_EXPIRED] = "CA_OCSP_STALE",
+	[APF_REV_NONE] = "CA_NO_OCSP",
 };
+
+/* A current CRL whose nextUpdate is within [ca] crl_warn_hours: the CA must publish soon. */
+static bool near_expiry(struct apf_ctx *ctx, const struct apf_rev_result *r)
+{
+	return r->next_update && r->next_update - time(NULL) < (time_t)apf_cfg(ctx)->ca.crl_warn_hours * 3600;
+}
+
+/* Reports one lookup's state with this check's code for it; the certificate and issuer as evidence. */
+static void report_rev(struct apf_ctx *ctx, const struct pool *p, size_t i, const struct apf_cert *issuer,
+		       const struct apf_rev_result *r, const char *method, const char *const state_codes[])
+{
+	const char *subject = p->v[i]->subject ? p->v[i]->subject : "?";
+	struct apf_finding *f;
+
+	if (r->state == APF_REV_GOOD && state_codes == crl_codes && near_expiry(ctx, r)) {
+		f = apf_report(ctx, APF_WARN, "CA_CRL_NEAR_EXPIRY", "The CRL for %s expires in %lld hours", subject,
+			       (long long)((r->next_update - time(NULL)) / 3600));
+		apf_rev_evidence(f, r, method);
+	} else {
+		f = apf_rev_report(ctx, r, method, subject, state_codes);
+	}
+	ev_cert(f, p, i);
+	if (r->state != APF_REV_NONE)
+		apf_evidence(f, "issuer", "%s", issuer && issuer->subject ? issuer->subject : "?");
+	if (r->state == APF_REV_GOOD && state_codes == crl_codes)
+		apf_evidence(f, "warn_hours", "%d", apf_cfg(ctx)->ca.crl_warn_hours);
+}
 
 static void check_crl(struct apf_ctx *ctx, struct pool *p, size_t i, const struct apf_cert *issuer,
 		      struct apf_ad_session *s)
 {
 	const struct apf_cert *c = p->v[i];
-	const struct apf_config *cfg = apf_cfg(ctx);
 	struct apf_rev_result r;
-	struct apf_finding *f;
-	time_t now = time(NULL);
 
-	if (c->crl_dp.n == 0) {
-		f = apf_report(ctx, APF_INFO, "CA_NO_CDP", "%s names no CRL distribution point", c->subject ? c->subject : "?");
-		ev_cert(f, p, i);
-		return;
-	}
 	apf_ctx_step(ctx, "CRL for %s", c->subject ? c->subject : "?");
 	apf_rev_check_crl(c, issuer, apf_ad_op_timeout(ctx, OP_CAP_MS), &r);
 	/* Microsoft's ldap:/// CDPs name no server: they are read from the DC we are bound to. */
@@ -209,41 +230,17 @@ static void check_crl(struct apf_ctx *ctx, struct pool *p, size_t i, const struc
 			free(err);
 		}
 	}
-	if (r.state == APF_REV_GOOD && r.next_update && r.next_update - now < (time_t)cfg->ca.crl_warn_hours * 3600) {
-		f = apf_report(ctx, APF_WARN, "CA_CRL_NEAR_EXPIRY", "The CRL for %s expires in %lld hours",
-			       c->subject ? c->subject : "?", (long long)((r.next_update - now) / 3600));
-		apf_rev_evidence(f, &r, "CRL");
-	} else {
-		/* NONE cannot happen here (the certificate has a CDP); were it to, it is could-not-check. */
-		if (r.state == APF_REV_NONE)
-			r.state = APF_REV_UNREACHABLE;
-		f = apf_rev_report(ctx, &r, "CRL", c->subject ? c->subject : "?", crl_codes);
-	}
-	ev_cert(f, p, i);
-	apf_evidence(f, "issuer", "%s", issuer && issuer->subject ? issuer->subject : "?");
-	if (r.state == APF_REV_GOOD)
-		apf_evidence(f, "warn_hours", "%d", cfg->ca.crl_warn_hours);
+	report_rev(ctx, p, i, issuer, &r, "CRL", crl_codes);
 	apf_rev_result_clear(&r);
 }
 
 static void check_ocsp(struct apf_ctx *ctx, struct pool *p, size_t i, const struct apf_cert *issuer)
 {
-	const struct apf_cert *c = p->v[i];
 	struct apf_rev_result r;
-	struct apf_finding *f;
 
-	if (c->aia_ocsp.n == 0) {
-		f = apf_report(ctx, APF_INFO, "CA_NO_OCSP", "%s names no OCSP responder", c->subject ? c->subject : "?");
-		ev_cert(f, p, i);
-		return;
-	}
-	apf_ctx_step(ctx, "OCSP for %s", c->subject ? c->subject : "?");
-	apf_rev_check_ocsp(c, issuer, apf_ad_op_timeout(ctx, OP_CAP_MS), &r);
-	if (r.state == APF_REV_NONE)
-		r.state = APF_REV_UNREACHABLE;
-	f = apf_rev_report(ctx, &r, "OCSP", c->subject ? c->subject : "?", ocsp_codes);
-	ev_cert(f, p, i);
-	apf_evidence(f, "issuer", "%s", issuer && issuer->subject ? issuer->subject : "?");
+	apf_ctx_step(ctx, "OCSP for %s", p->v[i]->subject ? p->v[i]->subject : "?");
+	apf_rev_check_ocsp(p->v[i], issuer, apf_ad_op_timeout(ctx, OP_CAP_MS), &r);
+	report_rev(ctx, p, i, issuer, &r, "OCSP", ocsp_codes);
 	apf_rev_result_clear(&r);
 }
 

@@ -39,20 +39,31 @@ static void expect_code(const char *code, enum apf_rev_state st, const char *che
 
 static void test_code_tables_agree(void **state)
 {
+	static const struct {
+		const char *code;
+		enum apf_rev_state st;
+		const char *check;
+	} codes[] = {
+		{"CERT_REVOKED", APF_REV_REVOKED, "cert.provisioning"},
+		{"CERT_REVOCATION_UNREACHABLE", APF_REV_UNREACHABLE, "cert.provisioning"},
+		{"CERT_REVOCATION_UNUSABLE", APF_REV_EXPIRED, "cert.provisioning"},
+		{"CERT_REVOCATION_UNUSABLE", APF_REV_INVALID, "cert.provisioning"},
+		{"CA_CERT_REVOKED", APF_REV_REVOKED, "ca.revocation"},
+		{"CA_CRL_OK", APF_REV_GOOD, "ca.revocation"},
+		{"CA_CRL_UNREACHABLE", APF_REV_UNREACHABLE, "ca.revocation"},
+		{"CA_CRL_EXPIRED", APF_REV_EXPIRED, "ca.revocation"},
+		{"CA_CRL_INVALID", APF_REV_INVALID, "ca.revocation"},
+		{"CA_NO_CDP", APF_REV_NONE, "ca.revocation"},
+		{"CA_OCSP_OK", APF_REV_GOOD, "ca.revocation"},
+		{"CA_OCSP_UNREACHABLE", APF_REV_UNREACHABLE, "ca.revocation"},
+		{"CA_OCSP_STALE", APF_REV_EXPIRED, "ca.revocation"},
+		{"CA_OCSP_INVALID", APF_REV_INVALID, "ca.revocation"},
+		{"CA_NO_OCSP", APF_REV_NONE, "ca.revocation"},
+	};
+
 	(void)state;
-	expect_code("CERT_REVOKED", APF_REV_REVOKED, "cert.provisioning");
-	expect_code("CERT_REVOCATION_UNREACHABLE", APF_REV_UNREACHABLE, "cert.provisioning");
-	expect_code("CERT_REVOCATION_UNUSABLE", APF_REV_EXPIRED, "cert.provisioning");
-	expect_code("CERT_REVOCATION_UNUSABLE", APF_REV_INVALID, "cert.provisioning");
-	expect_code("CA_CERT_REVOKED", APF_REV_REVOKED, "ca.revocation");
-	expect_code("CA_CRL_OK", APF_REV_GOOD, "ca.revocation");
-	expect_code("CA_CRL_UNREACHABLE", APF_REV_UNREACHABLE, "ca.revocation");
-	expect_code("CA_CRL_EXPIRED", APF_REV_EXPIRED, "ca.revocation");
-	expect_code("CA_CRL_INVALID", APF_REV_INVALID, "ca.revocation");
-	expect_code("CA_OCSP_OK", APF_REV_GOOD, "ca.revocation");
-	expect_code("CA_OCSP_UNREACHABLE", APF_REV_UNREACHABLE, "ca.revocation");
-	expect_code("CA_OCSP_STALE", APF_REV_EXPIRED, "ca.revocation");
-	expect_code("CA_OCSP_INVALID", APF_REV_INVALID, "ca.revocation");
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		expect_code(codes[i].code, codes[i].st, codes[i].check);
 }
 
 int main(void)
