@@ -41,21 +41,10 @@ static char *strip_dot(const char *name)
 	return r;
 }
 
-/* One lookup through the servers AMT clients use (src/dnscheck.c owns which and how). */
-static int query_any(struct apf_ctx *ctx, const char *name, uint16_t type, unsigned int timeout_ms,
-		     struct apf_dns_answer **ans, char **err_out)
-{
-	struct apf_dnscheck_resolver r;
-	int rc;
-
-	apf_dnscheck_resolver_init(&r, ctx, NULL, NULL);
-	rc = apf_dnscheck_ask(&r, apf_ctx_deadline_ms(ctx), timeout_ms, name, type, ans, NULL, err_out);
-	apf_dnscheck_resolver_clear(&r);
-	return rc;
-}
-
-int apf_ad_resolve(struct apf_ctx *ctx, const char *name, unsigned int timeout_ms, char **ip_out, char **server_out,
-		   char **err_out)
+/* apf_ad_resolve() through resolver r (the servers AMT clients use; src/dnscheck.c owns which and how),
+ * so that a discovery that resolves several names gives up on a dead server once. */
+static int resolve_with(struct apf_dnscheck_resolver *r, struct apf_ctx *ctx, const char *name, unsigned int timeout_ms,
+			char **ip_out, char **server_out, char **err_out)
 {
 	struct apf_dns_answer *ans = NULL;
 	char *err = NULL;
@@ -70,7 +59,7 @@ int apf_ad_resolve(struct apf_ctx *ctx, const char *name, unsigned int timeout_m
 		*ip_out = apf_xstrdup(name);
 		return 0;
 	}
-	rc = query_any(ctx, name, APF_RR_A, timeout_ms, &ans, &err);
+	rc = apf_dnscheck_ask(r, apf_ctx_deadline_ms(ctx), timeout_ms, name, APF_RR_A, &ans, NULL, &err);
 	if (rc < 0) {
 		if (err_out)
 			*err_out = err ? err : apf_xstrdup(strerror(-rc));
@@ -94,6 +83,18 @@ int apf_ad_resolve(struct apf_ctx *ctx, const char *name, unsigned int timeout_m
 		rc = -ENOENT;
 	}
 	apf_dns_answer_free(ans);
+	return rc;
+}
+
+int apf_ad_resolve(struct apf_ctx *ctx, const char *name, unsigned int timeout_ms, char **ip_out, char **server_out,
+		   char **err_out)
+{
+	struct apf_dnscheck_resolver r;
+	int rc;
+
+	apf_dnscheck_resolver_init(&r, ctx, NULL, NULL);
+	rc = resolve_with(&r, ctx, name, timeout_ms, ip_out, server_out, err_out);
+	apf_dnscheck_resolver_clear(&r);
 	return rc;
 }
 
@@ -121,8 +122,10 @@ void apf_ad_find_dcs(struct apf_ctx *ctx, unsigned int timeout_ms, struct apf_ad
 {
 	const struct apf_config *cfg = apf_cfg(ctx);
 	const char *const *facts;
+	struct apf_dnscheck_resolver r;
 
 	memset(out, 0, sizeof(*out));
+	apf_dnscheck_resolver_init(&r, ctx, NULL, NULL);
 	for (size_t i = 0; i < cfg->ad.domain_controllers.n; i++)
 		dcs_add(out, cfg->ad.domain_controllers.v[i], 389, "config [ad] domain_controllers");
 	if (out->n == 0 && (facts = apf_fact_get(ctx, APF_FACT_AD_DC)) != NULL) {
@@ -137,7 +140,8 @@ void apf_ad_find_dcs(struct apf_ctx *ctx, unsigned int timeout_ms, struct apf_ad
 		int rc;
 
 		out->srv_query = apf_xasprintf("_ldap._tcp.dc._msdcs.%s", cfg->ad.domain);
-		rc = query_any(ctx, out->srv_query, APF_RR_SRV, timeout_ms, &ans, &err);
+		rc = apf_dnscheck_ask(&r, apf_ctx_deadline_ms(ctx), timeout_ms, out->srv_query, APF_RR_SRV, &ans, NULL,
+				      &err);
 		if (rc < 0) {
 			out->srv_error = err ? err : apf_xstrdup(strerror(-rc));
 			out->srv_timeout = true;
@@ -161,8 +165,9 @@ void apf_ad_find_dcs(struct apf_ctx *ctx, unsigned int timeout_ms, struct apf_ad
 	for (size_t i = 0; i < out->n; i++) {
 		struct apf_ad_dc *dc = &out->v[i];
 		apf_ctx_step(ctx, "resolving %s", dc->name);
-		dc->resolve_rc = apf_ad_resolve(ctx, dc->name, timeout_ms, &dc->ip, &dc->dns_server, &dc->resolve_error);
+		dc->resolve_rc = resolve_with(&r, ctx, dc->name, timeout_ms, &dc->ip, &dc->dns_server, &dc->resolve_error);
 	}
+	apf_dnscheck_resolver_clear(&r);
 }
 
 void apf_ad_dcs_clear(struct apf_ad_dcs *d)

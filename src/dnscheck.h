@@ -68,9 +68,10 @@ void apf_dnscheck_resolver_clear(struct apf_dnscheck_resolver *r);
  * *ans (rcode NOERROR or NXDOMAIN; *from, when not NULL, is the server that
  * gave it). An error rcode (SERVFAIL, REFUSED, ...) moves on to the next
  * server. Each query gets at most cap_ms, and at most the share of the time
- * left before deadline_ms (apf_now_ms() clock) that lets every live server time
- * out APF_DNSCHECK_DEAD_AFTER times with time to spare. Otherwise (nothing was learned about the name; *err_out, may be NULL,
- * names the server and what happened):
+ * left before deadline_ms (apf_now_ms() clock) that lets every live server
+ * time out APF_DNSCHECK_DEAD_AFTER times with time to spare. Otherwise nothing
+ * was learned about the name, and *err_out (may be NULL) names the server and
+ * what happened:
  *   -EDESTADDRREQ  no server at all (APF_DNSCHECK_NO_SERVER),
  *   -EHOSTDOWN     every server was given up before (timeouts, refusals),
  *   -ECANCELED     the deadline passed before any server was asked,
