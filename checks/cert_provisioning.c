@@ -18,9 +18,9 @@
 #include <strings.h>
 #include <time.h>
 
+#include "dnscheck.h"
 #include "amt_rules.h"
 #include "check.h"
-#include "net/http.h"
 #include "pki.h"
 #include "pki_check.h"
 #include "pki_roots.h"
@@ -173,24 +173,25 @@ static void fetch_aia(struct apf_ctx *ctx, struct apf_finding *f, const struct a
 {
 	for (size_t i = 0; i < top->aia_ca_issuers.n && i < 3; i++) {
 		const char *url = top->aia_ca_issuers.v[i];
-		struct apf_http_response *resp = NULL;
+		unsigned char *data = NULL;
+		size_t len = 0;
 		struct apf_cert **certs = NULL;
 		size_t n = 0;
 		char *err = NULL;
 		unsigned int ms = apf_ctx_remaining_ms(ctx) / 3;
+		struct apf_fetch_opts fo;
 		int rc;
 
 		if (ms > FETCH_MAX_MS)
 			ms = FETCH_MAX_MS;
+		fo = apf_dnscheck_fetch_opts(ctx, ms, AIA_MAX_BYTES);
 		apf_ctx_step(ctx, "fetching AIA caIssuers %s", url);
 		apf_evidence(f, "aia_ca_issuers", "%s", url);
-		rc = ms ? apf_http_get(url, AIA_MAX_BYTES, ms, NULL, &resp, &err) : -ETIMEDOUT;
+		rc = apf_fetch_body(url, &fo, &data, &len, &err);
 		if (rc) {
 			apf_evidence(f, "aia_fetch", "failed: %s", err ? err : strerror(-rc));
-		} else if (resp->status != 200) {
-			apf_evidence(f, "aia_fetch", "HTTP %ld", resp->status);
-		} else if (apf_certs_from_data(resp->body, resp->len, &certs, &n) != 0) {
-			apf_evidence(f, "aia_fetch", "HTTP 200 but no certificate in %zu bytes", resp->len);
+		} else if (apf_certs_from_data(data, len, &certs, &n) != 0) {
+			apf_evidence(f, "aia_fetch", "no certificate in %zu bytes", len);
 		} else {
 			bool ok = apf_cert_issued_by(top, certs[0]);
 			char t[32];
@@ -203,13 +204,13 @@ static void fetch_aia(struct apf_ctx *ctx, struct apf_finding *f, const struct a
 					      "chain, up to its root",
 					   certs[0]->subject, url);
 				apf_certs_free(certs, n);
-				apf_http_response_free(resp);
+				free(data);
 				free(err);
 				return;
 			}
 		}
 		apf_certs_free(certs, n);
-		apf_http_response_free(resp);
+		free(data);
 		free(err);
 	}
 }
@@ -577,6 +578,7 @@ static void check_revocation(struct apf_ctx *ctx, const struct apf_chain *ch)
 		char *pos = apf_chain_position(ch, i);
 		for (int m = 0; m < 2; m++) {
 			struct apf_rev_result r = {0};
+			struct apf_fetch_opts fo;
 			unsigned int ms;
 			if ((m == 0 && !c->crl_dp.n) || (m == 1 && !c->aia_ocsp.n))
 				continue;
@@ -586,10 +588,11 @@ static void check_revocation(struct apf_ctx *ctx, const struct apf_chain *ch)
 				ms = FETCH_MAX_MS;
 			left--;
 			apf_ctx_step(ctx, "%s check of %s", m ? "OCSP" : "CRL", c->subject);
+			fo = apf_dnscheck_fetch_opts(ctx, ms, 0);
 			if (m == 0)
-				apf_rev_check_crl(c, issuer, ms, &r);
+				apf_rev_check_crl(c, issuer, &fo, &r);
 			else
-				apf_rev_check_ocsp(c, issuer, ms, &r);
+				apf_rev_check_ocsp(c, issuer, &fo, &r);
 			checks++;
 			if (r.state == APF_REV_GOOD)
 				good++;
