@@ -172,6 +172,7 @@ domain_suffixes = $LAB_DOMAIN
 generations = 16
 device_hashes = $LAB_DIR/pki/device-hashes.txt
 tls_hosts = amt1.$LAB_DOMAIN
+activation = remote-config
 EOF
 	mv -f "$LAB_DIR/lab.conf.tmp" "$LAB_DIR/lab.conf"
 }
