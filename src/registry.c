@@ -4,6 +4,7 @@
 
 #include "registry.h"
 
+extern const struct apf_check apf_check_activation_servers;
 extern const struct apf_check apf_check_ad_ldap;
 extern const struct apf_check apf_check_amt_tls;
 extern const struct apf_check apf_check_ca_enterprise;
@@ -21,6 +22,7 @@ extern const struct apf_check apf_check_dns_servers;
 
 /* This table MUST stay sorted by id (bsearch, and the report order); a unit test checks it. */
 static const struct apf_check *const checks[] = {
+	&apf_check_activation_servers,
 	&apf_check_ad_ldap,
 	&apf_check_amt_tls,
 	&apf_check_ca_enterprise,

@@ -33,6 +33,11 @@ struct apf_tls_probe {
 	 * against the certificate (DNS SANs, else the CN; IP SANs for an address).
 	 * NULL: no SNI, no name check. */
 	const char *name;
+	/* Bytes sent once the handshake completed (an HTTP request), or NULL. The
+	 * answer is then read until a blank line ends its header, the peer closes,
+	 * or APF_TLS_MAX_RESPONSE bytes came (see exchange_rc). Not copied. */
+	const char *request;
+	size_t request_len;
 
 	/* ---- output (apf_tls_probe_clear() frees and resets it) */
 	/*
@@ -56,7 +61,17 @@ struct apf_tls_probe {
 	size_t n_der;
 	size_t n_sent;      /* certificates the peer sent (may exceed n_der) */
 	uint64_t elapsed_ms; /* from the first connect to the end of the probe */
+	/* With a request, after a completed handshake: 0 when the request was
+	 * written and an answer read; -ETIMEDOUT, -ECONNRESET (closed before any
+	 * byte came back) or another -errno; exchange_error says more. */
+	int exchange_rc;
+	char *exchange_error;
+	char *response;      /* what came back (NUL-terminated; may hold NUL bytes: use response_len) */
+	size_t response_len;
 };
+
+/* Most bytes read of an answer to a probe's request. */
+#define APF_TLS_MAX_RESPONSE (16u * 1024u)
 
 struct apf_tls_opts {
 	unsigned int window;     /* probes in flight (1..APF_TLS_MAX_WINDOW); 0 = 32 */
@@ -70,6 +85,14 @@ struct apf_tls_opts {
 	 * may need. A success then sets `legacy`.
 	 */
 	bool legacy_fallback;
+	/*
+	 * Called as each probe ends, with its output filled (may be NULL). It may
+	 * read and clear the probe's output (apf_tls_probe_clear): a fleet run
+	 * keeps memory bounded by judging each host as soon as it is done instead
+	 * of holding every certificate until the end.
+	 */
+	void (*done)(void *arg, struct apf_tls_probe *p);
+	void *done_arg;
 };
 
 /*

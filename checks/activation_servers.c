@@ -1,0 +1,514 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * activation.servers: the servers that activate and manage AMT devices after
+ * an SCS-style Hello is gone: Open AMT's RPS (rpc connects to
+ * wss://<rps>/activate), MeshCentral (its agent connects to
+ * wss://<server>/agent.ashx and relays AMT activation over it), Intel EMA
+ * (agents talk HTTPS to its server) and the SCS host. Host-based activation
+ * sends no Hello and never looks up ProvisionServer, so a broken endpoint is
+ * found only when the first device fails to activate.
+ *
+ * For each configured URL: the name through the DNS servers clients use, TCP,
+ * TLS (TLS 1.2 or later, as rpc-go and current agents require) with the
+ * certificate judged against [activation] ca_bundle (chain, dates, name or IP
+ * SAN, key size and signature hash), then for wss:// the WebSocket opening
+ * handshake (RFC 6455: 101 with the right Sec-WebSocket-Accept) and for
+ * https:// any HTTP answer. The evidence is what rpc or the agent sees.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "check.h"
+#include "dnscheck.h"
+#include "endpoint.h"
+#include "net/tcp.h"
+#include "net/tls.h"
+#include "pki.h"
+#include "wsupgrade.h"
+
+/* Facts for the redundancy summary (read by other checks; keep the names stable). */
+#define FACT_CONFIGURED "endpoints_configured" /* count of configured endpoints */
+#define FACT_ANSWERING "endpoints_answering"   /* count of endpoints with at least one address that passed */
+#define FACT_OK_URL "endpoint_ok"              /* each endpoint that passed, as configured */
+
+#define QUERY_CAP_MS 2000
+#define PROBE_CAP_MS 8000
+#define WARN_DAYS_DEFAULT 30
+
+static const struct apf_code codes[] = {
+	{"ACT_OK", APF_PASS,
+	 "The endpoint resolves through the clients' DNS, accepts TCP, completes TLS 1.2+ with a certificate that "
+	 "chains to the configured bundle, is within its dates, names the host, and (wss://) accepts the WebSocket "
+	 "upgrade",
+	 "None"},
+	{"ACT_NO_ADDRESS", APF_FAIL,
+	 "The endpoint's name has no A record on the DNS servers clients use: rpc, the agents and devices cannot "
+	 "find the server",
+	 "Register the server's name in the DNS zone the clients use (split-horizon zones too)"},
+	{"ACT_DNS_ERROR", APF_ERROR, "No DNS server clients use gave a usable answer for the endpoint's name",
+	 "Check that the DNS servers are reachable from here and answer for the zone"},
+	{"ACT_REFUSED", APF_FAIL,
+	 "The server's address refused TCP on the endpoint's port: nothing listens there, so activation fails "
+	 "with a connection error",
+	 "Start the service (RPS, MeshCentral, EMA, SCS) or correct the port in the URL the clients use"},
+	{"ACT_UNREACHABLE", APF_ERROR,
+	 "The endpoint did not answer TCP in time or is unroutable from here, so it could not be checked",
+	 "Check routing and firewalls between the client segment and the server; run from the client segment"},
+	{"ACT_TLS_FAILED", APF_FAIL,
+	 "TCP was accepted but no TLS 1.2+ handshake completed: rpc-go and current agents refuse older TLS and "
+	 "fail the same way",
+	 "Configure TLS 1.2 or later with a certificate on the endpoint (a TLS-terminating proxy in front of RPS "
+	 "must pass WebSockets)"},
+	{"ACT_CERT_UNTRUSTED", APF_FAIL,
+	 "The server's certificate does not chain to a certificate in [activation] ca_bundle: rpc and the agents "
+	 "refuse the connection (x509: certificate signed by unknown authority)",
+	 "Serve the full chain from the server, and make sure the clients trust its root (or fix ca_bundle)"},
+	{"ACT_CERT_EXPIRED", APF_FAIL, "A certificate of the server's chain is past its notAfter date",
+	 "Renew the server certificate (or the expired intermediate) and reload the service"},
+	{"ACT_CERT_NOT_YET_VALID", APF_FAIL, "A certificate of the server's chain is not valid yet",
+	 "Check the clocks of the CA, the server and this machine; reissue the certificate with correct dates"},
+	{"ACT_CERT_EXPIRING", APF_WARN, "A certificate of the server's chain expires within [provisioning] warn_days",
+	 "Renew it before it expires"},
+	{"ACT_NAME_MISMATCH", APF_FAIL,
+	 "The server's certificate does not carry the name (DNS SAN, or CN without SANs) or address (IP SAN) the "
+	 "URL uses: TLS clients refuse it",
+	 "Reissue the certificate with the name or address the clients use in its subjectAltName, or point the "
+	 "clients at a name the certificate carries"},
+	{"ACT_WEAK_CRYPTO", APF_FAIL,
+	 "The server's chain has an RSA key under 2048 bits or a SHA-1/MD5 signature below the root: current TLS "
+	 "clients (Go's crypto/x509 used by rpc-go, OpenSSL 3 at its default level) reject it",
+	 "Reissue the certificate (and intermediates) with RSA 2048+ or ECDSA keys and SHA-256 signatures"},
+	{"ACT_UPGRADE_FAILED", APF_FAIL,
+	 "The wss:// endpoint did not accept the WebSocket upgrade (a status other than 101, or a 101 without the "
+	 "right Upgrade, Connection or Sec-WebSocket-Accept): rpc and agents cannot open their channel",
+	 "Check the URL path (RPS: /activate; MeshCentral: /agent.ashx) and that any proxy in front passes "
+	 "WebSocket upgrades (Upgrade and Connection headers)"},
+	{"ACT_NOT_HTTP", APF_FAIL, "The https:// or wss:// endpoint answered after TLS with something that is not HTTP/1.x",
+	 "Check that the port is the web service's and not another TLS service"},
+	{"ACT_NO_ANSWER", APF_ERROR,
+	 "TLS completed but the request got no answer in time (or the server closed without one), so the HTTP "
+	 "side could not be checked",
+	 "Check the service's logs; raise the check's timeout (--timeout) for slow servers"},
+	{"ACT_CHAIN_NOT_CHECKED", APF_INFO,
+	 "[activation] ca_bundle is not set: the server's chain is shown but not judged against what the clients "
+	 "trust",
+	 "Set [activation] ca_bundle to the roots rpc and the agents trust"},
+	{"ACT_BUNDLE_INVALID", APF_ERROR, "[activation] ca_bundle could not be read or holds no certificate",
+	 "Point ca_bundle at a PEM file of CA certificates"},
+	{"ACT_ENGINE_ERROR", APF_ERROR, "The TLS probe engine could not start (OpenSSL context)", "See the evidence"},
+	{0},
+};
+
+static const char *const requires_keys[] = {"activation.servers", NULL};
+static const char *const after[] = {"dhcp.options", NULL};
+
+/* One address of one endpoint. */
+struct target {
+	struct apf_endpoint *ep;
+	const char *addr;
+	char key[APF_WS_KEY_LEN + 1];
+	char *request;
+	struct apf_tls_probe probe;
+	int tcp_rc;        /* tcp:// endpoints */
+	uint64_t tcp_rtt;
+	bool bad;          /* reported something worse than INFO */
+};
+
+/* What the URL suggests the server is, for evidence (not a rule: any product may sit behind any path). */
+static const char *kind_of(const struct apf_endpoint *e)
+{
+	if (e->scheme == APF_EP_WSS && strstr(e->path, "/activate"))
+		return "Open AMT RPS (rpc activation)";
+	if (strstr(e->path, ".ashx"))
+		return "MeshCentral";
+	if (e->scheme == APF_EP_TCP && e->port == 9971)
+		return "SCS (hello port)";
+	return "activation/management server";
+}
+
+static void ev_target(struct apf_finding *f, const struct target *t)
+{
+	apf_evidence(f, "url", "%s", t->ep->url);
+	apf_evidence(f, "kind", "%s", kind_of(t->ep));
+	apf_evidence(f, "dns", "%s", t->ep->dns ? t->ep->dns : "");
+	if (t->addr)
+		apf_evidence(f, "address", "%s:%u", t->addr, t->ep->port);
+}
+
+static void ev_cert(struct apf_finding *f, const struct apf_tls_probe *p, const struct apf_peer_chain *pc,
+		    bool have_bundle)
+{
+	char t[32];
+	const struct apf_cert *leaf = pc->sent[0];
+	char *chain = apf_peer_chain_text(pc), *san = apf_strv_join((const char *const *)leaf->san_dns.v,
+								     leaf->san_dns.n, ", ");
+
+	apf_evidence(f, "tls", "%s %s", p->version, p->cipher);
+	apf_evidence(f, "subject", "%s", leaf->subject ? leaf->subject : "");
+	apf_evidence(f, "issuer", "%s", leaf->issuer ? leaf->issuer : "");
+	apf_evidence(f, "san_dns", "%s", *san ? san : "(none)");
+	apf_evidence(f, "not_after", "%s", apf_pki_time_str(leaf->not_after, t, sizeof(t)));
+	apf_evidence(f, "key", "%s %d", leaf->key_type ? leaf->key_type : "?", leaf->key_bits);
+	apf_evidence(f, "name_match", "%s", p->name_match == 1 ? "yes" : "no");
+	apf_evidence(f, "sent_certificates", "%zu", p->n_sent);
+	apf_evidence(f, "chain", "%s", chain);
+	if (have_bundle)
+		apf_evidence(f, "trusted", "%s", pc->trusted ? "yes: a chain certificate is in ca_bundle" : "no");
+	free(chain);
+	free(san);
+}
+
+static void ev_one_cert(struct apf_finding *f, const char *what, const struct apf_cert *c)
+{
+	char t1[32], t2[32];
+
+	apf_evidence(f, what, "%s (%s .. %s, %s %d, %s)", c->subject ? c->subject : "?",
+		     apf_pki_time_str(c->not_before, t1, sizeof(t1)), apf_pki_time_str(c->not_after, t2, sizeof(t2)),
+		     c->key_type ? c->key_type : "?", c->key_bits, c->sig_alg ? c->sig_alg : "?");
+}
+
+static struct apf_finding *bad(struct apf_ctx *ctx, struct target *t, enum apf_status st, const char *code,
+			       const char *what)
+{
+	struct apf_finding *f = apf_report(ctx, st, code, "%s (%s): %s", t->ep->url, t->addr ? t->addr : "-", what);
+
+	ev_target(f, t);
+	t->bad = true;
+	return f;
+}
+
+/* The HTTP side: the upgrade for wss://, any HTTP answer for https://. */
+static void judge_http(struct apf_ctx *ctx, struct target *t, const struct apf_peer_chain *pc, bool have_bundle)
+{
+	const struct apf_tls_probe *p = &t->probe;
+	struct apf_http_head h;
+	const char *why = NULL;
+	bool parsed;
+	struct apf_finding *f;
+
+	if (p->exchange_rc < 0) {
+		f = bad(ctx, t, APF_ERROR, "ACT_NO_ANSWER", "no answer to the request after TLS");
+		apf_evidence(f, "error", "%s", p->exchange_error ? p->exchange_error : strerror(-p->exchange_rc));
+		return;
+	}
+	parsed = apf_http_head_parse(p->response, p->response_len, &h, &why) == 0;
+	if (!parsed) {
+		f = bad(ctx, t, APF_FAIL, "ACT_NOT_HTTP", "the answer after TLS is not HTTP");
+		apf_evidence(f, "error", "%s", why);
+		apf_evidence(f, "answer_bytes", "%zu", p->response_len);
+		return;
+	}
+	if (t->ep->scheme == APF_EP_WSS) {
+		enum apf_ws_verdict v = apf_ws_judge(&h, parsed, t->key);
+		char want[APF_WS_ACCEPT_LEN + 1];
+
+		if (v != APF_WS_OK) {
+			f = bad(ctx, t, APF_FAIL, "ACT_UPGRADE_FAILED", apf_ws_verdict_text(v));
+			apf_evidence(f, "request", "GET %s (Upgrade: websocket, Sec-WebSocket-Version: 13)", t->ep->path);
+			apf_evidence(f, "status", "%s %d %s", h.version, h.status, h.reason);
+			apf_ws_accept_for(t->key, want);
+			apf_evidence(f, "accept_expected", "%s", want);
+			apf_evidence(f, "accept_received", "%s", h.accept[0] ? h.accept : "(none)");
+			apf_evidence(f, "upgrade_header", "%s", h.upgrade[0] ? h.upgrade : "(none)");
+			if (h.location[0])
+				apf_evidence(f, "location", "%s", h.location);
+			if (h.server[0])
+				apf_evidence(f, "server", "%s", h.server);
+			return;
+		}
+	}
+	if (t->bad)
+		return;
+	f = apf_report(ctx, APF_PASS, "ACT_OK", "%s (%s) %s", t->ep->url, t->addr,
+		       t->ep->scheme == APF_EP_WSS ? "accepts the WebSocket upgrade over valid TLS"
+						   : "answers HTTP over valid TLS");
+	ev_target(f, t);
+	ev_cert(f, p, pc, have_bundle);
+	apf_evidence(f, "status", "%s %d %s", h.version, h.status, h.reason);
+	if (t->ep->scheme == APF_EP_WSS)
+		apf_evidence(f, "accept", "%s (matches the key sent)", h.accept);
+	if (h.server[0])
+		apf_evidence(f, "server", "%s", h.server);
+}
+
+static void judge_tls(struct apf_ctx *ctx, struct target *t, struct apf_cert *const *bundle, size_t nb, int warn_days)
+{
+	const struct apf_tls_probe *p = &t->probe;
+	struct apf_peer_chain pc = {0};
+	struct apf_finding *f;
+
+	switch (p->rc) {
+	case 0:
+		break;
+	case -ECONNREFUSED:
+		f = bad(ctx, t, APF_FAIL, "ACT_REFUSED", "connection refused");
+		apf_evidence(f, "error", "%s", p->error ? p->error : "refused");
+		return;
+	case -EPROTO:
+		f = bad(ctx, t, APF_FAIL, "ACT_TLS_FAILED", "no TLS 1.2+ handshake");
+		apf_evidence(f, "error", "%s", p->error ? p->error : "handshake failed");
+		return;
+	case -ETIMEDOUT:
+		if (p->stage && strcmp(p->stage, "handshake") == 0) {
+			f = bad(ctx, t, APF_FAIL, "ACT_TLS_FAILED", "TCP accepted, but no TLS handshake in time");
+			apf_evidence(f, "error", "%s", p->error ? p->error : "timed out");
+			return;
+		}
+		/* fall through */
+	default:
+		f = bad(ctx, t, APF_ERROR, "ACT_UNREACHABLE", apf_tls_strerror(p->rc));
+		apf_evidence(f, "stage", "%s", p->stage ? p->stage : "?");
+		apf_evidence(f, "error", "%s", p->error ? p->error : apf_tls_strerror(p->rc));
+		return;
+	}
+	if (apf_peer_chain_assess(p, bundle, nb, time(NULL), warn_days, &pc) < 0) {
+		f = bad(ctx, t, APF_FAIL, "ACT_TLS_FAILED", "the server sent no readable certificate");
+		goto out;
+	}
+	if (nb && !pc.trusted) {
+		f = bad(ctx, t, APF_FAIL, "ACT_CERT_UNTRUSTED", "the certificate does not chain to [activation] ca_bundle");
+		ev_cert(f, p, &pc, true);
+	}
+	if (pc.expired) {
+		f = bad(ctx, t, APF_FAIL, "ACT_CERT_EXPIRED", "a certificate of the chain has expired");
+		ev_one_cert(f, "expired", pc.expired);
+		ev_cert(f, p, &pc, nb > 0);
+	}
+	if (pc.not_yet) {
+		f = bad(ctx, t, APF_FAIL, "ACT_CERT_NOT_YET_VALID", "a certificate of the chain is not valid yet");
+		ev_one_cert(f, "not_yet_valid", pc.not_yet);
+		ev_cert(f, p, &pc, nb > 0);
+	}
+	if (p->name_match != 1) {
+		f = bad(ctx, t, APF_FAIL, "ACT_NAME_MISMATCH",
+			t->ep->host_is_address ? "the certificate has no IP SAN for the address the URL uses"
+					       : "the certificate does not carry the URL's host name");
+		apf_evidence(f, "host", "%s", t->ep->host);
+		ev_cert(f, p, &pc, nb > 0);
+	}
+	if (pc.weak_key || pc.weak_hash) {
+		f = bad(ctx, t, APF_FAIL, "ACT_WEAK_CRYPTO", "the chain uses a weak key or signature hash");
+		if (pc.weak_key)
+			ev_one_cert(f, "weak_key", pc.weak_key);
+		if (pc.weak_hash)
+			ev_one_cert(f, "weak_hash", pc.weak_hash);
+	}
+	if (pc.expiring && !pc.expired) {
+		struct apf_finding *w = apf_report(ctx, APF_WARN, "ACT_CERT_EXPIRING", "%s (%s): %s", t->ep->url, t->addr,
+						   "a certificate of the chain expires soon");
+		ev_target(w, t);
+		ev_one_cert(w, "expiring", pc.expiring);
+		apf_evidence(w, "warn_days", "%d", warn_days);
+	}
+	if (t->ep->scheme == APF_EP_TLS) {
+		if (!t->bad) {
+			f = apf_report(ctx, APF_PASS, "ACT_OK", "%s (%s) completes TLS with a valid certificate", t->ep->url,
+				       t->addr);
+			ev_target(f, t);
+			ev_cert(f, p, &pc, nb > 0);
+		}
+		goto out;
+	}
+	judge_http(ctx, t, &pc, nb > 0);
+out:
+	apf_peer_chain_clear(&pc);
+}
+
+static void judge_tcp(struct apf_ctx *ctx, struct target *t)
+{
+	struct apf_finding *f;
+
+	if (t->tcp_rc == 0) {
+		f = apf_report(ctx, APF_PASS, "ACT_OK", "%s (%s) accepts TCP", t->ep->url, t->addr);
+		ev_target(f, t);
+		apf_evidence(f, "connect_ms", "%llu", (unsigned long long)t->tcp_rtt);
+		return;
+	}
+	if (t->tcp_rc == -ECONNREFUSED)
+		f = bad(ctx, t, APF_FAIL, "ACT_REFUSED", "connection refused");
+	else
+		f = bad(ctx, t, APF_ERROR, "ACT_UNREACHABLE", apf_tcp_strerror(t->tcp_rc));
+	apf_evidence(f, "error", "%s", apf_tcp_strerror(t->tcp_rc));
+}
+
+static int run(struct apf_ctx *ctx)
+{
+	const struct apf_config *cfg = apf_cfg(ctx);
+	size_t n_ep = cfg->activation.servers.n, n_t = 0, n_tls = 0, answering = 0, n_srv = 0;
+	struct apf_endpoint *eps = apf_xcalloc(n_ep, sizeof(*eps));
+	struct target *ts = NULL;
+	struct apf_tls_probe *probes = NULL;
+	struct apf_dns_target *srv = NULL;
+	struct apf_cert **bundle = NULL;
+	size_t nb = 0;
+	const char *source = NULL;
+	int warn_days = cfg->provisioning.warn_days > 0 ? cfg->provisioning.warn_days : WARN_DAYS_DEFAULT;
+	char *err = NULL, num[24];
+	bool need_dns = false;
+
+	for (size_t i = 0; i < n_ep; i++) {
+		const char *why = NULL;
+
+		/* Validated when the config was read; a failure here is a bug, not a finding. */
+		if (apf_endpoint_parse(cfg->activation.servers.v[i], 0, &eps[i], &why) < 0) {
+			n_ep = i;
+			goto out;
+		}
+		need_dns |= !eps[i].host_is_address;
+	}
+	snprintf(num, sizeof(num), "%zu", n_ep);
+	apf_fact_add(ctx, FACT_CONFIGURED, num);
+	if (cfg->activation.ca_bundle) {
+		int rc = apf_certs_from_file(cfg->activation.ca_bundle, &bundle, &nb, &err);
+
+		if (rc < 0 || !nb) {
+			struct apf_finding *f = apf_report(ctx, APF_ERROR, "ACT_BUNDLE_INVALID", "cannot use %s",
+							   cfg->activation.ca_bundle);
+			apf_evidence(f, "ca_bundle", "%s", cfg->activation.ca_bundle);
+			apf_evidence(f, "error", "%s", err ? err : "no certificate in the file");
+			goto out;
+		}
+	} else {
+		apf_report(ctx, APF_INFO, "ACT_CHAIN_NOT_CHECKED", "no [activation] ca_bundle: chains are shown, not judged");
+	}
+	if (need_dns) {
+		n_srv = apf_dnscheck_servers(ctx, &srv, &source);
+		if (!n_srv) {
+			apf_skip(ctx, "no DNS servers to resolve the activation servers with: set [dns] servers, or run "
+				      "dhcp.options to learn DHCP option 6");
+			goto out;
+		}
+	}
+
+	/* Names first, then every address of every endpoint at once. */
+	ts = apf_xcalloc(n_ep * APF_ENDPOINT_MAX_ADDR, sizeof(*ts));
+	for (size_t i = 0; i < n_ep; i++) {
+		struct apf_endpoint *e = &eps[i];
+		unsigned int share = apf_dnscheck_share(ctx, (n_ep - i) * (n_srv ? n_srv : 1) + 1, QUERY_CAP_MS);
+		struct target t0 = {.ep = e};
+
+		apf_ctx_step(ctx, "A query for %s (%s)", e->host, source ? source : "address");
+		apf_endpoint_resolve(e, srv, n_srv, share);
+		if (e->dns_rc == -ENOENT) {
+			struct apf_finding *f = bad(ctx, &t0, APF_FAIL, "ACT_NO_ADDRESS", "the name has no address");
+			apf_evidence(f, "host", "%s", e->host);
+			continue;
+		}
+		if (e->dns_rc < 0) {
+			struct apf_finding *f = bad(ctx, &t0, APF_ERROR, "ACT_DNS_ERROR", "the name could not be resolved");
+			apf_evidence(f, "host", "%s", e->host);
+			continue;
+		}
+		for (size_t k = 0; k < e->n_addr; k++) {
+			struct target *t = &ts[n_t++];
+
+			t->ep = e;
+			t->addr = e->addr[k];
+			if (e->scheme == APF_EP_TCP)
+				continue;
+			n_tls++;
+			if (e->scheme == APF_EP_WSS) {
+				if (apf_ws_key_make(t->key) < 0)
+					snprintf(t->key, sizeof(t->key), "dGhlIHNhbXBsZSBub25jZQ==");
+				t->request = apf_ws_request_new(e->host, e->port, true, e->path, t->key);
+			} else if (e->scheme == APF_EP_HTTPS) {
+				t->request = apf_xasprintf("GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: amt-preflight\r\n"
+							   "Connection: close\r\n\r\n",
+							   e->path, e->host);
+			}
+		}
+	}
+	for (size_t i = 0; i < n_t; i++) {
+		if (ts[i].ep->scheme != APF_EP_TCP)
+			continue;
+		apf_ctx_step(ctx, "TCP connect to %s:%u", ts[i].addr, ts[i].ep->port);
+		ts[i].tcp_rc = apf_tcp_probe(ts[i].addr, ts[i].ep->port,
+					     apf_dnscheck_share(ctx, n_t - i + 1, PROBE_CAP_MS), &ts[i].tcp_rtt);
+		judge_tcp(ctx, &ts[i]);
+	}
+	if (n_tls) {
+		struct apf_tls_opts o = {
+			.window = (unsigned int)n_tls,
+			.timeout_ms = apf_dnscheck_share(ctx, 3, PROBE_CAP_MS),
+			.deadline_ms = apf_ctx_deadline_ms(ctx),
+		};
+		size_t k = 0;
+
+		probes = apf_xcalloc(n_tls, sizeof(*probes));
+		for (size_t i = 0; i < n_t; i++) {
+			if (ts[i].ep->scheme == APF_EP_TCP)
+				continue;
+			probes[k].ip = ts[i].addr;
+			probes[k].port = ts[i].ep->port;
+			probes[k].name = ts[i].ep->host;
+			probes[k].request = ts[i].request;
+			probes[k].request_len = ts[i].request ? strlen(ts[i].request) : 0;
+			k++;
+		}
+		apf_ctx_step(ctx, "TLS to %zu activation endpoint addresses", n_tls);
+		free(err);
+		err = NULL;
+		if (apf_tls_probe_run(&o, probes, n_tls, &err) < 0) {
+			struct apf_finding *f = apf_report(ctx, APF_ERROR, "ACT_ENGINE_ERROR", "cannot start TLS probes");
+			apf_evidence(f, "error", "%s", err ? err : "?");
+			goto out;
+		}
+		k = 0;
+		for (size_t i = 0; i < n_t; i++) {
+			if (ts[i].ep->scheme == APF_EP_TCP)
+				continue;
+			ts[i].probe = probes[k];
+			memset(&probes[k++], 0, sizeof(*probes)); /* ownership moved to the target */
+			judge_tls(ctx, &ts[i], bundle, nb, warn_days);
+		}
+	}
+	/* An endpoint answers when one of its addresses passed. */
+	for (size_t i = 0; i < n_ep; i++) {
+		bool ok = false;
+
+		for (size_t j = 0; j < n_t; j++)
+			ok |= ts[j].ep == &eps[i] && !ts[j].bad;
+		if (ok) {
+			answering++;
+			apf_fact_add(ctx, FACT_OK_URL, eps[i].url);
+		}
+	}
+	snprintf(num, sizeof(num), "%zu", answering);
+	apf_fact_add(ctx, FACT_ANSWERING, num);
+out:
+	for (size_t i = 0; ts && i < n_t; i++) {
+		free(ts[i].request);
+		apf_tls_probe_clear(&ts[i].probe);
+	}
+	for (size_t i = 0; probes && i < n_tls; i++)
+		apf_tls_probe_clear(&probes[i]);
+	for (size_t i = 0; i < cfg->activation.servers.n; i++)
+		apf_endpoint_clear(&eps[i]);
+	free(probes);
+	free(ts);
+	free(eps);
+	free(srv);
+	free(err);
+	apf_certs_free(bundle, nb);
+	return 0;
+}
+
+const struct apf_check apf_check_activation_servers = {
+	.id = "activation.servers",
+	.title = "Activation and management servers: DNS, TCP, TLS certificate, WebSocket upgrade",
+	.summary = "For every endpoint in [activation] servers (Open AMT RPS wss://host/activate, MeshCentral "
+		   "wss://host/agent.ashx, Intel EMA https://host/, the SCS host tls:// or tcp://): resolves the "
+		   "name through the DNS servers clients use, connects, completes TLS 1.2+ and judges the "
+		   "certificate against [activation] ca_bundle (chain, dates, name or IP SAN, RSA 2048+, no SHA-1), "
+		   "and for wss:// checks the WebSocket upgrade answer (101 with the right Sec-WebSocket-Accept): "
+		   "what rpc and the agents see before the first device is touched.",
+	.requires_keys = requires_keys,
+	.after = after,
+	.needs = APF_NEED_NETWORK,
+	.timeout_ms = 30000,
+	.codes = codes,
+	.run = run,
+};

@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: MIT */
+/* Server endpoints: URL, resolution through client DNS, peer chain (see endpoint.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "endpoint.h"
+#include "result.h"
+#include "util.h"
+
+static const struct {
+	const char *name;
+	enum apf_endpoint_scheme scheme;
+	uint16_t port;
+} schemes[] = {
+	{"wss", APF_EP_WSS, 443},
+	{"https", APF_EP_HTTPS, 443},
+	{"tls", APF_EP_TLS, 0},
+	{"tcp", APF_EP_TCP, 0},
+};
+
+const char *apf_endpoint_scheme_name(enum apf_endpoint_scheme s)
+{
+	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (schemes[i].scheme == s)
+			return schemes[i].name;
+	return "?";
+}
+
+static bool is_address(const char *s)
+{
+	unsigned char buf[16];
+
+	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+/* "host[:port]" or "[v6][:port]" of length n into e->host / e->port. */
+static int host_port(const char *s, size_t n, uint16_t def, struct apf_endpoint *e, const char **why)
+{
+	const char *hs = s, *colon = NULL;
+	size_t hn = n;
+
+	if (n && s[0] == '[') {
+		const char *close = memchr(s, ']', n);
+		if (!close) {
+			*why = "has an unclosed '[' in the host";
+			return -EINVAL;
+		}
+		hs = s + 1;
+		hn = (size_t)(close - hs);
+		if (close + 1 < s + n) {
+			if (close[1] != ':') {
+				*why = "has text after the bracketed address";
+				return -EINVAL;
+			}
+			colon = close + 1;
+		}
+	} else {
+		colon = memchr(s, ':', n);
+		if (colon)
+			hn = (size_t)(colon - s);
+	}
+	if (!hn || hn >= sizeof(e->host)) {
+		*why = "has no host (or one too long)";
+		return -EINVAL;
+	}
+	memcpy(e->host, hs, hn);
+	e->host[hn] = '\0';
+	for (const char *c = e->host; *c; c++) {
+		if (!(*c == '.' || *c == '-' || *c == '_' || *c == ':' || (*c >= '0' && *c <= '9') ||
+		      (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z'))) {
+			*why = "has a character not allowed in a host name";
+			return -EINVAL;
+		}
+	}
+	e->host_is_address = is_address(e->host);
+	if (strchr(e->host, ':') && !e->host_is_address) {
+		*why = "has a host that is neither a name nor an address";
+		return -EINVAL;
+	}
+	e->port = def;
+	if (colon) {
+		char buf[8], *end;
+		size_t pn = (size_t)(s + n - colon - 1);
+		long v;
+
+		if (!pn || pn >= sizeof(buf)) {
+			*why = "has a bad port";
+			return -EINVAL;
+		}
+		memcpy(buf, colon + 1, pn);
+		buf[pn] = '\0';
+		v = strtol(buf, &end, 10);
+		if (*end || v < 1 || v > 65535) {
+			*why = "has a bad port (1-65535)";
+			return -EINVAL;
+		}
+		e->port = (uint16_t)v;
+	}
+	if (!e->port) {
+		*why = "needs a port (host:port)";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int apf_endpoint_parse(const char *url, uint16_t default_port, struct apf_endpoint *e, const char **why)
+{
+	const char *sep = strstr(url, "://"), *auth, *slash;
+	size_t i, n = sizeof(schemes) / sizeof(schemes[0]);
+
+	memset(e, 0, sizeof(*e));
+	if (!sep) {
+		*why = "is not a URL (scheme://host[:port][/path])";
+		return -EINVAL;
+	}
+	for (i = 0; i < n; i++)
+		if (strlen(schemes[i].name) == (size_t)(sep - url) && strncasecmp(url, schemes[i].name, sep - url) == 0)
+			break;
+	if (i == n) {
+		*why = "has a scheme other than wss, https, tls or tcp";
+		return -EINVAL;
+	}
+	e->scheme = schemes[i].scheme;
+	auth = sep + 3;
+	slash = strchr(auth, '/');
+	if (memchr(auth, '@', slash ? (size_t)(slash - auth) : strlen(auth))) {
+		*why = "carries user information (never put credentials in the configuration)";
+		return -EINVAL;
+	}
+	if (host_port(auth, slash ? (size_t)(slash - auth) : strlen(auth),
+		      schemes[i].port ? schemes[i].port : default_port, e, why) < 0)
+		return -EINVAL;
+	if (slash && strlen(slash) >= sizeof(e->path)) {
+		*why = "has a path that is too long";
+		return -EINVAL;
+	}
+	snprintf(e->path, sizeof(e->path), "%s", slash ? slash : "/");
+	for (const char *c = e->path; *c; c++) {
+		if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f) {
+			*why = "has a space or control character in the path";
+			return -EINVAL;
+		}
+	}
+	if ((e->scheme == APF_EP_TLS || e->scheme == APF_EP_TCP) && strcmp(e->path, "/") != 0) {
+		*why = "has a path, which tls:// and tcp:// endpoints cannot use";
+		return -EINVAL;
+	}
+	e->url = apf_xstrdup(url);
+	return 0;
+}
+
+int apf_endpoint_parse_host(const char *spec, uint16_t default_port, struct apf_endpoint *e, const char **why)
+{
+	char *url = apf_xasprintf("tls://%s", spec);
+	int rc = apf_endpoint_parse(url, default_port, e, why);
+
+	free(url);
+	if (rc == 0) {
+		free(e->url);
+		e->url = apf_xstrdup(spec);
+	}
+	return rc;
+}
+
+void apf_endpoint_clear(struct apf_endpoint *e)
+{
+	if (!e)
+		return;
+	free(e->url);
+	free(e->dns);
+	e->url = NULL;
+	e->dns = NULL;
+}
+
+void apf_endpoint_resolve(struct apf_endpoint *e, const struct apf_dns_target *srv, size_t n_srv,
+			  unsigned int timeout_ms)
+{
+	char *last = NULL;
+
+	e->n_addr = e->n_addr_total = 0;
+	if (e->host_is_address) {
+		if (strlen(e->host) >= sizeof(e->addr[0])) { /* cannot happen: an address literal is shorter */
+			e->dns_rc = -EIO;
+			e->dns = apf_xstrdup("address too long");
+			return;
+		}
+		memcpy(e->addr[0], e->host, strlen(e->host) + 1);
+		e->n_addr = e->n_addr_total = 1;
+		e->dns_rc = 0;
+		e->dns = apf_xstrdup("an address: no DNS query");
+		return;
+	}
+	for (size_t j = 0; j < n_srv; j++) {
+		struct apf_dns_query_opts o = {.server = srv[j].ip, .port = srv[j].port, .timeout_ms = timeout_ms};
+		struct apf_dns_answer *ans = NULL;
+		struct apf_buf list = {0};
+		char *err = NULL;
+		int rc = apf_dns_query(&o, e->host, APF_RR_A, &ans, &err);
+
+		if (rc < 0) {
+			free(last);
+			last = apf_xasprintf("A query to %s: %s", srv[j].spec, err ? err : strerror(-rc));
+			free(err);
+			continue;
+		}
+		if (ans->rcode != 0 && ans->rcode != 3) {
+			free(last);
+			last = apf_xasprintf("A query to %s: %s", srv[j].spec, ans->rcode_name);
+			apf_dns_answer_free(ans);
+			continue;
+		}
+		for (size_t k = 0; k < ans->n_rr; k++) {
+			if (ans->rr[k].type != APF_RR_A)
+				continue;
+			if (e->n_addr < APF_ENDPOINT_MAX_ADDR)
+				snprintf(e->addr[e->n_addr++], sizeof(e->addr[0]), "%s", ans->rr[k].data);
+			apf_buf_addf(&list, "%s%s", e->n_addr_total++ ? ", " : "", ans->rr[k].data);
+		}
+		free(last);
+		if (e->n_addr) {
+			char *l = apf_buf_steal(&list);
+			e->dns = apf_xasprintf("A %s from %s", l, srv[j].spec);
+			free(l);
+			e->dns_rc = 0;
+		} else {
+			apf_buf_clear(&list);
+			e->dns = apf_xasprintf("A -> %s from %s", ans->rcode == 3 ? "NXDOMAIN" : "no record (NODATA)",
+					       srv[j].spec);
+			e->dns_rc = -ENOENT;
+		}
+		apf_dns_answer_free(ans);
+		return;
+	}
+	e->dns_rc = -EIO;
+	e->dns = last ? last : apf_xstrdup("no DNS server to ask");
+}
+
+/* ---- the peer's chain ------------------------------------------------------ */
+
+static bool in_bundle(const struct apf_cert *c, struct apf_cert *const *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (b[i]->der_len == c->der_len && memcmp(b[i]->der, c->der, c->der_len) == 0)
+			return true;
+	return false;
+}
+
+static bool weak_hash(const char *h)
+{
+	return h && (strcasecmp(h, "sha1") == 0 || strncasecmp(h, "md", 2) == 0);
+}
+
+int apf_peer_chain_assess(const struct apf_tls_probe *p, struct apf_cert *const *bundle, size_t n_bundle,
+			  time_t now, int warn_days, struct apf_peer_chain *out)
+{
+	struct apf_cert **pool = NULL;
+	size_t np = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!p->n_der)
+		return -EBADMSG;
+	out->sent = apf_xcalloc(p->n_der, sizeof(*out->sent));
+	for (size_t i = 0; i < p->n_der; i++) {
+		if (apf_cert_from_der(p->der[i], p->der_len[i], &out->sent[out->n_sent]) == 0)
+			out->n_sent++;
+		else if (i == 0)
+			return -EBADMSG;
+	}
+	pool = apf_xcalloc(out->n_sent + n_bundle, sizeof(*pool));
+	for (size_t i = 0; i < out->n_sent; i++)
+		pool[np++] = out->sent[i];
+	for (size_t i = 0; i < n_bundle; i++)
+		pool[np++] = bundle[i];
+	apf_chain_build(out->sent[0], pool, np, now, &out->chain);
+	free(pool);
+	if (out->chain.complete && out->chain.n)
+		out->root = out->chain.v[out->chain.n - 1];
+	for (size_t i = 0; i < out->chain.n; i++) {
+		const struct apf_cert *c = out->chain.v[i];
+		bool is_root = c == out->root;
+
+		out->trusted |= in_bundle(c, bundle, n_bundle);
+		if (!out->expired && now > c->not_after)
+			out->expired = c;
+		if (!out->not_yet && now < c->not_before)
+			out->not_yet = c;
+		if (!out->expiring && now <= c->not_after && c->not_after - now < (time_t)warn_days * 86400)
+			out->expiring = c;
+		if (!out->weak_key && c->key_type && strcmp(c->key_type, "RSA") == 0 && c->key_bits < 2048)
+			out->weak_key = c;
+		/* A root's own signature is never checked by anyone: it is trusted as is. */
+		if (!out->weak_hash && !is_root && weak_hash(c->sig_hash))
+			out->weak_hash = c;
+	}
+	return 0;
+}
+
+void apf_peer_chain_clear(struct apf_peer_chain *c)
+{
+	if (!c)
+		return;
+	apf_chain_clear(&c->chain);
+	apf_certs_free(c->sent, c->n_sent);
+	memset(c, 0, sizeof(*c));
+}
+
+char *apf_peer_chain_text(const struct apf_peer_chain *c)
+{
+	struct apf_buf b = {0};
+
+	for (size_t i = 0; i < c->chain.n; i++)
+		apf_buf_addf(&b, "%s%s", i ? " | " : "", c->chain.v[i]->subject ? c->chain.v[i]->subject : "?");
+	if (!c->chain.complete)
+		apf_buf_addf(&b, "%s(no issuer found)", c->chain.n ? " | " : "");
+	return apf_buf_steal(&b);
+}

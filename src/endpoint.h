@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Server endpoints that AMT devices or their agents connect to (activation
+ * servers, the MPS): a URL parsed into host, port and path; the host resolved
+ * through the DNS servers the clients use (never the host resolver); and what
+ * the TLS peer's certificate chain amounts to against a CA bundle. Shared by
+ * activation.servers and cira.mps; the policy (what is a failure) stays in
+ * the checks.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "check.h"
+#include "dnscheck.h"
+#include "net/tls.h"
+#include "pki.h"
+
+/* Most addresses of one name that are probed. */
+#define APF_ENDPOINT_MAX_ADDR 4
+
+enum apf_endpoint_scheme {
+	APF_EP_WSS,   /* wss://: TLS, then the WebSocket upgrade */
+	APF_EP_HTTPS, /* https://: TLS, then a GET of the path (any HTTP answer is an answer) */
+	APF_EP_TLS,   /* tls://host:port: TLS only */
+	APF_EP_TCP,   /* tcp://host:port: TCP connect only */
+};
+
+struct apf_endpoint {
+	char *url;               /* as configured */
+	enum apf_endpoint_scheme scheme;
+	char host[256];          /* name or address literal (without brackets) */
+	uint16_t port;
+	char path[256];          /* "/activate"; "/" when none */
+	bool host_is_address;
+	/* resolution */
+	int dns_rc;              /* 0 resolved; -ENOENT no address (NXDOMAIN/NODATA); -EIO no usable answer */
+	char *dns;               /* what DNS said, for evidence */
+	char addr[APF_ENDPOINT_MAX_ADDR][48];
+	size_t n_addr;
+	size_t n_addr_total;     /* addresses DNS gave (may exceed n_addr) */
+};
+
+/*
+ * Parses "scheme://host[:port][/path]" (host a name, an IPv4 address or a
+ * bracketed IPv6 address). wss and https default to port 443; tls and tcp
+ * need one; `default_port` (0 = none) stands in for a missing port of any
+ * scheme. Returns 0, or -EINVAL with *why (static) saying what is wrong.
+ */
+int apf_endpoint_parse(const char *url, uint16_t default_port, struct apf_endpoint *e, const char **why);
+/* A bare "host[:port]" as tls://host:port (for lists of server names). */
+int apf_endpoint_parse_host(const char *spec, uint16_t default_port, struct apf_endpoint *e, const char **why);
+void apf_endpoint_clear(struct apf_endpoint *e);
+/* "wss", "https", "tls", "tcp" */
+const char *apf_endpoint_scheme_name(enum apf_endpoint_scheme s);
+
+/*
+ * Resolves e->host (A records) through the servers in turn until one answers
+ * NOERROR or NXDOMAIN, each query bounded by `timeout_ms`. Address literals
+ * need no query. Sets dns_rc, dns, addr.
+ */
+void apf_endpoint_resolve(struct apf_endpoint *e, const struct apf_dns_target *srv, size_t n_srv,
+			  unsigned int timeout_ms);
+
+/* What a TLS peer's certificates amount to. */
+struct apf_peer_chain {
+	struct apf_cert **sent;  /* the peer's certificates, parsed, leaf first */
+	size_t n_sent;
+	struct apf_chain chain;  /* built from the leaf through sent + bundle */
+	const struct apf_cert *root;   /* chain end when complete, else NULL */
+	bool trusted;            /* a certificate of the chain is in the bundle (same DER) */
+	const struct apf_cert *expired;      /* first chain certificate past notAfter, or NULL */
+	const struct apf_cert *not_yet;      /* first chain certificate before notBefore, or NULL */
+	const struct apf_cert *expiring;     /* first one expiring within warn_days, or NULL */
+	const struct apf_cert *weak_key;     /* first with an RSA key under 2048 bits, or NULL */
+	const struct apf_cert *weak_hash;    /* first non-root with a SHA-1/MD5 signature, or NULL */
+};
+
+/*
+ * Parses the certificates `p` holds and builds the chain through them and the
+ * bundle. Returns 0, or -EBADMSG when the leaf cannot be parsed.
+ */
+int apf_peer_chain_assess(const struct apf_tls_probe *p, struct apf_cert *const *bundle, size_t n_bundle,
+			  time_t now, int warn_days, struct apf_peer_chain *out);
+void apf_peer_chain_clear(struct apf_peer_chain *c);
+/* "CN=leaf | CN=issuing | CN=root" of the built chain. Caller frees. */
+char *apf_peer_chain_text(const struct apf_peer_chain *c);
