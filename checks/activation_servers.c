@@ -138,38 +138,6 @@ static void ev_target(struct apf_finding *f, const struct target *t)
 		apf_evidence(f, "address", "%s:%u", t->addr, t->ep->port);
 }
 
-static void ev_cert(struct apf_finding *f, const struct apf_tls_probe *p, const struct apf_peer_chain *pc,
-		    bool have_bundle)
-{
-	char t[32];
-	const struct apf_cert *leaf = pc->sent[0];
-	char *chain = apf_peer_chain_text(pc), *san = apf_strv_join((const char *const *)leaf->san_dns.v,
-								     leaf->san_dns.n, ", ");
-
-	apf_evidence(f, "tls", "%s %s", p->version, p->cipher);
-	apf_evidence(f, "subject", "%s", leaf->subject ? leaf->subject : "");
-	apf_evidence(f, "issuer", "%s", leaf->issuer ? leaf->issuer : "");
-	apf_evidence(f, "san_dns", "%s", *san ? san : "(none)");
-	apf_evidence(f, "not_after", "%s", apf_pki_time_str(leaf->not_after, t, sizeof(t)));
-	apf_evidence(f, "key", "%s %d", leaf->key_type ? leaf->key_type : "?", leaf->key_bits);
-	apf_evidence(f, "name_match", "%s", p->name_match == 1 ? "yes" : "no");
-	apf_evidence(f, "sent_certificates", "%zu", p->n_sent);
-	apf_evidence(f, "chain", "%s", chain);
-	if (have_bundle)
-		apf_evidence(f, "trusted", "%s", pc->trusted ? "yes: a chain certificate is in ca_bundle" : "no");
-	free(chain);
-	free(san);
-}
-
-static void ev_one_cert(struct apf_finding *f, const char *what, const struct apf_cert *c)
-{
-	char t1[32], t2[32];
-
-	apf_evidence(f, what, "%s (%s .. %s, %s %d, %s)", c->subject ? c->subject : "?",
-		     apf_pki_time_str(c->not_before, t1, sizeof(t1)), apf_pki_time_str(c->not_after, t2, sizeof(t2)),
-		     c->key_type ? c->key_type : "?", c->key_bits, c->sig_alg ? c->sig_alg : "?");
-}
-
 static struct apf_finding *bad(struct apf_ctx *ctx, struct target *t, enum apf_status st, const char *code,
 			       const char *what)
 {
@@ -226,7 +194,7 @@ static void judge_http(struct apf_ctx *ctx, struct target *t, const struct apf_p
 		       t->ep->scheme == APF_EP_WSS ? "accepts the WebSocket upgrade over valid TLS"
 						   : "answers HTTP over valid TLS");
 	ev_target(f, t);
-	ev_cert(f, p, pc, have_bundle);
+	apf_peer_chain_evidence(f, p, pc, have_bundle);
 	apf_evidence(f, "status", "%s %d %s", h.version, h.status, h.reason);
 	if (t->ep->scheme == APF_EP_WSS)
 		apf_evidence(f, "accept", "%s (matches the key sent)", h.accept);
@@ -270,37 +238,37 @@ static void judge_tls(struct apf_ctx *ctx, struct target *t, struct apf_cert *co
 	}
 	if (nb && !pc.trusted) {
 		f = bad(ctx, t, APF_FAIL, "ACT_CERT_UNTRUSTED", "the certificate does not chain to [activation] ca_bundle");
-		ev_cert(f, p, &pc, true);
+		apf_peer_chain_evidence(f, p, &pc, true);
 	}
 	if (pc.expired) {
 		f = bad(ctx, t, APF_FAIL, "ACT_CERT_EXPIRED", "a certificate of the chain has expired");
-		ev_one_cert(f, "expired", pc.expired);
-		ev_cert(f, p, &pc, nb > 0);
+		apf_cert_brief_evidence(f, "expired", pc.expired);
+		apf_peer_chain_evidence(f, p, &pc, nb > 0);
 	}
 	if (pc.not_yet) {
 		f = bad(ctx, t, APF_FAIL, "ACT_CERT_NOT_YET_VALID", "a certificate of the chain is not valid yet");
-		ev_one_cert(f, "not_yet_valid", pc.not_yet);
-		ev_cert(f, p, &pc, nb > 0);
+		apf_cert_brief_evidence(f, "not_yet_valid", pc.not_yet);
+		apf_peer_chain_evidence(f, p, &pc, nb > 0);
 	}
 	if (p->name_match != 1) {
 		f = bad(ctx, t, APF_FAIL, "ACT_NAME_MISMATCH",
 			t->ep->host_is_address ? "the certificate has no IP SAN for the address the URL uses"
 					       : "the certificate does not carry the URL's host name");
 		apf_evidence(f, "host", "%s", t->ep->host);
-		ev_cert(f, p, &pc, nb > 0);
+		apf_peer_chain_evidence(f, p, &pc, nb > 0);
 	}
 	if (pc.weak_key || pc.weak_hash) {
 		f = bad(ctx, t, APF_FAIL, "ACT_WEAK_CRYPTO", "the chain uses a weak key or signature hash");
 		if (pc.weak_key)
-			ev_one_cert(f, "weak_key", pc.weak_key);
+			apf_cert_brief_evidence(f, "weak_key", pc.weak_key);
 		if (pc.weak_hash)
-			ev_one_cert(f, "weak_hash", pc.weak_hash);
+			apf_cert_brief_evidence(f, "weak_hash", pc.weak_hash);
 	}
 	if (pc.expiring && !pc.expired) {
 		struct apf_finding *w = apf_report(ctx, APF_WARN, "ACT_CERT_EXPIRING", "%s (%s): %s", t->ep->url, t->addr,
 						   "a certificate of the chain expires soon");
 		ev_target(w, t);
-		ev_one_cert(w, "expiring", pc.expiring);
+		apf_cert_brief_evidence(w, "expiring", pc.expiring);
 		apf_evidence(w, "warn_days", "%d", warn_days);
 	}
 	if (t->ep->scheme == APF_EP_TLS) {
@@ -308,7 +276,7 @@ static void judge_tls(struct apf_ctx *ctx, struct target *t, struct apf_cert *co
 			f = apf_report(ctx, APF_PASS, "ACT_OK", "%s (%s) completes TLS with a valid certificate", t->ep->url,
 				       t->addr);
 			ev_target(f, t);
-			ev_cert(f, p, &pc, nb > 0);
+			apf_peer_chain_evidence(f, p, &pc, nb > 0);
 		}
 		goto out;
 	}

@@ -318,3 +318,35 @@ char *apf_peer_chain_text(const struct apf_peer_chain *c)
 		apf_buf_addf(&b, "%s(no issuer found)", c->chain.n ? " | " : "");
 	return apf_buf_steal(&b);
 }
+
+void apf_peer_chain_evidence(struct apf_finding *f, const struct apf_tls_probe *p, const struct apf_peer_chain *pc,
+			     bool have_bundle)
+{
+	const struct apf_cert *leaf = pc->sent[0];
+	char t[32];
+	char *chain = apf_peer_chain_text(pc);
+	char *san = apf_strv_join((const char *const *)leaf->san_dns.v, leaf->san_dns.n, ", ");
+
+	apf_evidence(f, "tls", "%s %s", p->version, p->cipher);
+	apf_evidence(f, "subject", "%s", leaf->subject ? leaf->subject : "");
+	apf_evidence(f, "issuer", "%s", leaf->issuer ? leaf->issuer : "");
+	apf_evidence(f, "san_dns", "%s", *san ? san : "(none)");
+	apf_evidence(f, "not_after", "%s", apf_pki_time_str(leaf->not_after, t, sizeof(t)));
+	apf_evidence(f, "key", "%s %d", leaf->key_type ? leaf->key_type : "?", leaf->key_bits);
+	apf_evidence(f, "name_match", "%s", p->name_match == 1 ? "yes" : "no");
+	apf_evidence(f, "sent_certificates", "%zu", p->n_sent);
+	apf_evidence(f, "chain", "%s", chain);
+	if (have_bundle)
+		apf_evidence(f, "trusted", "%s", pc->trusted ? "yes: a chain certificate is in ca_bundle" : "no");
+	free(chain);
+	free(san);
+}
+
+void apf_cert_brief_evidence(struct apf_finding *f, const char *key, const struct apf_cert *c)
+{
+	char t1[32], t2[32];
+
+	apf_evidence(f, key, "%s (%s .. %s, %s %d, %s)", c->subject ? c->subject : "?",
+		     apf_pki_time_str(c->not_before, t1, sizeof(t1)), apf_pki_time_str(c->not_after, t2, sizeof(t2)),
+		     c->key_type ? c->key_type : "?", c->key_bits, c->sig_alg ? c->sig_alg : "?");
+}

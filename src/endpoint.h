@@ -88,3 +88,14 @@ int apf_peer_chain_assess(const struct apf_tls_probe *p, struct apf_cert *const 
 void apf_peer_chain_clear(struct apf_peer_chain *c);
 /* "CN=leaf | CN=issuing | CN=root" of the built chain. Caller frees. */
 char *apf_peer_chain_text(const struct apf_peer_chain *c);
+
+/*
+ * Evidence of a completed handshake as a client sees it: TLS version and
+ * cipher, the leaf's subject, issuer, DNS SANs, notAfter, key, whether it
+ * names the host, how many certificates were sent, the built chain and (when
+ * a bundle was given) whether it is trusted.
+ */
+void apf_peer_chain_evidence(struct apf_finding *f, const struct apf_tls_probe *p, const struct apf_peer_chain *pc,
+			     bool have_bundle);
+/* One evidence pair `key` naming a certificate: subject, dates, key, signature algorithm. */
+void apf_cert_brief_evidence(struct apf_finding *f, const char *key, const struct apf_cert *c);

@@ -13,6 +13,7 @@ extern const struct apf_check apf_check_ca_template;
 extern const struct apf_check apf_check_cert_amt_root_hash;
 extern const struct apf_check apf_check_cert_intermediate_store;
 extern const struct apf_check apf_check_cert_provisioning;
+extern const struct apf_check apf_check_cira_mps;
 extern const struct apf_check apf_check_dhcp_ddns_registration;
 extern const struct apf_check apf_check_dhcp_options;
 extern const struct apf_check apf_check_dns_ad_records;
@@ -31,6 +32,7 @@ static const struct apf_check *const checks[] = {
 	&apf_check_cert_amt_root_hash,
 	&apf_check_cert_intermediate_store,
 	&apf_check_cert_provisioning,
+	&apf_check_cira_mps,
 	&apf_check_dhcp_ddns_registration,
 	&apf_check_dhcp_options,
 	&apf_check_dns_ad_records,

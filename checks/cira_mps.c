@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cira.mps: Client Initiated Remote Access. A device outside the enterprise
+ * network opens a TLS connection to the MPS (Management Presence Server:
+ * Open AMT's MPS, MeshCentral's MPS port) named in its CIRA configuration,
+ * by default on port 4433, and keeps it open for the console to tunnel
+ * through. AMT is the TLS client: it resolves the MPS name with the DNS it
+ * has, checks the certificate against the name it was given and against the
+ * root the management server installed in it, within its own crypto limits.
+ * And it opens CIRA only when environment detection says it is away: a DHCP
+ * option 15 that matches one of its home domains keeps it silent.
+ *
+ * Sources: Intel AMT SDK "Fast Call for Help / CIRA" and "Configuring
+ * Environment Detection"; Open AMT MPS configuration (MPS_COMMON_NAME, port
+ * 4433); see docs/checks/cira.mps.md.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "check.h"
+#include "dnscheck.h"
+#include "endpoint.h"
+#include "net/dns.h"
+#include "net/tls.h"
+#include "pki.h"
+#include "pki_check.h"
+#include "pki_roots.h"
+
+/* Facts for the redundancy summary (keep the names stable). */
+#define FACT_CONFIGURED "mps_configured" /* count of MPS names configured */
+#define FACT_ANSWERING "mps_answering"   /* count of MPS names with an address that passed */
+
+#define QUERY_CAP_MS 2000
+#define PROBE_CAP_MS 8000
+
+static const struct apf_code codes[] = {
+	{"MPS_OK", APF_PASS,
+	 "The MPS name resolves through the clients' DNS, accepts TLS on the CIRA port with a certificate that "
+	 "names it, is within its dates and within AMT's limits",
+	 "None"},
+	{"MPS_NO_ADDRESS", APF_FAIL,
+	 "The MPS name has no A record on the DNS servers clients use: devices cannot open CIRA",
+	 "Register the MPS name in DNS (every view devices use)"},
+	{"MPS_PUBLIC_NO_ADDRESS", APF_FAIL,
+	 "The MPS name has no A record on the public DNS servers configured: devices away from the enterprise "
+	 "network, the ones CIRA is for, cannot find the MPS",
+	 "Publish the MPS name in the public zone (split-horizon: both views)"},
+	{"MPS_DNS_ERROR", APF_ERROR, "No DNS server gave a usable answer for the MPS name",
+	 "Check that the DNS servers are reachable from here and answer for the zone"},
+	{"MPS_REFUSED", APF_FAIL, "The MPS address refused TCP on the CIRA port: nothing listens there",
+	 "Start the MPS, or correct the port devices are configured with (4433 by default)"},
+	{"MPS_UNREACHABLE", APF_ERROR, "The MPS did not answer TCP in time or is unroutable from here",
+	 "Check routing and firewalls towards the MPS (TCP to the CIRA port); run from where devices are"},
+	{"MPS_TLS_FAILED", APF_FAIL,
+	 "TCP to the CIRA port was accepted but no TLS 1.2+ handshake completed: AMT (TLS 1.2 from AMT 12 on) "
+	 "cannot open the tunnel",
+	 "Check that the port is the MPS's CIRA port and that the MPS has its certificate and key"},
+	{"MPS_NAME_MISMATCH", APF_FAIL,
+	 "The MPS certificate does not carry the name (or address, as an IP SAN) devices are given: AMT checks "
+	 "the server name and drops the connection",
+	 "Reissue the MPS certificate for the configured name (Open AMT: MPS_COMMON_NAME), or give devices the "
+	 "name the certificate carries"},
+	{"MPS_CERT_EXPIRED", APF_FAIL, "A certificate of the MPS chain is past its notAfter date: AMT refuses it",
+	 "Renew the MPS certificate (and have the management server update the root in devices if it changed)"},
+	{"MPS_CERT_NOT_YET_VALID", APF_FAIL, "A certificate of the MPS chain is not valid yet",
+	 "Check the clocks of the CA, the MPS and this machine; reissue with correct dates"},
+	{"MPS_WEAK_CRYPTO", APF_FAIL,
+	 "The MPS chain has an RSA key under 2048 bits, or a SHA-1/MD5 signature while an ME 16+ generation is "
+	 "targeted: AMT refuses it",
+	 "Reissue the MPS certificate with an RSA 2048 key and SHA-256"},
+	{"MPS_CHAIN_INCOMPLETE", APF_WARN,
+	 "No root was found for the MPS certificate (neither sent by the MPS nor in [cira] ca_bundle): the root "
+	 "AMT must trust cannot be checked",
+	 "Set [cira] ca_bundle to the MPS root the management server installs in devices"},
+	{"MPS_ROOT_NOT_IN_AMT", APF_INFO,
+	 "The MPS chain's root is not among AMT's built-in roots nor in the device hash lists: devices accept the "
+	 "MPS only after the management server installs this root (Open AMT RPS and MeshCentral do so when "
+	 "they push the CIRA configuration)",
+	 "Make sure the CIRA profile carries this root; after an MPS certificate change, reconfigure devices"},
+	{"MPS_HOME_DOMAIN_MATCH", APF_WARN,
+	 "The DHCP option 15 suffix on this segment matches an environment-detection (home) domain: devices here "
+	 "think they are inside the enterprise network and open no CIRA connection",
+	 "Expected for segments inside the enterprise. Where devices should use CIRA (branches, remote sites), "
+	 "hand out a suffix that is not a home domain, or remove it from the environment-detection domains"},
+	{"MPS_HOME_DOMAIN_OK", APF_PASS,
+	 "The DHCP option 15 suffix on this segment matches no environment-detection domain: devices here see "
+	 "themselves outside and open CIRA",
+	 "None"},
+	{"MPS_HOME_UNCHECKED", APF_INFO,
+	 "Environment detection could not be compared: [cira] home_domains is not set, or no option 15 suffix is "
+	 "known (dhcp.options did not run or saw none)",
+	 "Set [cira] home_domains to the domains in the CIRA profile and run dhcp.options on the segment"},
+	{"MPS_BUNDLE_INVALID", APF_ERROR, "[cira] ca_bundle could not be read or holds no certificate",
+	 "Point ca_bundle at a PEM file of the MPS root"},
+	{"MPS_ENGINE_ERROR", APF_ERROR, "The TLS probe engine could not start (OpenSSL context)", "See the evidence"},
+	{0},
+};
+
+static const char *const requires_keys[] = {"cira.mps", NULL};
+static const char *const after[] = {"dhcp.options", NULL};
+
+struct target {
+	struct apf_endpoint *ep;
+	const char *addr;
+	struct apf_tls_probe probe;
+	bool bad;
+};
+
+static struct apf_finding *bad(struct apf_ctx *ctx, struct target *t, enum apf_status st, const char *code,
+			       const char *what)
+{
+	struct apf_finding *f = apf_report(ctx, st, code, "MPS %s (%s): %s", t->ep->url, t->addr ? t->addr : "-", what);
+
+	apf_evidence(f, "mps", "%s", t->ep->host);
+	apf_evidence(f, "dns", "%s", t->ep->dns ? t->ep->dns : "");
+	if (t->addr)
+		apf_evidence(f, "address", "%s:%u", t->addr, t->ep->port);
+	if (st > APF_INFO)
+		t->bad = true;
+	return f;
+}
+
+/* Where AMT would find the root: its built-in list or a device's own list. */
+static const char *root_in_amt(const struct apf_config *cfg, const struct apf_cert *root, char **dev_name)
+{
+	const struct apf_amt_root *r = apf_amt_root_find(root->sha256_hex);
+
+	*dev_name = NULL;
+	if (r)
+		return r->name;
+	for (size_t i = 0; i < cfg->amt.device_hashes.n; i++) {
+		struct apf_device_hashes *d = NULL;
+		bool has = false;
+
+		if (apf_device_hashes_load(cfg->amt.device_hashes.v[i], &d, NULL) == 0)
+			has = apf_device_hashes_has(d, root->sha256_hex) || apf_device_hashes_has(d, root->sha1_hex);
+		if (has)
+			*dev_name = apf_xasprintf("the hash list of %s", d->device ? d->device : cfg->amt.device_hashes.v[i]);
+		apf_device_hashes_free(d);
+		if (has)
+			return *dev_name;
+	}
+	return NULL;
+}
+
+static void judge(struct apf_ctx *ctx, struct target *t, struct apf_cert *const *bundle, size_t nb)
+{
+	const struct apf_config *cfg = apf_cfg(ctx);
+	const struct apf_tls_probe *p = &t->probe;
+	struct apf_peer_chain pc = {0};
+	struct apf_finding *f;
+	const char *in_amt = NULL;
+	char *dev = NULL;
+
+	switch (p->rc) {
+	case 0:
+		break;
+	case -ECONNREFUSED:
+		f = bad(ctx, t, APF_FAIL, "MPS_REFUSED", "connection refused on the CIRA port");
+		apf_evidence(f, "error", "%s", p->error ? p->error : "refused");
+		return;
+	case -EPROTO:
+		f = bad(ctx, t, APF_FAIL, "MPS_TLS_FAILED", "no TLS 1.2+ handshake");
+		apf_evidence(f, "error", "%s", p->error ? p->error : "handshake failed");
+		return;
+	default:
+		f = bad(ctx, t, APF_ERROR, "MPS_UNREACHABLE", apf_tls_strerror(p->rc));
+		apf_evidence(f, "stage", "%s", p->stage ? p->stage : "?");
+		apf_evidence(f, "error", "%s", p->error ? p->error : apf_tls_strerror(p->rc));
+		return;
+	}
+	if (apf_peer_chain_assess(p, bundle, nb, time(NULL), 0, &pc) < 0) {
+		bad(ctx, t, APF_FAIL, "MPS_TLS_FAILED", "the MPS sent no readable certificate");
+		goto out;
+	}
+	if (p->name_match != 1) {
+		f = bad(ctx, t, APF_FAIL, "MPS_NAME_MISMATCH", "the certificate does not carry the MPS name devices use");
+		apf_peer_chain_evidence(f, p, &pc, nb > 0);
+	}
+	if (pc.expired) {
+		f = bad(ctx, t, APF_FAIL, "MPS_CERT_EXPIRED", "a certificate of the MPS chain has expired");
+		apf_cert_brief_evidence(f, "expired", pc.expired);
+	}
+	if (pc.not_yet) {
+		f = bad(ctx, t, APF_FAIL, "MPS_CERT_NOT_YET_VALID", "a certificate of the MPS chain is not valid yet");
+		apf_cert_brief_evidence(f, "not_yet_valid", pc.not_yet);
+	}
+	/* RSA under 2048 is refused by ME 16+ and by every TLS 1.2 client worth the
+	 * name; SHA-1 only where ME 16+ is targeted (Intel article 000090051). */
+	if (pc.weak_key || (pc.weak_hash && apf_amt_strict_crypto(cfg))) {
+		f = bad(ctx, t, APF_FAIL, "MPS_WEAK_CRYPTO", "the MPS chain is outside AMT's key or hash limits");
+		if (pc.weak_key)
+			apf_cert_brief_evidence(f, "weak_key", pc.weak_key);
+		if (pc.weak_hash)
+			apf_cert_brief_evidence(f, "weak_hash", pc.weak_hash);
+	}
+	if (!pc.root) {
+		f = bad(ctx, t, APF_WARN, "MPS_CHAIN_INCOMPLETE", "no root found for the MPS certificate");
+		apf_peer_chain_evidence(f, p, &pc, nb > 0);
+	} else if (!(in_amt = root_in_amt(cfg, pc.root, &dev))) {
+		f = bad(ctx, t, APF_INFO, "MPS_ROOT_NOT_IN_AMT",
+			"the MPS root must be installed in devices by the management server");
+		apf_evidence(f, "root", "%s", pc.root->subject ? pc.root->subject : "?");
+		apf_evidence(f, "root_sha256", "%s", pc.root->sha256_hex);
+	}
+	if (!t->bad) {
+		f = apf_report(ctx, APF_PASS, "MPS_OK", "MPS %s (%s) accepts TLS on port %u with a certificate AMT can use",
+			       t->ep->url, t->addr, t->ep->port);
+		apf_evidence(f, "mps", "%s", t->ep->host);
+		apf_evidence(f, "dns", "%s", t->ep->dns ? t->ep->dns : "");
+		apf_evidence(f, "address", "%s:%u", t->addr, t->ep->port);
+		apf_peer_chain_evidence(f, p, &pc, nb > 0);
+		if (pc.root)
+			apf_evidence(f, "root", "%s (%s)", pc.root->subject ? pc.root->subject : "?",
+				     in_amt ? in_amt : "to be installed by the management server");
+	}
+out:
+	free(dev);
+	apf_peer_chain_clear(&pc);
+}
+
+/* True when suffix `s` is the home domain `home` or below it. */
+static bool under(const char *s, const char *home)
+{
+	size_t ls = strlen(s), lh = strlen(home);
+
+	while (lh && home[lh - 1] == '.')
+		lh--;
+	while (ls && s[ls - 1] == '.')
+		ls--;
+	if (!lh || ls < lh)
+		return false;
+	return strncasecmp(s + ls - lh, home, lh) == 0 && (ls == lh || s[ls - lh - 1] == '.');
+}
+
+static void environment_detection(struct apf_ctx *ctx)
+{
+	const struct apf_config *cfg = apf_cfg(ctx);
+	const char *const *sfx = apf_fact_get(ctx, "dhcp.options", "domain_suffix");
+	const struct apf_strlist *home = &cfg->cira.home_domains;
+	char *homes = apf_strv_join((const char *const *)home->v, home->n, ", ");
+	struct apf_finding *f;
+	bool any = false;
+
+	if (!home->n || !sfx || !sfx[0]) {
+		f = apf_report(ctx, APF_INFO, "MPS_HOME_UNCHECKED", "environment detection not compared: %s",
+			       !home->n ? "[cira] home_domains is not set" : "no DHCP option 15 suffix known on this segment");
+		apf_evidence(f, "home_domains", "%s", *homes ? homes : "(not set)");
+		goto out;
+	}
+	for (size_t i = 0; sfx[i]; i++) {
+		for (size_t j = 0; j < home->n; j++) {
+			if (!under(sfx[i], home->v[j]))
+				continue;
+			f = apf_report(ctx, APF_WARN, "MPS_HOME_DOMAIN_MATCH",
+				       "option 15 suffix %s matches home domain %s: devices on this segment open no CIRA",
+				       sfx[i], home->v[j]);
+			apf_evidence(f, "option15", "%s", sfx[i]);
+			apf_evidence(f, "home_domain", "%s", home->v[j]);
+			apf_evidence(f, "home_domains", "%s", homes);
+			any = true;
+		}
+	}
+	if (!any) {
+		size_t n = 0;
+		char *s;
+
+		while (sfx[n])
+			n++;
+		s = apf_strv_join(sfx, n, ", ");
+		f = apf_report(ctx, APF_PASS, "MPS_HOME_DOMAIN_OK",
+			       "option 15 suffix %s matches no home domain: devices here open CIRA", s);
+		apf_evidence(f, "option15", "%s", s);
+		apf_evidence(f, "home_domains", "%s", homes);
+		free(s);
+	}
+out:
+	free(homes);
+}
+
+/* [cira] public_dns_servers as resolver targets. */
+static size_t public_servers(const struct apf_config *cfg, struct apf_dns_target **out)
+{
+	size_t n = 0;
+
+	*out = cfg->cira.public_dns_servers.n ? apf_xcalloc(cfg->cira.public_dns_servers.n, sizeof(**out)) : NULL;
+	for (size_t i = 0; i < cfg->cira.public_dns_servers.n; i++) {
+		struct apf_dns_target *d = &(*out)[n];
+		const char *s = cfg->cira.public_dns_servers.v[i];
+
+		if (strlen(s) >= sizeof(d->spec) || apf_dns_server_parse(s, d->ip, sizeof(d->ip), &d->port) < 0)
+			continue;
+		snprintf(d->spec, sizeof(d->spec), "%s", s);
+		n++;
+	}
+	return n;
+}
+
+static int run(struct apf_ctx *ctx)
+{
+	const struct apf_config *cfg = apf_cfg(ctx);
+	size_t n_ep = cfg->cira.mps.n, n_t = 0, n_srv = 0, n_pub = 0, nb = 0, answering = 0;
+	struct apf_endpoint *eps = apf_xcalloc(n_ep, sizeof(*eps));
+	struct target *ts = apf_xcalloc(n_ep * APF_ENDPOINT_MAX_ADDR, sizeof(*ts));
+	struct apf_tls_probe *probes = NULL;
+	struct apf_dns_target *srv = NULL, *pub = NULL;
+	struct apf_cert **bundle = NULL;
+	const char *source = NULL;
+	char *err = NULL, num[24];
+
+	for (size_t i = 0; i < n_ep; i++) {
+		const char *why = NULL;
+
+		if (apf_endpoint_parse_host(cfg->cira.mps.v[i], (uint16_t)cfg->cira.port, &eps[i], &why) < 0)
+			goto out; /* validated when the config was read */
+	}
+	snprintf(num, sizeof(num), "%zu", n_ep);
+	apf_fact_add(ctx, FACT_CONFIGURED, num);
+	environment_detection(ctx);
+	if (cfg->cira.ca_bundle) {
+		int rc = apf_certs_from_file(cfg->cira.ca_bundle, &bundle, &nb, &err);
+
+		if (rc < 0 || !nb) {
+			struct apf_finding *f = apf_report(ctx, APF_ERROR, "MPS_BUNDLE_INVALID", "cannot use %s",
+							   cfg->cira.ca_bundle);
+			apf_evidence(f, "ca_bundle", "%s", cfg->cira.ca_bundle);
+			apf_evidence(f, "error", "%s", err ? err : "no certificate in the file");
+			goto out;
+		}
+	}
+	n_srv = apf_dnscheck_servers(ctx, &srv, &source);
+	n_pub = public_servers(cfg, &pub);
+	for (size_t i = 0; i < n_ep; i++) {
+		struct apf_endpoint *e = &eps[i];
+		struct target t0 = {.ep = e};
+
+		if (!e->host_is_address && !n_srv) {
+			struct apf_finding *f = bad(ctx, &t0, APF_ERROR, "MPS_DNS_ERROR",
+						    "no DNS servers clients use are known ([dns] servers or dhcp.options)");
+			apf_evidence(f, "host", "%s", e->host);
+			continue;
+		}
+		if (n_pub && !e->host_is_address) {
+			struct apf_endpoint pe = *e;
+
+			pe.url = NULL;
+			pe.dns = NULL;
+			apf_ctx_step(ctx, "A query for %s on public DNS", e->host);
+			apf_endpoint_resolve(&pe, pub, n_pub, apf_dnscheck_share(ctx, 2 * (n_ep - i) + 1, QUERY_CAP_MS));
+			if (pe.dns_rc == -ENOENT) {
+				struct apf_finding *f = bad(ctx, &t0, APF_FAIL, "MPS_PUBLIC_NO_ADDRESS",
+							    "the name has no address on the public DNS servers");
+				apf_evidence(f, "public_dns", "%s", pe.dns);
+			} else if (pe.dns_rc < 0) {
+				struct apf_finding *f = bad(ctx, &t0, APF_ERROR, "MPS_DNS_ERROR",
+							    "the public DNS servers gave no usable answer");
+				apf_evidence(f, "public_dns", "%s", pe.dns);
+			}
+			apf_endpoint_clear(&pe);
+		}
+		apf_ctx_step(ctx, "A query for %s (%s)", e->host, source ? source : "address");
+		apf_endpoint_resolve(e, srv, n_srv, apf_dnscheck_share(ctx, 2 * (n_ep - i) + 1, QUERY_CAP_MS));
+		if (e->dns_rc == -ENOENT) {
+			bad(ctx, &t0, APF_FAIL, "MPS_NO_ADDRESS", "the name has no address on the clients' DNS");
+			continue;
+		}
+		if (e->dns_rc < 0) {
+			bad(ctx, &t0, APF_ERROR, "MPS_DNS_ERROR", "the name could not be resolved");
+			continue;
+		}
+		for (size_t k = 0; k < e->n_addr; k++) {
+			ts[n_t].ep = e;
+			ts[n_t++].addr = e->addr[k];
+		}
+	}
+	if (n_t) {
+		struct apf_tls_opts o = {
+			.window = (unsigned int)n_t,
+			.timeout_ms = apf_dnscheck_share(ctx, 2, PROBE_CAP_MS),
+			.deadline_ms = apf_ctx_deadline_ms(ctx),
+		};
+
+		probes = apf_xcalloc(n_t, sizeof(*probes));
+		for (size_t i = 0; i < n_t; i++) {
+			probes[i].ip = ts[i].addr;
+			probes[i].port = ts[i].ep->port;
+			probes[i].name = ts[i].ep->host;
+		}
+		apf_ctx_step(ctx, "TLS to %zu MPS addresses", n_t);
+		free(err);
+		err = NULL;
+		if (apf_tls_probe_run(&o, probes, n_t, &err) < 0) {
+			struct apf_finding *f = apf_report(ctx, APF_ERROR, "MPS_ENGINE_ERROR", "cannot start TLS probes");
+			apf_evidence(f, "error", "%s", err ? err : "?");
+			goto out;
+		}
+		for (size_t i = 0; i < n_t; i++) {
+			ts[i].probe = probes[i];
+			memset(&probes[i], 0, sizeof(*probes));
+			judge(ctx, &ts[i], bundle, nb);
+		}
+	}
+	for (size_t i = 0; i < n_ep; i++) {
+		bool ok = false;
+
+		for (size_t j = 0; j < n_t; j++)
+			ok |= ts[j].ep == &eps[i] && !ts[j].bad;
+		answering += ok;
+	}
+	snprintf(num, sizeof(num), "%zu", answering);
+	apf_fact_add(ctx, FACT_ANSWERING, num);
+out:
+	for (size_t i = 0; i < n_t; i++)
+		apf_tls_probe_clear(&ts[i].probe);
+	for (size_t i = 0; i < n_ep; i++)
+		apf_endpoint_clear(&eps[i]);
+	free(probes);
+	free(ts);
+	free(eps);
+	free(srv);
+	free(pub);
+	free(err);
+	apf_certs_free(bundle, nb);
+	return 0;
+}
+
+const struct apf_check apf_check_cira_mps = {
+	.id = "cira.mps",
+	.title = "CIRA: MPS name, TLS certificate within AMT's limits, environment detection",
+	.summary = "For every MPS name devices are given ([cira] mps): resolves it through the DNS servers clients "
+		   "use (and [cira] public_dns_servers, for devices away from the enterprise), completes TLS on the "
+		   "CIRA port (4433 by default) and checks the certificate as AMT would: the name or IP SAN, dates, "
+		   "RSA 2048+, no SHA-1 for ME 16+, a root AMT knows or the management server must install. Then "
+		   "compares the DHCP option 15 suffix on this segment with the environment-detection domains: a "
+		   "device that thinks it is at home never opens CIRA.",
+	.requires_keys = requires_keys,
+	.after = after,
+	.needs = APF_NEED_NETWORK,
+	.timeout_ms = 30000,
+	.codes = codes,
+	.run = run,
+};
