@@ -25,7 +25,6 @@
 #include "dnscheck.h"
 #include "endpoint.h"
 #include "net/tcp.h"
-#include "net/tls.h"
 #include "pki.h"
 #include "wsupgrade.h"
 
@@ -105,18 +104,6 @@ static const struct apf_code codes[] = {
 static const char *const requires_keys[] = {"activation.servers", NULL};
 static const char *const after[] = {"dhcp.options", NULL};
 
-/* One address of one endpoint. */
-struct target {
-	struct apf_endpoint *ep;
-	const char *addr;
-	char key[APF_WS_KEY_LEN + 1];
-	char *request;
-	struct apf_tls_probe probe;
-	int tcp_rc;        /* tcp:// endpoints */
-	uint64_t tcp_rtt;
-	bool bad;          /* reported something worse than INFO */
-};
-
 /* What the URL suggests the server is, for evidence (not a rule: any product may sit behind any path). */
 static const char *kind_of(const struct apf_endpoint *e)
 {
@@ -129,7 +116,7 @@ static const char *kind_of(const struct apf_endpoint *e)
 	return "activation/management server";
 }
 
-static void ev_target(struct apf_finding *f, const struct target *t)
+static void ev_target(struct apf_finding *f, const struct apf_endpoint_target *t)
 {
 	apf_evidence(f, "url", "%s", t->ep->url);
 	apf_evidence(f, "kind", "%s", kind_of(t->ep));
@@ -138,7 +125,7 @@ static void ev_target(struct apf_finding *f, const struct target *t)
 		apf_evidence(f, "address", "%s:%u", t->addr, t->ep->port);
 }
 
-static struct apf_finding *bad(struct apf_ctx *ctx, struct target *t, enum apf_status st, const char *code,
+static struct apf_finding *bad(struct apf_ctx *ctx, struct apf_endpoint_target *t, enum apf_status st, const char *code,
 			       const char *what)
 {
 	struct apf_finding *f = apf_report(ctx, st, code, "%s (%s): %s", t->ep->url, t->addr ? t->addr : "-", what);
@@ -149,7 +136,7 @@ static struct apf_finding *bad(struct apf_ctx *ctx, struct target *t, enum apf_s
 }
 
 /* The HTTP side: the upgrade for wss://, any HTTP answer for https://. */
-static void judge_http(struct apf_ctx *ctx, struct target *t, const struct apf_peer_chain *pc, bool have_bundle)
+static void judge_http(struct apf_ctx *ctx, struct apf_endpoint_target *t, const struct apf_peer_chain *pc, bool have_bundle)
 {
 	const struct apf_tls_probe *p = &t->probe;
 	struct apf_http_head h;
@@ -170,14 +157,14 @@ static void judge_http(struct apf_ctx *ctx, struct target *t, const struct apf_p
 		return;
 	}
 	if (t->ep->scheme == APF_EP_WSS) {
-		enum apf_ws_verdict v = apf_ws_judge(&h, parsed, t->key);
+		enum apf_ws_verdict v = apf_ws_judge(&h, parsed, t->ws_key);
 		char want[APF_WS_ACCEPT_LEN + 1];
 
 		if (v != APF_WS_OK) {
 			f = bad(ctx, t, APF_FAIL, "ACT_UPGRADE_FAILED", apf_ws_verdict_text(v));
 			apf_evidence(f, "request", "GET %s (Upgrade: websocket, Sec-WebSocket-Version: 13)", t->ep->path);
 			apf_evidence(f, "status", "%s %d %s", h.version, h.status, h.reason);
-			apf_ws_accept_for(t->key, want);
+			apf_ws_accept_for(t->ws_key, want);
 			apf_evidence(f, "accept_expected", "%s", want);
 			apf_evidence(f, "accept_received", "%s", h.accept[0] ? h.accept : "(none)");
 			apf_evidence(f, "upgrade_header", "%s", h.upgrade[0] ? h.upgrade : "(none)");
@@ -202,7 +189,7 @@ static void judge_http(struct apf_ctx *ctx, struct target *t, const struct apf_p
 		apf_evidence(f, "server", "%s", h.server);
 }
 
-static void judge_tls(struct apf_ctx *ctx, struct target *t, struct apf_cert *const *bundle, size_t nb, int warn_days)
+static void judge_tls(struct apf_ctx *ctx, struct apf_endpoint_target *t, struct apf_cert *const *bundle, size_t nb, int warn_days)
 {
 	const struct apf_tls_probe *p = &t->probe;
 	struct apf_peer_chain pc = {0};
@@ -285,14 +272,14 @@ out:
 	apf_peer_chain_clear(&pc);
 }
 
-static void judge_tcp(struct apf_ctx *ctx, struct target *t)
+static void judge_tcp(struct apf_ctx *ctx, struct apf_endpoint_target *t)
 {
 	struct apf_finding *f;
 
 	if (t->tcp_rc == 0) {
 		f = apf_report(ctx, APF_PASS, "ACT_OK", "%s (%s) accepts TCP", t->ep->url, t->addr);
 		ev_target(f, t);
-		apf_evidence(f, "connect_ms", "%llu", (unsigned long long)t->tcp_rtt);
+		apf_evidence(f, "connect_ms", "%llu", (unsigned long long)t->tcp_rtt_ms);
 		return;
 	}
 	if (t->tcp_rc == -ECONNREFUSED)
@@ -305,13 +292,11 @@ static void judge_tcp(struct apf_ctx *ctx, struct target *t)
 static int run(struct apf_ctx *ctx)
 {
 	const struct apf_config *cfg = apf_cfg(ctx);
-	size_t n_ep = cfg->activation.servers.n, n_t = 0, n_tls = 0, answering = 0, n_srv = 0;
+	size_t n_ep = cfg->activation.servers.n, n_t = 0, n_srv = 0, nb = 0, answering = 0;
 	struct apf_endpoint *eps = apf_xcalloc(n_ep, sizeof(*eps));
-	struct target *ts = NULL;
-	struct apf_tls_probe *probes = NULL;
+	struct apf_endpoint_target *ts = apf_xcalloc(n_ep * APF_ENDPOINT_MAX_ADDR, sizeof(*ts));
 	struct apf_dns_target *srv = NULL;
 	struct apf_cert **bundle = NULL;
-	size_t nb = 0;
 	const char *source = NULL;
 	int warn_days = cfg->provisioning.warn_days > 0 ? cfg->provisioning.warn_days : WARN_DAYS_DEFAULT;
 	char *err = NULL, num[24];
@@ -321,10 +306,8 @@ static int run(struct apf_ctx *ctx)
 		const char *why = NULL;
 
 		/* Validated when the config was read; a failure here is a bug, not a finding. */
-		if (apf_endpoint_parse(cfg->activation.servers.v[i], 0, &eps[i], &why) < 0) {
-			n_ep = i;
+		if (apf_endpoint_parse(cfg->activation.servers.v[i], 0, &eps[i], &why) < 0)
 			goto out;
-		}
 		need_dns |= !eps[i].host_is_address;
 	}
 	snprintf(num, sizeof(num), "%zu", n_ep);
@@ -352,94 +335,40 @@ static int run(struct apf_ctx *ctx)
 	}
 
 	/* Names first, then every address of every endpoint at once. */
-	ts = apf_xcalloc(n_ep * APF_ENDPOINT_MAX_ADDR, sizeof(*ts));
 	for (size_t i = 0; i < n_ep; i++) {
 		struct apf_endpoint *e = &eps[i];
-		unsigned int share = apf_dnscheck_share(ctx, (n_ep - i) * (n_srv ? n_srv : 1) + 1, QUERY_CAP_MS);
-		struct target t0 = {.ep = e};
+		struct apf_endpoint_target t0 = {.ep = e};
 
 		apf_ctx_step(ctx, "A query for %s (%s)", e->host, source ? source : "address");
-		apf_endpoint_resolve(e, srv, n_srv, share);
+		apf_endpoint_resolve(e, srv, n_srv,
+				     apf_dnscheck_share(ctx, (n_ep - i) * (n_srv ? n_srv : 1) + 1, QUERY_CAP_MS));
 		if (e->dns_rc == -ENOENT) {
 			struct apf_finding *f = bad(ctx, &t0, APF_FAIL, "ACT_NO_ADDRESS", "the name has no address");
 			apf_evidence(f, "host", "%s", e->host);
-			continue;
-		}
-		if (e->dns_rc < 0) {
+		} else if (e->dns_rc < 0) {
 			struct apf_finding *f = bad(ctx, &t0, APF_ERROR, "ACT_DNS_ERROR", "the name could not be resolved");
 			apf_evidence(f, "host", "%s", e->host);
-			continue;
+		} else {
+			n_t += apf_endpoint_targets_add(e, &ts[n_t]);
 		}
-		for (size_t k = 0; k < e->n_addr; k++) {
-			struct target *t = &ts[n_t++];
-
-			t->ep = e;
-			t->addr = e->addr[k];
-			if (e->scheme == APF_EP_TCP)
-				continue;
-			n_tls++;
-			if (e->scheme == APF_EP_WSS) {
-				if (apf_ws_key_make(t->key) < 0)
-					snprintf(t->key, sizeof(t->key), "dGhlIHNhbXBsZSBub25jZQ==");
-				t->request = apf_ws_request_new(e->host, e->port, true, e->path, t->key);
-			} else if (e->scheme == APF_EP_HTTPS) {
-				t->request = apf_xasprintf("GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: amt-preflight\r\n"
-							   "Connection: close\r\n\r\n",
-							   e->path, e->host);
-			}
-		}
+	}
+	apf_ctx_step(ctx, "TCP and TLS to %zu activation endpoint addresses", n_t);
+	free(err);
+	err = NULL;
+	if (n_t && apf_endpoint_targets_probe(ts, n_t, apf_dnscheck_share(ctx, 3, PROBE_CAP_MS), apf_ctx_deadline_ms(ctx),
+					      &err) < 0) {
+		struct apf_finding *f = apf_report(ctx, APF_ERROR, "ACT_ENGINE_ERROR", "cannot start TLS probes");
+		apf_evidence(f, "error", "%s", err ? err : "?");
+		goto out;
 	}
 	for (size_t i = 0; i < n_t; i++) {
-		if (ts[i].ep->scheme != APF_EP_TCP)
-			continue;
-		apf_ctx_step(ctx, "TCP connect to %s:%u", ts[i].addr, ts[i].ep->port);
-		ts[i].tcp_rc = apf_tcp_probe(ts[i].addr, ts[i].ep->port,
-					     apf_dnscheck_share(ctx, n_t - i + 1, PROBE_CAP_MS), &ts[i].tcp_rtt);
-		judge_tcp(ctx, &ts[i]);
-	}
-	if (n_tls) {
-		struct apf_tls_opts o = {
-			.window = (unsigned int)n_tls,
-			.timeout_ms = apf_dnscheck_share(ctx, 3, PROBE_CAP_MS),
-			.deadline_ms = apf_ctx_deadline_ms(ctx),
-		};
-		size_t k = 0;
-
-		probes = apf_xcalloc(n_tls, sizeof(*probes));
-		for (size_t i = 0; i < n_t; i++) {
-			if (ts[i].ep->scheme == APF_EP_TCP)
-				continue;
-			probes[k].ip = ts[i].addr;
-			probes[k].port = ts[i].ep->port;
-			probes[k].name = ts[i].ep->host;
-			probes[k].request = ts[i].request;
-			probes[k].request_len = ts[i].request ? strlen(ts[i].request) : 0;
-			k++;
-		}
-		apf_ctx_step(ctx, "TLS to %zu activation endpoint addresses", n_tls);
-		free(err);
-		err = NULL;
-		if (apf_tls_probe_run(&o, probes, n_tls, &err) < 0) {
-			struct apf_finding *f = apf_report(ctx, APF_ERROR, "ACT_ENGINE_ERROR", "cannot start TLS probes");
-			apf_evidence(f, "error", "%s", err ? err : "?");
-			goto out;
-		}
-		k = 0;
-		for (size_t i = 0; i < n_t; i++) {
-			if (ts[i].ep->scheme == APF_EP_TCP)
-				continue;
-			ts[i].probe = probes[k];
-			memset(&probes[k++], 0, sizeof(*probes)); /* ownership moved to the target */
+		if (ts[i].ep->scheme == APF_EP_TCP)
+			judge_tcp(ctx, &ts[i]);
+		else
 			judge_tls(ctx, &ts[i], bundle, nb, warn_days);
-		}
 	}
-	/* An endpoint answers when one of its addresses passed. */
 	for (size_t i = 0; i < n_ep; i++) {
-		bool ok = false;
-
-		for (size_t j = 0; j < n_t; j++)
-			ok |= ts[j].ep == &eps[i] && !ts[j].bad;
-		if (ok) {
+		if (apf_endpoint_ok(&eps[i], ts, n_t)) {
 			answering++;
 			apf_fact_add(ctx, FACT_OK_URL, eps[i].url);
 		}
@@ -447,16 +376,9 @@ static int run(struct apf_ctx *ctx)
 	snprintf(num, sizeof(num), "%zu", answering);
 	apf_fact_add(ctx, FACT_ANSWERING, num);
 out:
-	for (size_t i = 0; ts && i < n_t; i++) {
-		free(ts[i].request);
-		apf_tls_probe_clear(&ts[i].probe);
-	}
-	for (size_t i = 0; probes && i < n_tls; i++)
-		apf_tls_probe_clear(&probes[i]);
-	for (size_t i = 0; i < cfg->activation.servers.n; i++)
+	apf_endpoint_targets_free(ts, n_t);
+	for (size_t i = 0; i < n_ep; i++)
 		apf_endpoint_clear(&eps[i]);
-	free(probes);
-	free(ts);
 	free(eps);
 	free(srv);
 	free(err);

@@ -103,14 +103,7 @@ static const struct apf_code codes[] = {
 static const char *const requires_keys[] = {"cira.mps", NULL};
 static const char *const after[] = {"dhcp.options", NULL};
 
-struct target {
-	struct apf_endpoint *ep;
-	const char *addr;
-	struct apf_tls_probe probe;
-	bool bad;
-};
-
-static struct apf_finding *bad(struct apf_ctx *ctx, struct target *t, enum apf_status st, const char *code,
+static struct apf_finding *bad(struct apf_ctx *ctx, struct apf_endpoint_target *t, enum apf_status st, const char *code,
 			       const char *what)
 {
 	struct apf_finding *f = apf_report(ctx, st, code, "MPS %s (%s): %s", t->ep->url, t->addr ? t->addr : "-", what);
@@ -147,7 +140,7 @@ static const char *root_in_amt(const struct apf_config *cfg, const struct apf_ce
 	return NULL;
 }
 
-static void judge(struct apf_ctx *ctx, struct target *t, struct apf_cert *const *bundle, size_t nb)
+static void judge(struct apf_ctx *ctx, struct apf_endpoint_target *t, struct apf_cert *const *bundle, size_t nb)
 {
 	const struct apf_config *cfg = apf_cfg(ctx);
 	const struct apf_tls_probe *p = &t->probe;
@@ -305,8 +298,7 @@ static int run(struct apf_ctx *ctx)
 	const struct apf_config *cfg = apf_cfg(ctx);
 	size_t n_ep = cfg->cira.mps.n, n_t = 0, n_srv = 0, n_pub = 0, nb = 0, answering = 0;
 	struct apf_endpoint *eps = apf_xcalloc(n_ep, sizeof(*eps));
-	struct target *ts = apf_xcalloc(n_ep * APF_ENDPOINT_MAX_ADDR, sizeof(*ts));
-	struct apf_tls_probe *probes = NULL;
+	struct apf_endpoint_target *ts = apf_xcalloc(n_ep * APF_ENDPOINT_MAX_ADDR, sizeof(*ts));
 	struct apf_dns_target *srv = NULL, *pub = NULL;
 	struct apf_cert **bundle = NULL;
 	const char *source = NULL;
@@ -336,7 +328,7 @@ static int run(struct apf_ctx *ctx)
 	n_pub = public_servers(cfg, &pub);
 	for (size_t i = 0; i < n_ep; i++) {
 		struct apf_endpoint *e = &eps[i];
-		struct target t0 = {.ep = e};
+		struct apf_endpoint_target t0 = {.ep = e};
 
 		if (!e->host_is_address && !n_srv) {
 			struct apf_finding *f = bad(ctx, &t0, APF_ERROR, "MPS_DNS_ERROR",
@@ -372,54 +364,27 @@ static int run(struct apf_ctx *ctx)
 			bad(ctx, &t0, APF_ERROR, "MPS_DNS_ERROR", "the name could not be resolved");
 			continue;
 		}
-		for (size_t k = 0; k < e->n_addr; k++) {
-			ts[n_t].ep = e;
-			ts[n_t++].addr = e->addr[k];
-		}
+		n_t += apf_endpoint_targets_add(e, &ts[n_t]);
 	}
-	if (n_t) {
-		struct apf_tls_opts o = {
-			.window = (unsigned int)n_t,
-			.timeout_ms = apf_dnscheck_share(ctx, 2, PROBE_CAP_MS),
-			.deadline_ms = apf_ctx_deadline_ms(ctx),
-		};
-
-		probes = apf_xcalloc(n_t, sizeof(*probes));
-		for (size_t i = 0; i < n_t; i++) {
-			probes[i].ip = ts[i].addr;
-			probes[i].port = ts[i].ep->port;
-			probes[i].name = ts[i].ep->host;
-		}
-		apf_ctx_step(ctx, "TLS to %zu MPS addresses", n_t);
-		free(err);
-		err = NULL;
-		if (apf_tls_probe_run(&o, probes, n_t, &err) < 0) {
-			struct apf_finding *f = apf_report(ctx, APF_ERROR, "MPS_ENGINE_ERROR", "cannot start TLS probes");
-			apf_evidence(f, "error", "%s", err ? err : "?");
-			goto out;
-		}
-		for (size_t i = 0; i < n_t; i++) {
-			ts[i].probe = probes[i];
-			memset(&probes[i], 0, sizeof(*probes));
-			judge(ctx, &ts[i], bundle, nb);
-		}
+	apf_ctx_step(ctx, "TLS to %zu MPS addresses", n_t);
+	free(err);
+	err = NULL;
+	if (n_t && apf_endpoint_targets_probe(ts, n_t, apf_dnscheck_share(ctx, 2, PROBE_CAP_MS), apf_ctx_deadline_ms(ctx),
+					      &err) < 0) {
+		struct apf_finding *f = apf_report(ctx, APF_ERROR, "MPS_ENGINE_ERROR", "cannot start TLS probes");
+		apf_evidence(f, "error", "%s", err ? err : "?");
+		goto out;
 	}
-	for (size_t i = 0; i < n_ep; i++) {
-		bool ok = false;
-
-		for (size_t j = 0; j < n_t; j++)
-			ok |= ts[j].ep == &eps[i] && !ts[j].bad;
-		answering += ok;
-	}
+	for (size_t i = 0; i < n_t; i++)
+		judge(ctx, &ts[i], bundle, nb);
+	for (size_t i = 0; i < n_ep; i++)
+		answering += apf_endpoint_ok(&eps[i], ts, n_t);
 	snprintf(num, sizeof(num), "%zu", answering);
 	apf_fact_add(ctx, FACT_ANSWERING, num);
 out:
-	for (size_t i = 0; i < n_t; i++)
-		apf_tls_probe_clear(&ts[i].probe);
+	apf_endpoint_targets_free(ts, n_t);
 	for (size_t i = 0; i < n_ep; i++)
 		apf_endpoint_clear(&eps[i]);
-	free(probes);
-	free(ts);
 	free(eps);
 	free(srv);
 	free(pub);

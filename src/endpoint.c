@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "endpoint.h"
+#include "net/tcp.h"
 #include "result.h"
 #include "util.h"
 
@@ -237,6 +238,84 @@ void apf_endpoint_resolve(struct apf_endpoint *e, const struct apf_dns_target *s
 	}
 	e->dns_rc = -EIO;
 	e->dns = last ? last : apf_xstrdup("no DNS server to ask");
+}
+
+/* ---- targets --------------------------------------------------------------- */
+
+size_t apf_endpoint_targets_add(struct apf_endpoint *e, struct apf_endpoint_target *t)
+{
+	for (size_t k = 0; k < e->n_addr; k++) {
+		memset(&t[k], 0, sizeof(t[k]));
+		t[k].ep = e;
+		t[k].addr = e->addr[k];
+		if (e->scheme == APF_EP_WSS) {
+			/* Without the kernel's random source a fixed key still tests the server. */
+			if (apf_ws_key_make(t[k].ws_key) < 0)
+				snprintf(t[k].ws_key, sizeof(t[k].ws_key), "dGhlIHNhbXBsZSBub25jZQ==");
+			t[k].request = apf_ws_request_new(e->host, e->port, true, e->path, t[k].ws_key);
+		} else if (e->scheme == APF_EP_HTTPS) {
+			t[k].request = apf_xasprintf("GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: amt-preflight\r\n"
+						     "Connection: close\r\n\r\n",
+						     e->path, e->host);
+		}
+	}
+	return e->n_addr;
+}
+
+int apf_endpoint_targets_probe(struct apf_endpoint_target *t, size_t n, unsigned int timeout_ms, uint64_t deadline_ms,
+			       char **err_out)
+{
+	struct apf_tls_probe *probes = apf_xcalloc(n ? n : 1, sizeof(*probes));
+	struct apf_tls_opts o = {.timeout_ms = timeout_ms, .deadline_ms = deadline_ms};
+	size_t np = 0, k = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].ep->scheme == APF_EP_TCP) {
+			uint64_t now = apf_now_ms(), left = deadline_ms > now ? deadline_ms - now : 0;
+
+			t[i].tcp_rc = left ? apf_tcp_probe(t[i].addr, t[i].ep->port,
+							   left < timeout_ms ? (unsigned int)left : timeout_ms, &t[i].tcp_rtt_ms)
+					   : -ETIMEDOUT;
+			continue;
+		}
+		probes[np].ip = t[i].addr;
+		probes[np].port = t[i].ep->port;
+		probes[np].name = t[i].ep->host;
+		probes[np].request = t[i].request;
+		probes[np++].request_len = t[i].request ? strlen(t[i].request) : 0;
+	}
+	/* A handful of servers: every address in flight at once. */
+	o.window = np > APF_TLS_MAX_WINDOW ? APF_TLS_MAX_WINDOW : (unsigned int)(np ? np : 1);
+	if (np)
+		rc = apf_tls_probe_run(&o, probes, np, err_out);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (t[i].ep->scheme == APF_EP_TCP)
+			continue;
+		t[i].probe = probes[k];
+		memset(&probes[k++], 0, sizeof(*probes)); /* ownership moved to the target */
+	}
+	for (size_t i = 0; i < np; i++)
+		apf_tls_probe_clear(&probes[i]);
+	free(probes);
+	return rc;
+}
+
+bool apf_endpoint_ok(const struct apf_endpoint *e, const struct apf_endpoint_target *t, size_t n_t)
+{
+	for (size_t j = 0; j < n_t; j++)
+		if (t[j].ep == e && !t[j].bad)
+			return true;
+	return false;
+}
+
+void apf_endpoint_targets_free(struct apf_endpoint_target *t, size_t n)
+{
+	for (size_t i = 0; t && i < n; i++) {
+		free(t[i].request);
+		apf_tls_probe_clear(&t[i].probe);
+	}
+	free(t);
 }
 
 /* ---- the peer's chain ------------------------------------------------------ */

@@ -18,6 +18,7 @@
 #include "dnscheck.h"
 #include "net/tls.h"
 #include "pki.h"
+#include "wsupgrade.h"
 
 /* Most addresses of one name that are probed. */
 #define APF_ENDPOINT_MAX_ADDR 4
@@ -56,6 +57,35 @@ int apf_endpoint_parse_host(const char *spec, uint16_t default_port, struct apf_
 void apf_endpoint_clear(struct apf_endpoint *e);
 /* "wss", "https", "tls", "tcp" */
 const char *apf_endpoint_scheme_name(enum apf_endpoint_scheme s);
+
+/* One address of one endpoint, as probed. */
+struct apf_endpoint_target {
+	struct apf_endpoint *ep;
+	const char *addr;          /* one of ep->addr */
+	char ws_key[APF_WS_KEY_LEN + 1]; /* wss://: the Sec-WebSocket-Key the request carries */
+	char *request;             /* wss://: the opening handshake; https://: a GET; else NULL (owned) */
+	struct apf_tls_probe probe; /* all but tcp:// */
+	int tcp_rc;                /* tcp://: as apf_tcp_probe() */
+	uint64_t tcp_rtt_ms;
+	bool bad;                  /* the check reported worse than INFO for it */
+};
+
+/*
+ * Appends one target per address of a resolved endpoint to t (room for
+ * APF_ENDPOINT_MAX_ADDR), with the request its scheme sends; returns how many.
+ */
+size_t apf_endpoint_targets_add(struct apf_endpoint *e, struct apf_endpoint_target *t);
+
+/*
+ * Probes every target: tcp:// with a TCP connect each, in turn; the others
+ * with TLS (and their request), all at once. Every attempt is bounded by
+ * timeout_ms and the deadline. Returns as apf_tls_probe_run().
+ */
+int apf_endpoint_targets_probe(struct apf_endpoint_target *t, size_t n, unsigned int timeout_ms, uint64_t deadline_ms,
+			       char **err_out);
+/* True when one of the endpoint's targets passed (is not bad). */
+bool apf_endpoint_ok(const struct apf_endpoint *e, const struct apf_endpoint_target *t, size_t n_t);
+void apf_endpoint_targets_free(struct apf_endpoint_target *t, size_t n);
 
 /*
  * Resolves e->host (A records) through the servers in turn until one answers
