@@ -125,8 +125,8 @@ static void ev_target(struct apf_finding *f, const struct apf_endpoint_target *t
 		apf_evidence(f, "address", "%s:%u", t->addr, t->ep->port);
 }
 
-static struct apf_finding *bad(struct apf_ctx *ctx, struct apf_endpoint_target *t, enum apf_status st, const char *code,
-			       const char *what)
+static struct apf_finding *bad(struct apf_ctx *ctx, struct apf_endpoint_target *t, enum apf_status st,
+			       const char *code, const char *what)
 {
 	struct apf_finding *f = apf_report(ctx, st, code, "%s (%s): %s", t->ep->url, t->addr ? t->addr : "-", what);
 
@@ -136,7 +136,8 @@ static struct apf_finding *bad(struct apf_ctx *ctx, struct apf_endpoint_target *
 }
 
 /* The HTTP side: the upgrade for wss://, any HTTP answer for https://. */
-static void judge_http(struct apf_ctx *ctx, struct apf_endpoint_target *t, const struct apf_peer_chain *pc, bool have_bundle)
+static void judge_http(struct apf_ctx *ctx, struct apf_endpoint_target *t, const struct apf_peer_chain *pc,
+		       bool have_bundle)
 {
 	const struct apf_tls_probe *p = &t->probe;
 	struct apf_http_head h;
@@ -189,7 +190,8 @@ static void judge_http(struct apf_ctx *ctx, struct apf_endpoint_target *t, const
 		apf_evidence(f, "server", "%s", h.server);
 }
 
-static void judge_tls(struct apf_ctx *ctx, struct apf_endpoint_target *t, struct apf_cert *const *bundle, size_t nb, int warn_days)
+static void judge_tls(struct apf_ctx *ctx, struct apf_endpoint_target *t, struct apf_cert *const *bundle, size_t nb,
+		      int warn_days)
 {
 	const struct apf_tls_probe *p = &t->probe;
 	struct apf_peer_chain pc = {0};

@@ -103,8 +103,8 @@ static const struct apf_code codes[] = {
 static const char *const requires_keys[] = {"cira.mps", NULL};
 static const char *const after[] = {"dhcp.options", NULL};
 
-static struct apf_finding *bad(struct apf_ctx *ctx, struct apf_endpoint_target *t, enum apf_status st, const char *code,
-			       const char *what)
+static struct apf_finding *bad(struct apf_ctx *ctx, struct apf_endpoint_target *t, enum apf_status st,
+			       const char *code, const char *what)
 {
 	struct apf_finding *f = apf_report(ctx, st, code, "MPS %s (%s): %s", t->ep->url, t->addr ? t->addr : "-", what);
 

@@ -67,7 +67,7 @@ struct apf_endpoint_target {
 	struct apf_tls_probe probe; /* all but tcp:// */
 	int tcp_rc;                /* tcp://: as apf_tcp_probe() */
 	uint64_t tcp_rtt_ms;
-	bool bad;                  /* the check reported worse than INFO for it */
+	bool bad;                  /* the check reported a problem for it: no PASS */
 };
 
 /*
