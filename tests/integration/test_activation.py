@@ -155,6 +155,20 @@ class CiraMps(Base):
         self.assertEqual(ev["root"], "CN=Lab Root CA,O=Lab Corp (the hash list of device-hashes.txt)")
         self.assertEqual(self.one(report, MPS, "MPS_HOME_UNCHECKED", "INFO")["home_domains"], "hq.example.test")
 
+    def test_public_dns_without_the_mps_name_fails(self):
+        # The DC's own DNS (Samba, 198.51.100.10) serves corp.example.test without an mps
+        # record: as a public view that forgot the MPS would.
+        conf = self.write_conf(lambda t: t.replace("\n[cira]\n", "\n[cira]\npublic_dns_servers = 198.51.100.10\n"))
+        code, report = self.lab.run_preflight(only=[MPS], conf=conf)
+        self.assertEqual(code, 2)
+        ev = self.one(report, MPS, "MPS_PUBLIC_NO_ADDRESS", "FAIL")
+        self.assertEqual(ev["public_dns"], "A -> NXDOMAIN from 198.51.100.10")
+        self.assertEqual(ev["mps"], "mps.%s" % DOMAIN)
+        # The clients' DNS has it and the MPS's TLS side is fine: that part still passes.
+        self.assertEqual(by_code(report, MPS, "MPS_NO_ADDRESS"), [])
+        self.assertEqual(self.one(report, MPS, "MPS_OK", "PASS")["dns"], "A 192.0.2.31 from 192.0.2.1")
+        self.assertEqual(check_status(report, MPS), "FAIL")
+
     def test_mps_down_is_refused(self):
         with self.lab.fault("mps-down"):
             code, report = self.lab.run_preflight(only=[MPS])
