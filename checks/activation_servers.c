@@ -324,8 +324,6 @@ static int run(struct apf_ctx *ctx)
 			apf_evidence(f, "error", "%s", err ? err : "no certificate in the file");
 			goto out;
 		}
-	} else {
-		apf_report(ctx, APF_INFO, "ACT_CHAIN_NOT_CHECKED", "no [activation] ca_bundle: chains are shown, not judged");
 	}
 	if (need_dns) {
 		n_srv = apf_dnscheck_servers(ctx, &srv, &source);
@@ -335,6 +333,8 @@ static int run(struct apf_ctx *ctx)
 			goto out;
 		}
 	}
+	if (!cfg->activation.ca_bundle)
+		apf_report(ctx, APF_INFO, "ACT_CHAIN_NOT_CHECKED", "no [activation] ca_bundle: chains are shown, not judged");
 
 	/* Names first, then every address of every endpoint at once. */
 	for (size_t i = 0; i < n_ep; i++) {
