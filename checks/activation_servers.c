@@ -101,7 +101,7 @@ static const struct apf_code codes[] = {
 	{0},
 };
 
-static const char *const requires_keys[] = {"activation.servers", NULL};
+static const char *const requires_keys[] = {"activation.endpoints", NULL};
 static const char *const after[] = {"dhcp.options", NULL};
 
 /* What the URL suggests the server is, for evidence (not a rule: any product may sit behind any path). */
@@ -294,7 +294,7 @@ static void judge_tcp(struct apf_ctx *ctx, struct apf_endpoint_target *t)
 static int run(struct apf_ctx *ctx)
 {
 	const struct apf_config *cfg = apf_cfg(ctx);
-	size_t n_ep = cfg->activation.servers.n, n_t = 0, n_srv = 0, nb = 0, answering = 0;
+	size_t n_ep = cfg->activation.endpoints.n, n_t = 0, n_srv = 0, nb = 0, answering = 0;
 	struct apf_endpoint *eps = apf_xcalloc(n_ep, sizeof(*eps));
 	struct apf_endpoint_target *ts = apf_xcalloc(n_ep * APF_ENDPOINT_MAX_ADDR, sizeof(*ts));
 	struct apf_dns_target *srv = NULL;
@@ -308,7 +308,7 @@ static int run(struct apf_ctx *ctx)
 		const char *why = NULL;
 
 		/* Validated when the config was read; a failure here is a bug, not a finding. */
-		if (apf_endpoint_parse(cfg->activation.servers.v[i], 0, &eps[i], &why) < 0)
+		if (apf_endpoint_parse(cfg->activation.endpoints.v[i], 0, &eps[i], &why) < 0)
 			goto out;
 		need_dns |= !eps[i].host_is_address;
 	}
@@ -391,7 +391,7 @@ out:
 const struct apf_check apf_check_activation_servers = {
 	.id = "activation.servers",
 	.title = "Activation and management servers: DNS, TCP, TLS certificate, WebSocket upgrade",
-	.summary = "For every endpoint in [activation] servers (Open AMT RPS wss://host/activate, MeshCentral "
+	.summary = "For every endpoint in [activation] endpoints (Open AMT RPS wss://host/activate, MeshCentral "
 		   "wss://host/agent.ashx, Intel EMA https://host/, the SCS host tls:// or tcp://): resolves the "
 		   "name through the DNS servers clients use, connects, completes TLS 1.2+ and judges the "
 		   "certificate against [activation] ca_bundle (chain, dates, name or IP SAN, RSA 2048+, no SHA-1), "

@@ -226,7 +226,7 @@ const struct apf_cfg_key apf_cfg_keys[] = {
 	{"amt", "tls_redirection", APF_CFG_BOOL, OFF(amt.tls_redirection), "no", 0, 0, NULL, NULL, NULL,
 	 "Also probe AMT's redirection port over TLS (16995: SOL, IDE-R, KVM through a console) on every host."},
 
-	{"activation", "servers", APF_CFG_LIST, OFF(activation.servers), NULL, 0, 0, NULL, NULL, v_endpoint_url,
+	{"activation", "endpoints", APF_CFG_LIST, OFF(activation.endpoints), NULL, 0, 0, NULL, NULL, v_endpoint_url,
 	 "Activation and management server endpoints devices or their agents connect to, as URLs: "
 	 "wss://rps.example.com/activate (Open AMT RPS), wss://mesh.example.com/agent.ashx (MeshCentral), "
 	 "https://ema.example.com/ (Intel EMA), tls://host:port or tcp://host:port (the SCS host). Each is "

@@ -79,7 +79,7 @@ struct apf_config {
 	} amt;
 
 	struct {
-		struct apf_strlist servers; /* activation/management endpoints as URLs (wss://, https://, tls://, tcp://) */
+		struct apf_strlist endpoints; /* activation/management endpoints as URLs (wss://, https://, tls://, tcp://) */
 		char *ca_bundle;            /* PEM roots the endpoints' certificates must chain to */
 	} activation;
 

@@ -75,7 +75,7 @@ static void test_tcp_endpoints_open_and_closed(void **state)
 	char want[64];
 
 	(void)state;
-	run = run_ini("activation.servers", "[activation]\nservers = tcp://127.0.0.1:%u, tcp://127.0.0.1:%u\n",
+	run = run_ini("activation.servers", "[activation]\nendpoints = tcp://127.0.0.1:%u, tcp://127.0.0.1:%u\n",
 		      g.open_port, g.closed_port);
 	r = apf_test_result(run, "activation.servers");
 	assert_int_equal(r->status, APF_FAIL);
@@ -106,7 +106,7 @@ static void test_bad_bundle_is_an_error(void **state)
 	assert_non_null(fp);
 	fputs("just text\n", fp);
 	fclose(fp);
-	run = run_ini("activation.servers", "[activation]\nservers = tcp://127.0.0.1:%u\nca_bundle = %s\n", g.open_port,
+	run = run_ini("activation.servers", "[activation]\nendpoints = tcp://127.0.0.1:%u\nca_bundle = %s\n", g.open_port,
 		      path);
 	r = apf_test_result(run, "activation.servers");
 	assert_int_equal(r->status, APF_ERROR);
@@ -125,7 +125,7 @@ static void test_names_without_dns_servers(void **state)
 
 	(void)state;
 	/* activation.servers: nothing to resolve names with is a SKIP naming the keys. */
-	run = run_ini("activation.servers", "[activation]\nservers = wss://rps.example.test/activate\n");
+	run = run_ini("activation.servers", "[activation]\nendpoints = wss://rps.example.test/activate\n");
 	r = apf_test_result(run, "activation.servers");
 	assert_int_equal(r->status, APF_SKIP);
 	assert_non_null(strstr(apf_test_find(r, "CHECK_SKIPPED")->message, "[dns] servers"));
@@ -150,7 +150,7 @@ static void test_bad_urls_stop_the_config(void **state)
 	char *err = NULL;
 
 	(void)state;
-	assert_int_not_equal(apf_config_parse("[activation]\nservers = wss://u:p@rps.example.test/\n", "t.conf", &cfg,
+	assert_int_not_equal(apf_config_parse("[activation]\nendpoints = wss://u:p@rps.example.test/\n", "t.conf", &cfg,
 					      &err),
 			     0);
 	assert_non_null(strstr(err, "t.conf:2:"));

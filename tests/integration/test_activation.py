@@ -117,7 +117,7 @@ class ActivationServers(Base):
                              "wss://rps.%s/nowhere" % DOMAIN,  # 404
                              "tcp://rps.%s:444" % DOMAIN,      # refused
                              "wss://nohost.%s/activate" % DOMAIN])
-        conf = self.set_key("activation", "servers", servers)
+        conf = self.set_key("activation", "endpoints", servers)
         code, report = self.lab.run_preflight(only=[ACT], conf=conf)
         self.assertEqual(code, 2, findings(report, ACT))
         ev = self.one(report, ACT, "ACT_OK", "PASS")

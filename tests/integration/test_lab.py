@@ -214,7 +214,7 @@ class TestFiles(LabTestCase):
         "ca": {"templates"},
         "provisioning": {"certificate", "password_file", "server_addresses", "intermediate_store"},
         "amt": {"domain_suffixes", "generations", "device_hashes", "tls_hosts"},
-        "activation": {"servers", "ca_bundle"},
+        "activation": {"endpoints", "ca_bundle"},
         "cira": {"mps", "ca_bundle", "home_domains"},
     }
 

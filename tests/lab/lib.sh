@@ -177,7 +177,7 @@ device_hashes = $LAB_DIR/pki/device-hashes.txt
 tls_hosts = amt1.$LAB_DOMAIN
 
 [activation]
-servers = wss://rps.$LAB_DOMAIN/activate
+endpoints = wss://rps.$LAB_DOMAIN/activate
 ca_bundle = $LAB_DIR/pki/root.crt
 
 [cira]
