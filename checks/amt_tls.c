@@ -163,7 +163,6 @@ struct host {
 	bool resolved;         /* addr is set */
 	bool probed;           /* the current port's probe ended */
 	const struct apf_tls_probe *probe; /* the probe, for hosts shown in a finding; else NULL */
-	struct apf_cert *leaf; /* the certificate the host presented, parsed (shown hosts only) */
 	unsigned int dns_flags; /* verdicts from resolution (V_NO_ADDRESS, V_DNS_ERROR, V_NOT_PROBED) */
 	unsigned int flags;    /* 1u << verdict, for the verdicts it earned on the current port */
 	unsigned int shown;    /* 1u << verdict, for the findings that describe it in full */
@@ -217,7 +216,6 @@ static void fleet_free(struct fleet *fl)
 		free(fl->h[i].name);
 		free(fl->h[i].addresses);
 		free(fl->h[i].dns);
-		apf_cert_free(fl->h[i].leaf);
 	}
 	free(fl->h);
 }
@@ -386,20 +384,20 @@ static void judge(struct host *h, const struct apf_tls_probe *p, time_t now)
 		h->flags |= 1u << V_CONNECT;
 		return;
 	}
-	if (!p->n_der || apf_cert_from_der(p->der[0], p->der_len[0], &h->leaf) < 0 || p->name_match < 0) {
+	if (!p->n_der || !p->leaf_read || p->name_match < 0) {
 		h->flags |= 1u << V_UNREADABLE;
 		return;
 	}
-	self = h->leaf->self_signed;
+	self = p->leaf_self_signed;
 	if (self)
 		h->flags |= 1u << V_SELF_SIGNED;
 	/* A self-signed certificate is the device's own, from before provisioning:
 	 * nobody compares it with DNS, so its name is evidence, not a failure. */
 	else if (p->name_match == 0)
 		h->flags |= 1u << V_NAME_MISMATCH;
-	if (now > h->leaf->not_after)
+	if (now > p->leaf_not_after)
 		h->flags |= 1u << V_EXPIRED;
-	if (now < h->leaf->not_before)
+	if (now < p->leaf_not_before)
 		h->flags |= 1u << V_NOT_YET_VALID;
 	if (p->legacy)
 		h->flags |= 1u << V_LEGACY;
@@ -463,6 +461,7 @@ static char *chain_text(const struct apf_tls_probe *p)
 static void describe(struct apf_finding *f, size_t i, const struct host *h, unsigned int port)
 {
 	const struct apf_tls_probe *p = h->probe;
+	struct apf_cert *leaf = NULL;
 	char key[24], t[32];
 
 	snprintf(key, sizeof(key), "host_%zu", i);
@@ -491,24 +490,26 @@ static void describe(struct apf_finding *f, size_t i, const struct host *h, unsi
 		if (p->legacy && p->error)
 			ev(f, i, "modern_error", p->error);
 	}
-	if (!h->leaf)
+	/* Only the hosts shown are parsed in full: the verdicts used the handshake's own parse. */
+	if (!p->n_der || apf_cert_from_der(p->der[0], p->der_len[0], &leaf) < 0)
 		return;
-	ev(f, i, "subject", h->leaf->subject ? h->leaf->subject : "");
-	ev(f, i, "issuer", h->leaf->issuer ? h->leaf->issuer : "");
-	ev(f, i, "serial", h->leaf->serial_hex ? h->leaf->serial_hex : "");
-	ev(f, i, "sha1", h->leaf->sha1_hex);
-	ev(f, i, "not_before", apf_pki_time_str(h->leaf->not_before, t, sizeof(t)));
-	ev(f, i, "not_after", apf_pki_time_str(h->leaf->not_after, t, sizeof(t)));
+	ev(f, i, "subject", leaf->subject ? leaf->subject : "");
+	ev(f, i, "issuer", leaf->issuer ? leaf->issuer : "");
+	ev(f, i, "serial", leaf->serial_hex ? leaf->serial_hex : "");
+	ev(f, i, "sha1", leaf->sha1_hex);
+	ev(f, i, "not_before", apf_pki_time_str(leaf->not_before, t, sizeof(t)));
+	ev(f, i, "not_after", apf_pki_time_str(leaf->not_after, t, sizeof(t)));
 	{
-		char *san = join_list(&h->leaf->san_dns), *chain = chain_text(p);
+		char *san = join_list(&leaf->san_dns), *chain = chain_text(p);
 
 		ev(f, i, "san", *san ? san : "(none)");
 		ev(f, i, "name_match", p->name_match == 1 ? "yes" : "no");
-		ev(f, i, "self_signed", h->leaf->self_signed ? "yes" : "no");
+		ev(f, i, "self_signed", p->leaf_self_signed ? "yes" : "no");
 		ev(f, i, "chain", chain);
 		free(san);
 		free(chain);
 	}
+	apf_cert_free(leaf);
 }
 
 static void report(struct apf_ctx *ctx, const struct fleet *fl, unsigned int port, uint64_t elapsed_ms)
@@ -573,8 +574,6 @@ static void probe_done(void *arg, struct apf_tls_probe *p)
 		return;
 	}
 	apf_tls_probe_clear(p);
-	apf_cert_free(h->leaf);
-	h->leaf = NULL;
 }
 
 /* Probes every resolved host on `port` until `deadline`, then reports. Returns -1 when the engine failed. */
@@ -595,8 +594,6 @@ static int probe_port(struct apf_ctx *ctx, struct fleet *fl, unsigned int port, 
 		h->shown = 0;
 		h->probed = false;
 		h->probe = NULL;
-		apf_cert_free(h->leaf);
-		h->leaf = NULL;
 		if (!h->resolved)
 			continue;
 		fl->probes[np] = (struct apf_tls_probe){.ip = h->addr, .port = (uint16_t)port, .name = h->name};

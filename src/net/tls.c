@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -208,6 +209,24 @@ static void attempt_failed(struct engine *e, struct slot *s, uint64_t now, int r
 	attempt_start(e, s, now);
 }
 
+static bool asn1_time(const ASN1_TIME *a, time_t *out)
+{
+	struct tm tm;
+
+	if (!a || !ASN1_TIME_to_tm(a, &tm))
+		return false;
+	*out = timegm(&tm);
+	return true;
+}
+
+/* Dates and self-signedness of the leaf, read from the certificate the handshake already parsed. */
+static bool leaf_facts(X509 *leaf, struct apf_tls_probe *p)
+{
+	p->leaf_self_signed = X509_self_signed(leaf, 1) == 1;
+	return asn1_time(X509_get0_notBefore(leaf), &p->leaf_not_before) &&
+	       asn1_time(X509_get0_notAfter(leaf), &p->leaf_not_after);
+}
+
 static void collect(struct slot *s)
 {
 	struct apf_tls_probe *p = s->p;
@@ -232,6 +251,7 @@ static void collect(struct slot *s)
 		p->der_len[p->n_der++] = (size_t)len;
 		OPENSSL_free(der);
 	}
+	p->leaf_read = leaf && leaf_facts(leaf, p);
 	p->name_match = -1;
 	if (leaf && p->name && *p->name) {
 		/* Default flags: DNS SANs when there are any, else the most specific CN;
@@ -484,6 +504,9 @@ void apf_tls_probe_clear(struct apf_tls_probe *p)
 	p->version[0] = '\0';
 	p->cipher[0] = '\0';
 	p->name_match = -1;
+	p->leaf_read = false;
+	p->leaf_self_signed = false;
+	p->leaf_not_before = p->leaf_not_after = 0;
 	memset(p->der, 0, sizeof(p->der));
 	memset(p->der_len, 0, sizeof(p->der_len));
 	p->n_der = 0;

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Most certificates kept of what a peer sends (the leaf first). */
 #define APF_TLS_MAX_CHAIN 8
@@ -56,6 +57,11 @@ struct apf_tls_probe {
 	char version[16];   /* "TLSv1.2", "TLSv1.3", ... when rc == 0 */
 	char cipher[64];    /* "ECDHE-RSA-AES256-GCM-SHA384", ... when rc == 0 */
 	int name_match;     /* 1: the leaf is valid for `name`; 0: it is not; -1: not checked */
+	/* The leaf as the handshake parsed it, so that a fleet can be judged without
+	 * parsing every certificate again: valid when leaf_read. */
+	bool leaf_read;
+	bool leaf_self_signed; /* subject == issuer and its own key verifies the signature */
+	time_t leaf_not_before, leaf_not_after;
 	unsigned char *der[APF_TLS_MAX_CHAIN]; /* certificates the peer sent, leaf first */
 	size_t der_len[APF_TLS_MAX_CHAIN];
 	size_t n_der;
