@@ -21,6 +21,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "amt_rules.h"
 #include "check.h"
 #include "dnscheck.h"
 #include "endpoint.h"
@@ -69,9 +70,10 @@ static const struct apf_code codes[] = {
 	{"MPS_CERT_NOT_YET_VALID", APF_FAIL, "A certificate of the MPS chain is not valid yet",
 	 "Check the clocks of the CA, the MPS and this machine; reissue with correct dates"},
 	{"MPS_WEAK_CRYPTO", APF_FAIL,
-	 "The MPS chain has an RSA key under 2048 bits, or a SHA-1/MD5 signature while an ME 16+ generation is "
-	 "targeted: AMT refuses it",
-	 "Reissue the MPS certificate with an RSA 2048 key and SHA-256"},
+	 "The MPS chain is outside the key and hash limits of the targeted AMT generations ([amt] generations, "
+	 "data/amt-generations.csv): an RSA key under 2048 bits or over the generation's ceiling, or a SHA-1/MD5 "
+	 "signature below the root where the generation refuses SHA-1. AMT refuses the connection",
+	 "Reissue the MPS certificate (and intermediates) with an RSA 2048 key and SHA-256"},
 	{"MPS_CHAIN_INCOMPLETE", APF_WARN,
 	 "No root was found for the MPS certificate (neither sent by the MPS nor in [cira] ca_bundle): the root "
 	 "AMT must trust cannot be checked",
@@ -140,6 +142,54 @@ static const char *root_in_amt(const struct apf_config *cfg, const struct apf_ce
 	return NULL;
 }
 
+/*
+ * The key and hash limits of the targeted AMT generations (src/amt_rules.c,
+ * data/amt-generations.csv) applied to the MPS chain. The root's own
+ * signature is not judged: a TLS client trusts the root as installed, it
+ * never verifies its self-signature.
+ */
+static void crypto_limits(struct apf_ctx *ctx, struct apf_endpoint_target *t, const struct apf_peer_chain *pc)
+{
+	const struct apf_config *cfg = apf_cfg(ctx);
+	struct apf_amt_gen_rules rules;
+	const struct apf_cert *small = NULL, *big = NULL, *weak = NULL;
+	/* Below 2048 bits nothing current accepts a key, whatever the table says. */
+	unsigned int floor;
+	char targets[128];
+	struct apf_finding *f;
+
+	apf_amt_cfg_rules(cfg, &rules);
+	floor = rules.rsa_min_bits > 2048 ? rules.rsa_min_bits : 2048;
+	for (size_t i = 0; i < pc->chain.n; i++) {
+		const struct apf_cert *c = pc->chain.v[i];
+		bool rsa = c->key_type && strcmp(c->key_type, "RSA") == 0;
+
+		if (rsa && !small && (unsigned int)c->key_bits < floor)
+			small = c;
+		if (rsa && !big && rules.rsa_max_bits && (unsigned int)c->key_bits > rules.rsa_max_bits)
+			big = c;
+		if (!weak && rules.sha1_refused && c != pc->root && apf_amt_hash_is_weak(c->sig_hash))
+			weak = c;
+	}
+	if (!small && !big && !weak)
+		return;
+	f = bad(ctx, t, APF_FAIL, "MPS_WEAK_CRYPTO", "the MPS chain is outside the targeted AMT generations' limits");
+	apf_evidence(f, "generations", "%s", apf_amt_cfg_targets(cfg, targets, sizeof(targets)));
+	if (small) {
+		apf_cert_brief_evidence(f, "key_too_small", small);
+		apf_evidence(f, "rsa_min_bits", "%u", floor);
+	}
+	if (big) {
+		apf_cert_brief_evidence(f, "key_too_large", big);
+		apf_evidence(f, "rsa_max_bits", "%u (%s)", rules.rsa_max_bits,
+			     rules.rsa_max_source ? rules.rsa_max_source : "");
+	}
+	if (weak) {
+		apf_cert_brief_evidence(f, "weak_hash", weak);
+		apf_evidence(f, "sha1_rule", "%s", rules.sha1_source ? rules.sha1_source : "");
+	}
+}
+
 static void judge(struct apf_ctx *ctx, struct apf_endpoint_target *t, struct apf_cert *const *bundle, size_t nb)
 {
 	const struct apf_config *cfg = apf_cfg(ctx);
@@ -182,15 +232,7 @@ static void judge(struct apf_ctx *ctx, struct apf_endpoint_target *t, struct apf
 		f = bad(ctx, t, APF_FAIL, "MPS_CERT_NOT_YET_VALID", "a certificate of the MPS chain is not valid yet");
 		apf_cert_brief_evidence(f, "not_yet_valid", pc.not_yet);
 	}
-	/* RSA under 2048 is refused by ME 16+ and by every TLS 1.2 client worth the
-	 * name; SHA-1 only where ME 16+ is targeted (Intel article 000090051). */
-	if (pc.weak_key || (pc.weak_hash && apf_amt_strict_crypto(cfg))) {
-		f = bad(ctx, t, APF_FAIL, "MPS_WEAK_CRYPTO", "the MPS chain is outside AMT's key or hash limits");
-		if (pc.weak_key)
-			apf_cert_brief_evidence(f, "weak_key", pc.weak_key);
-		if (pc.weak_hash)
-			apf_cert_brief_evidence(f, "weak_hash", pc.weak_hash);
-	}
+	crypto_limits(ctx, t, &pc);
 	if (!pc.root) {
 		f = bad(ctx, t, APF_WARN, "MPS_CHAIN_INCOMPLETE", "no root found for the MPS certificate");
 		apf_peer_chain_evidence(f, p, &pc, nb > 0);

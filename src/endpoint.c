@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "amt_rules.h"
 #include "endpoint.h"
 #include "net/tcp.h"
 #include "result.h"
@@ -328,11 +329,6 @@ static bool in_bundle(const struct apf_cert *c, struct apf_cert *const *b, size_
 	return false;
 }
 
-static bool weak_hash(const char *h)
-{
-	return h && (strcasecmp(h, "sha1") == 0 || strncasecmp(h, "md", 2) == 0);
-}
-
 int apf_peer_chain_assess(const struct apf_tls_probe *p, struct apf_cert *const *bundle, size_t n_bundle,
 			  time_t now, int warn_days, struct apf_peer_chain *out)
 {
@@ -372,7 +368,7 @@ int apf_peer_chain_assess(const struct apf_tls_probe *p, struct apf_cert *const 
 		if (!out->weak_key && c->key_type && strcmp(c->key_type, "RSA") == 0 && c->key_bits < 2048)
 			out->weak_key = c;
 		/* A root's own signature is never checked by anyone: it is trusted as is. */
-		if (!out->weak_hash && !is_root && weak_hash(c->sig_hash))
+		if (!out->weak_hash && !is_root && apf_amt_hash_is_weak(c->sig_hash))
 			out->weak_hash = c;
 	}
 	return 0;
