@@ -294,37 +294,25 @@ static void judge_tcp(struct apf_ctx *ctx, struct apf_endpoint_target *t)
 static int run(struct apf_ctx *ctx)
 {
 	const struct apf_config *cfg = apf_cfg(ctx);
-	size_t n_ep = cfg->activation.endpoints.n, n_t = 0, n_srv = 0, nb = 0, answering = 0;
-	struct apf_endpoint *eps = apf_xcalloc(n_ep, sizeof(*eps));
-	struct apf_endpoint_target *ts = apf_xcalloc(n_ep * APF_ENDPOINT_MAX_ADDR, sizeof(*ts));
+	struct apf_endpoint_set set;
 	struct apf_dns_target *srv = NULL;
-	struct apf_cert **bundle = NULL;
+	size_t n_srv = 0, answering = 0;
 	const char *source = NULL;
 	int warn_days = cfg->provisioning.warn_days > 0 ? cfg->provisioning.warn_days : WARN_DAYS_DEFAULT;
-	char *err = NULL, num[24];
+	char num[24];
 	bool need_dns = false;
+	int rc;
 
-	for (size_t i = 0; i < n_ep; i++) {
-		const char *why = NULL;
-
-		/* Validated when the config was read; a failure here is a bug, not a finding. */
-		if (apf_endpoint_parse(cfg->activation.endpoints.v[i], 0, &eps[i], &why) < 0)
-			goto out;
-		need_dns |= !eps[i].host_is_address;
-	}
-	snprintf(num, sizeof(num), "%zu", n_ep);
+	/* Validated when the config was read; a failure here is a bug, not a finding. */
+	rc = apf_endpoint_set_parse(&set, cfg->activation.endpoints.v, cfg->activation.endpoints.n, false, 0);
+	if (rc < 0)
+		goto out;
+	for (size_t i = 0; i < set.n_ep; i++)
+		need_dns |= !set.ep[i].host_is_address;
+	snprintf(num, sizeof(num), "%zu", set.n_ep);
 	apf_fact_add(ctx, FACT_CONFIGURED, num);
-	if (cfg->activation.ca_bundle) {
-		int rc = apf_certs_from_file(cfg->activation.ca_bundle, &bundle, &nb, &err);
-
-		if (rc < 0 || !nb) {
-			struct apf_finding *f = apf_report(ctx, APF_ERROR, "ACT_BUNDLE_INVALID", "cannot use %s",
-							   cfg->activation.ca_bundle);
-			apf_evidence(f, "ca_bundle", "%s", cfg->activation.ca_bundle);
-			apf_evidence(f, "error", "%s", err ? err : "no certificate in the file");
-			goto out;
-		}
-	}
+	if (apf_endpoint_set_bundle(ctx, &set, cfg->activation.ca_bundle, "ACT_BUNDLE_INVALID") < 0)
+		goto out;
 	if (need_dns) {
 		n_srv = apf_dnscheck_servers(ctx, &srv, &source);
 		if (!n_srv) {
@@ -333,17 +321,17 @@ static int run(struct apf_ctx *ctx)
 			goto out;
 		}
 	}
-	if (!cfg->activation.ca_bundle)
+	if (!set.n_bundle)
 		apf_report(ctx, APF_INFO, "ACT_CHAIN_NOT_CHECKED", "no [activation] ca_bundle: chains are shown, not judged");
 
 	/* Names first, then every address of every endpoint at once. */
-	for (size_t i = 0; i < n_ep; i++) {
-		struct apf_endpoint *e = &eps[i];
+	for (size_t i = 0; i < set.n_ep; i++) {
+		struct apf_endpoint *e = &set.ep[i];
 		struct apf_endpoint_target t0 = {.ep = e};
 
 		apf_ctx_step(ctx, "A query for %s (%s)", e->host, source ? source : "address");
 		apf_endpoint_resolve(e, srv, n_srv,
-				     apf_dnscheck_share(ctx, (n_ep - i) * (n_srv ? n_srv : 1) + 1, QUERY_CAP_MS));
+				     apf_dnscheck_share(ctx, (set.n_ep - i) * (n_srv ? n_srv : 1) + 1, QUERY_CAP_MS));
 		if (e->dns_rc == -ENOENT) {
 			struct apf_finding *f = bad(ctx, &t0, APF_FAIL, "ACT_NO_ADDRESS", "the name has no address");
 			apf_evidence(f, "host", "%s", e->host);
@@ -351,40 +339,28 @@ static int run(struct apf_ctx *ctx)
 			struct apf_finding *f = bad(ctx, &t0, APF_ERROR, "ACT_DNS_ERROR", "the name could not be resolved");
 			apf_evidence(f, "host", "%s", e->host);
 		} else {
-			n_t += apf_endpoint_targets_add(e, &ts[n_t]);
+			set.n_t += apf_endpoint_targets_add(e, &set.t[set.n_t]);
 		}
 	}
-	apf_ctx_step(ctx, "TCP and TLS to %zu activation endpoint addresses", n_t);
-	free(err);
-	err = NULL;
-	if (n_t && apf_endpoint_targets_probe(ts, n_t, apf_dnscheck_share(ctx, 3, PROBE_CAP_MS), apf_ctx_deadline_ms(ctx),
-					      &err) < 0) {
-		struct apf_finding *f = apf_report(ctx, APF_ERROR, "ACT_ENGINE_ERROR", "cannot start TLS probes");
-		apf_evidence(f, "error", "%s", err ? err : "?");
+	if (apf_endpoint_set_probe(ctx, &set, apf_dnscheck_share(ctx, 3, PROBE_CAP_MS), "ACT_ENGINE_ERROR") < 0)
 		goto out;
-	}
-	for (size_t i = 0; i < n_t; i++) {
-		if (ts[i].ep->scheme == APF_EP_TCP)
-			judge_tcp(ctx, &ts[i]);
+	for (size_t i = 0; i < set.n_t; i++) {
+		if (set.t[i].ep->scheme == APF_EP_TCP)
+			judge_tcp(ctx, &set.t[i]);
 		else
-			judge_tls(ctx, &ts[i], bundle, nb, warn_days);
+			judge_tls(ctx, &set.t[i], set.bundle, set.n_bundle, warn_days);
 	}
-	for (size_t i = 0; i < n_ep; i++) {
-		if (apf_endpoint_ok(&eps[i], ts, n_t)) {
+	for (size_t i = 0; i < set.n_ep; i++) {
+		if (apf_endpoint_ok(&set.ep[i], set.t, set.n_t)) {
 			answering++;
-			apf_fact_add(ctx, FACT_OK_URL, eps[i].url);
+			apf_fact_add(ctx, FACT_OK_URL, set.ep[i].url);
 		}
 	}
 	snprintf(num, sizeof(num), "%zu", answering);
 	apf_fact_add(ctx, FACT_ANSWERING, num);
 out:
-	apf_endpoint_targets_free(ts, n_t);
-	for (size_t i = 0; i < n_ep; i++)
-		apf_endpoint_clear(&eps[i]);
-	free(eps);
+	apf_endpoint_set_clear(&set);
 	free(srv);
-	free(err);
-	apf_certs_free(bundle, nb);
 	return 0;
 }
 

@@ -338,39 +338,26 @@ static size_t public_servers(const struct apf_config *cfg, struct apf_dns_target
 static int run(struct apf_ctx *ctx)
 {
 	const struct apf_config *cfg = apf_cfg(ctx);
-	size_t n_ep = cfg->cira.mps.n, n_t = 0, n_srv = 0, n_pub = 0, nb = 0, answering = 0;
-	struct apf_endpoint *eps = apf_xcalloc(n_ep, sizeof(*eps));
-	struct apf_endpoint_target *ts = apf_xcalloc(n_ep * APF_ENDPOINT_MAX_ADDR, sizeof(*ts));
+	struct apf_endpoint_set set;
 	struct apf_dns_target *srv = NULL, *pub = NULL;
-	struct apf_cert **bundle = NULL;
+	size_t n_srv = 0, n_pub = 0, answering = 0;
 	const char *source = NULL;
-	char *err = NULL, num[24];
+	char num[24];
 
-	for (size_t i = 0; i < n_ep; i++) {
-		const char *why = NULL;
-
-		if (apf_endpoint_parse_host(cfg->cira.mps.v[i], (uint16_t)cfg->cira.port, &eps[i], &why) < 0)
-			goto out; /* validated when the config was read */
-	}
-	snprintf(num, sizeof(num), "%zu", n_ep);
+	/* Validated when the config was read; a failure here is a bug, not a finding. */
+	if (apf_endpoint_set_parse(&set, cfg->cira.mps.v, cfg->cira.mps.n, true, (uint16_t)cfg->cira.port) < 0)
+		goto out;
+	snprintf(num, sizeof(num), "%zu", set.n_ep);
 	apf_fact_add(ctx, FACT_CONFIGURED, num);
 	environment_detection(ctx);
-	if (cfg->cira.ca_bundle) {
-		int rc = apf_certs_from_file(cfg->cira.ca_bundle, &bundle, &nb, &err);
-
-		if (rc < 0 || !nb) {
-			struct apf_finding *f = apf_report(ctx, APF_ERROR, "MPS_BUNDLE_INVALID", "cannot use %s",
-							   cfg->cira.ca_bundle);
-			apf_evidence(f, "ca_bundle", "%s", cfg->cira.ca_bundle);
-			apf_evidence(f, "error", "%s", err ? err : "no certificate in the file");
-			goto out;
-		}
-	}
+	if (apf_endpoint_set_bundle(ctx, &set, cfg->cira.ca_bundle, "MPS_BUNDLE_INVALID") < 0)
+		goto out;
 	n_srv = apf_dnscheck_servers(ctx, &srv, &source);
 	n_pub = public_servers(cfg, &pub);
-	for (size_t i = 0; i < n_ep; i++) {
-		struct apf_endpoint *e = &eps[i];
+	for (size_t i = 0; i < set.n_ep; i++) {
+		struct apf_endpoint *e = &set.ep[i];
 		struct apf_endpoint_target t0 = {.ep = e};
+		unsigned int share = apf_dnscheck_share(ctx, 2 * (set.n_ep - i) + 1, QUERY_CAP_MS);
 
 		if (!e->host_is_address && !n_srv) {
 			struct apf_finding *f = bad(ctx, &t0, APF_ERROR, "MPS_DNS_ERROR",
@@ -384,7 +371,7 @@ static int run(struct apf_ctx *ctx)
 			pe.url = NULL;
 			pe.dns = NULL;
 			apf_ctx_step(ctx, "A query for %s on public DNS", e->host);
-			apf_endpoint_resolve(&pe, pub, n_pub, apf_dnscheck_share(ctx, 2 * (n_ep - i) + 1, QUERY_CAP_MS));
+			apf_endpoint_resolve(&pe, pub, n_pub, share);
 			if (pe.dns_rc == -ENOENT) {
 				struct apf_finding *f = bad(ctx, &t0, APF_FAIL, "MPS_PUBLIC_NO_ADDRESS",
 							    "the name has no address on the public DNS servers");
@@ -397,41 +384,26 @@ static int run(struct apf_ctx *ctx)
 			apf_endpoint_clear(&pe);
 		}
 		apf_ctx_step(ctx, "A query for %s (%s)", e->host, source ? source : "address");
-		apf_endpoint_resolve(e, srv, n_srv, apf_dnscheck_share(ctx, 2 * (n_ep - i) + 1, QUERY_CAP_MS));
-		if (e->dns_rc == -ENOENT) {
+		apf_endpoint_resolve(e, srv, n_srv, share);
+		if (e->dns_rc == -ENOENT)
 			bad(ctx, &t0, APF_FAIL, "MPS_NO_ADDRESS", "the name has no address on the clients' DNS");
-			continue;
-		}
-		if (e->dns_rc < 0) {
+		else if (e->dns_rc < 0)
 			bad(ctx, &t0, APF_ERROR, "MPS_DNS_ERROR", "the name could not be resolved");
-			continue;
-		}
-		n_t += apf_endpoint_targets_add(e, &ts[n_t]);
+		else
+			set.n_t += apf_endpoint_targets_add(e, &set.t[set.n_t]);
 	}
-	apf_ctx_step(ctx, "TLS to %zu MPS addresses", n_t);
-	free(err);
-	err = NULL;
-	if (n_t && apf_endpoint_targets_probe(ts, n_t, apf_dnscheck_share(ctx, 2, PROBE_CAP_MS), apf_ctx_deadline_ms(ctx),
-					      &err) < 0) {
-		struct apf_finding *f = apf_report(ctx, APF_ERROR, "MPS_ENGINE_ERROR", "cannot start TLS probes");
-		apf_evidence(f, "error", "%s", err ? err : "?");
+	if (apf_endpoint_set_probe(ctx, &set, apf_dnscheck_share(ctx, 2, PROBE_CAP_MS), "MPS_ENGINE_ERROR") < 0)
 		goto out;
-	}
-	for (size_t i = 0; i < n_t; i++)
-		judge(ctx, &ts[i], bundle, nb);
-	for (size_t i = 0; i < n_ep; i++)
-		answering += apf_endpoint_ok(&eps[i], ts, n_t);
+	for (size_t i = 0; i < set.n_t; i++)
+		judge(ctx, &set.t[i], set.bundle, set.n_bundle);
+	for (size_t i = 0; i < set.n_ep; i++)
+		answering += apf_endpoint_ok(&set.ep[i], set.t, set.n_t);
 	snprintf(num, sizeof(num), "%zu", answering);
 	apf_fact_add(ctx, FACT_ANSWERING, num);
 out:
-	apf_endpoint_targets_free(ts, n_t);
-	for (size_t i = 0; i < n_ep; i++)
-		apf_endpoint_clear(&eps[i]);
-	free(eps);
+	apf_endpoint_set_clear(&set);
 	free(srv);
 	free(pub);
-	free(err);
-	apf_certs_free(bundle, nb);
 	return 0;
 }
 

@@ -319,6 +319,72 @@ void apf_endpoint_targets_free(struct apf_endpoint_target *t, size_t n)
 	free(t);
 }
 
+/* ---- sets ------------------------------------------------------------------ */
+
+int apf_endpoint_set_parse(struct apf_endpoint_set *s, char *const *specs, size_t n, bool bare_host,
+			   uint16_t default_port)
+{
+	memset(s, 0, sizeof(*s));
+	s->ep = apf_xcalloc(n ? n : 1, sizeof(*s->ep));
+	s->t = apf_xcalloc(n ? n * APF_ENDPOINT_MAX_ADDR : 1, sizeof(*s->t));
+	for (size_t i = 0; i < n; i++) {
+		const char *why = NULL;
+		int rc = bare_host ? apf_endpoint_parse_host(specs[i], default_port, &s->ep[i], &why)
+				   : apf_endpoint_parse(specs[i], default_port, &s->ep[i], &why);
+
+		if (rc < 0)
+			return rc;
+		s->n_ep++;
+	}
+	return 0;
+}
+
+int apf_endpoint_set_bundle(struct apf_ctx *ctx, struct apf_endpoint_set *s, const char *path, const char *code)
+{
+	char *err = NULL;
+	int rc;
+
+	if (!path)
+		return 0;
+	rc = apf_certs_from_file(path, &s->bundle, &s->n_bundle, &err);
+	if (rc < 0 || !s->n_bundle) {
+		struct apf_finding *f = apf_report(ctx, APF_ERROR, code, "cannot use %s", path);
+
+		apf_evidence(f, "ca_bundle", "%s", path);
+		apf_evidence(f, "error", "%s", err ? err : "no certificate in the file");
+		rc = -1;
+	}
+	free(err);
+	return rc < 0 ? -1 : 0;
+}
+
+int apf_endpoint_set_probe(struct apf_ctx *ctx, struct apf_endpoint_set *s, unsigned int timeout_ms, const char *code)
+{
+	char *err = NULL;
+
+	if (!s->n_t)
+		return 0;
+	apf_ctx_step(ctx, "TCP and TLS to %zu endpoint addresses", s->n_t);
+	if (apf_endpoint_targets_probe(s->t, s->n_t, timeout_ms, apf_ctx_deadline_ms(ctx), &err) < 0) {
+		struct apf_finding *f = apf_report(ctx, APF_ERROR, code, "cannot start TLS probes");
+
+		apf_evidence(f, "error", "%s", err ? err : "?");
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
+void apf_endpoint_set_clear(struct apf_endpoint_set *s)
+{
+	apf_endpoint_targets_free(s->t, s->n_t);
+	for (size_t i = 0; i < s->n_ep; i++)
+		apf_endpoint_clear(&s->ep[i]);
+	free(s->ep);
+	apf_certs_free(s->bundle, s->n_bundle);
+	memset(s, 0, sizeof(*s));
+}
+
 /* ---- the peer's chain ------------------------------------------------------ */
 
 static bool in_bundle(const struct apf_cert *c, struct apf_cert *const *b, size_t n)

@@ -88,6 +88,38 @@ bool apf_endpoint_ok(const struct apf_endpoint *e, const struct apf_endpoint_tar
 void apf_endpoint_targets_free(struct apf_endpoint_target *t, size_t n);
 
 /*
+ * What a check probes: its endpoints (as configured), their targets, and the
+ * CA bundle the certificates are judged against. One cleanup for all of it.
+ */
+struct apf_endpoint_set {
+	struct apf_endpoint *ep;
+	size_t n_ep;
+	struct apf_endpoint_target *t; /* room for APF_ENDPOINT_MAX_ADDR per endpoint */
+	size_t n_t;
+	struct apf_cert **bundle;
+	size_t n_bundle;
+};
+
+/*
+ * Parses the n specs into s (URLs, or "host[:port]" when `bare_host`, with
+ * `default_port`). The config validated them already: -EINVAL here is a bug.
+ */
+int apf_endpoint_set_parse(struct apf_endpoint_set *s, char *const *specs, size_t n, bool bare_host,
+			   uint16_t default_port);
+/*
+ * Reads the CA bundle at `path` into s (NULL: none). On failure reports ERROR
+ * `code` naming the file and returns -1.
+ */
+int apf_endpoint_set_bundle(struct apf_ctx *ctx, struct apf_endpoint_set *s, const char *path, const char *code);
+/*
+ * Probes every target (apf_endpoint_targets_probe, the attempt bounded by
+ * `timeout_ms` and the check's deadline). When the engine cannot start,
+ * reports ERROR `code` and returns -1.
+ */
+int apf_endpoint_set_probe(struct apf_ctx *ctx, struct apf_endpoint_set *s, unsigned int timeout_ms, const char *code);
+void apf_endpoint_set_clear(struct apf_endpoint_set *s);
+
+/*
  * Resolves e->host (A records) through the servers in turn until one answers
  * NOERROR or NXDOMAIN, each query bounded by `timeout_ms`. Address literals
  * need no query. Sets dns_rc, dns, addr.
