@@ -24,7 +24,6 @@
 #include "check.h"
 #include "dnscheck.h"
 #include "endpoint.h"
-#include "net/tcp.h"
 #include "pki.h"
 #include "wsupgrade.h"
 
@@ -197,30 +196,6 @@ static void judge_tls(struct apf_ctx *ctx, struct apf_endpoint_target *t, struct
 	struct apf_peer_chain pc = {0};
 	struct apf_finding *f;
 
-	switch (p->rc) {
-	case 0:
-		break;
-	case -ECONNREFUSED:
-		f = bad(ctx, t, APF_FAIL, "ACT_REFUSED", "connection refused");
-		apf_evidence(f, "error", "%s", p->error ? p->error : "refused");
-		return;
-	case -EPROTO:
-		f = bad(ctx, t, APF_FAIL, "ACT_TLS_FAILED", "no TLS 1.2+ handshake");
-		apf_evidence(f, "error", "%s", p->error ? p->error : "handshake failed");
-		return;
-	case -ETIMEDOUT:
-		if (p->stage && strcmp(p->stage, "handshake") == 0) {
-			f = bad(ctx, t, APF_FAIL, "ACT_TLS_FAILED", "TCP accepted, but no TLS handshake in time");
-			apf_evidence(f, "error", "%s", p->error ? p->error : "timed out");
-			return;
-		}
-		/* fall through */
-	default:
-		f = bad(ctx, t, APF_ERROR, "ACT_UNREACHABLE", apf_tls_strerror(p->rc));
-		apf_evidence(f, "stage", "%s", p->stage ? p->stage : "?");
-		apf_evidence(f, "error", "%s", p->error ? p->error : apf_tls_strerror(p->rc));
-		return;
-	}
 	if (apf_peer_chain_assess(p, bundle, nb, time(NULL), warn_days, &pc) < 0) {
 		f = bad(ctx, t, APF_FAIL, "ACT_TLS_FAILED", "the server sent no readable certificate");
 		goto out;
@@ -274,21 +249,38 @@ out:
 	apf_peer_chain_clear(&pc);
 }
 
-static void judge_tcp(struct apf_ctx *ctx, struct apf_endpoint_target *t)
+/* Connection outcomes other than a completed connection, as findings. */
+static const struct {
+	const char *code;
+	enum apf_status st;
+	const char *what;
+} outcomes[APF_EP_OUTCOME_COUNT] = {
+	[APF_EP_REFUSED] = {"ACT_REFUSED", APF_FAIL, "connection refused"},
+	[APF_EP_NO_TLS] = {"ACT_TLS_FAILED", APF_FAIL, "TCP accepted, but no TLS 1.2+ handshake"},
+	[APF_EP_UNREACHABLE] = {"ACT_UNREACHABLE", APF_ERROR, "no TCP connection"},
+};
+
+static void judge(struct apf_ctx *ctx, struct apf_endpoint_target *t, struct apf_cert *const *bundle, size_t nb,
+		  int warn_days)
 {
+	const char *error = NULL;
+	enum apf_endpoint_outcome o = apf_endpoint_outcome(t, &error);
 	struct apf_finding *f;
 
-	if (t->tcp_rc == 0) {
-		f = apf_report(ctx, APF_PASS, "ACT_OK", "%s (%s) accepts TCP", t->ep->url, t->addr);
-		ev_target(f, t);
-		apf_evidence(f, "connect_ms", "%llu", (unsigned long long)t->tcp_rtt_ms);
+	if (o != APF_EP_CONNECTED) {
+		f = bad(ctx, t, outcomes[o].st, outcomes[o].code, outcomes[o].what);
+		if (t->ep->scheme != APF_EP_TCP)
+			apf_evidence(f, "stage", "%s", t->probe.stage ? t->probe.stage : "?");
+		apf_evidence(f, "error", "%s", error);
 		return;
 	}
-	if (t->tcp_rc == -ECONNREFUSED)
-		f = bad(ctx, t, APF_FAIL, "ACT_REFUSED", "connection refused");
-	else
-		f = bad(ctx, t, APF_ERROR, "ACT_UNREACHABLE", apf_tcp_strerror(t->tcp_rc));
-	apf_evidence(f, "error", "%s", apf_tcp_strerror(t->tcp_rc));
+	if (t->ep->scheme != APF_EP_TCP) {
+		judge_tls(ctx, t, bundle, nb, warn_days);
+		return;
+	}
+	f = apf_report(ctx, APF_PASS, "ACT_OK", "%s (%s) accepts TCP", t->ep->url, t->addr);
+	ev_target(f, t);
+	apf_evidence(f, "connect_ms", "%llu", (unsigned long long)t->tcp_rtt_ms);
 }
 
 static int run(struct apf_ctx *ctx)
@@ -344,12 +336,8 @@ static int run(struct apf_ctx *ctx)
 	}
 	if (apf_endpoint_set_probe(ctx, &set, apf_dnscheck_share(ctx, 3, PROBE_CAP_MS), "ACT_ENGINE_ERROR") < 0)
 		goto out;
-	for (size_t i = 0; i < set.n_t; i++) {
-		if (set.t[i].ep->scheme == APF_EP_TCP)
-			judge_tcp(ctx, &set.t[i]);
-		else
-			judge_tls(ctx, &set.t[i], set.bundle, set.n_bundle, warn_days);
-	}
+	for (size_t i = 0; i < set.n_t; i++)
+		judge(ctx, &set.t[i], set.bundle, set.n_bundle, warn_days);
 	for (size_t i = 0; i < set.n_ep; i++) {
 		if (apf_endpoint_ok(&set.ep[i], set.t, set.n_t)) {
 			answering++;

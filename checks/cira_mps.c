@@ -26,7 +26,6 @@
 #include "dnscheck.h"
 #include "endpoint.h"
 #include "net/dns.h"
-#include "net/tls.h"
 #include "pki.h"
 #include "pki_check.h"
 #include "pki_roots.h"
@@ -190,30 +189,32 @@ static void crypto_limits(struct apf_ctx *ctx, struct apf_endpoint_target *t, co
 	}
 }
 
+/* Connection outcomes other than a completed handshake, as findings. */
+static const struct {
+	const char *code;
+	enum apf_status st;
+	const char *what;
+} outcomes[APF_EP_OUTCOME_COUNT] = {
+	[APF_EP_REFUSED] = {"MPS_REFUSED", APF_FAIL, "connection refused on the CIRA port"},
+	[APF_EP_NO_TLS] = {"MPS_TLS_FAILED", APF_FAIL, "TCP accepted, but no TLS 1.2+ handshake"},
+	[APF_EP_UNREACHABLE] = {"MPS_UNREACHABLE", APF_ERROR, "no TCP connection"},
+};
+
 static void judge(struct apf_ctx *ctx, struct apf_endpoint_target *t, struct apf_cert *const *bundle, size_t nb)
 {
 	const struct apf_config *cfg = apf_cfg(ctx);
 	const struct apf_tls_probe *p = &t->probe;
 	struct apf_peer_chain pc = {0};
 	struct apf_finding *f;
-	const char *in_amt = NULL;
+	const char *in_amt = NULL, *error = NULL;
+	enum apf_endpoint_outcome o;
 	char *dev = NULL;
 
-	switch (p->rc) {
-	case 0:
-		break;
-	case -ECONNREFUSED:
-		f = bad(ctx, t, APF_FAIL, "MPS_REFUSED", "connection refused on the CIRA port");
-		apf_evidence(f, "error", "%s", p->error ? p->error : "refused");
-		return;
-	case -EPROTO:
-		f = bad(ctx, t, APF_FAIL, "MPS_TLS_FAILED", "no TLS 1.2+ handshake");
-		apf_evidence(f, "error", "%s", p->error ? p->error : "handshake failed");
-		return;
-	default:
-		f = bad(ctx, t, APF_ERROR, "MPS_UNREACHABLE", apf_tls_strerror(p->rc));
+	o = apf_endpoint_outcome(t, &error);
+	if (o != APF_EP_CONNECTED) {
+		f = bad(ctx, t, outcomes[o].st, outcomes[o].code, outcomes[o].what);
 		apf_evidence(f, "stage", "%s", p->stage ? p->stage : "?");
-		apf_evidence(f, "error", "%s", p->error ? p->error : apf_tls_strerror(p->rc));
+		apf_evidence(f, "error", "%s", error);
 		return;
 	}
 	if (apf_peer_chain_assess(p, bundle, nb, time(NULL), 0, &pc) < 0) {

@@ -302,6 +302,25 @@ int apf_endpoint_targets_probe(struct apf_endpoint_target *t, size_t n, unsigned
 	return rc;
 }
 
+enum apf_endpoint_outcome apf_endpoint_outcome(const struct apf_endpoint_target *t, const char **error)
+{
+	const struct apf_tls_probe *p = &t->probe;
+
+	if (t->ep->scheme == APF_EP_TCP) {
+		*error = apf_tcp_strerror(t->tcp_rc);
+		return t->tcp_rc == 0 ? APF_EP_CONNECTED : t->tcp_rc == -ECONNREFUSED ? APF_EP_REFUSED : APF_EP_UNREACHABLE;
+	}
+	*error = p->error ? p->error : apf_tls_strerror(p->rc);
+	if (p->rc == 0)
+		return APF_EP_CONNECTED;
+	if (p->rc == -ECONNREFUSED)
+		return APF_EP_REFUSED;
+	/* A handshake that fails, or that the peer never finishes after accepting TCP. */
+	if (p->rc == -EPROTO || (p->rc == -ETIMEDOUT && p->stage && strcmp(p->stage, "handshake") == 0))
+		return APF_EP_NO_TLS;
+	return APF_EP_UNREACHABLE;
+}
+
 bool apf_endpoint_ok(const struct apf_endpoint *e, const struct apf_endpoint_target *t, size_t n_t)
 {
 	for (size_t j = 0; j < n_t; j++)

@@ -83,6 +83,18 @@ size_t apf_endpoint_targets_add(struct apf_endpoint *e, struct apf_endpoint_targ
  */
 int apf_endpoint_targets_probe(struct apf_endpoint_target *t, size_t n, unsigned int timeout_ms, uint64_t deadline_ms,
 			       char **err_out);
+/* What a probed target's connection came to, before any certificate is judged. */
+enum apf_endpoint_outcome {
+	APF_EP_CONNECTED,   /* TLS completed (tcp://: TCP accepted) */
+	APF_EP_REFUSED,     /* TCP refused: nothing listens there */
+	APF_EP_NO_TLS,      /* TCP accepted, but no TLS handshake completed (failed, or not in time) */
+	APF_EP_UNREACHABLE, /* no TCP answer in time, no route, or not tried before the deadline */
+	APF_EP_OUTCOME_COUNT
+};
+
+/* The outcome of a probed target; *error (static or the probe's own text) says why for evidence. */
+enum apf_endpoint_outcome apf_endpoint_outcome(const struct apf_endpoint_target *t, const char **error);
+
 /* True when one of the endpoint's targets passed (is not bad). */
 bool apf_endpoint_ok(const struct apf_endpoint *e, const struct apf_endpoint_target *t, size_t n_t);
 void apf_endpoint_targets_free(struct apf_endpoint_target *t, size_t n);
