@@ -223,12 +223,16 @@ static bool asn1_time(const ASN1_TIME *a, time_t *out)
 static bool leaf_facts(X509 *leaf, struct apf_tls_probe *p)
 {
 	BIO *b = BIO_new(BIO_s_mem());
-	int n = 0;
+	char *text = NULL;
+	long n;
 
 	/* The issuer in the form src/pki.c gives certificate names (RFC 2253, UTF-8 kept). */
-	if (b && X509_NAME_print_ex(b, X509_get_issuer_name(leaf), 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0)
-		n = BIO_read(b, p->leaf_issuer, (int)sizeof(p->leaf_issuer) - 1);
-	p->leaf_issuer[n > 0 ? n : 0] = '\0';
+	if (b && X509_NAME_print_ex(b, X509_get_issuer_name(leaf), 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0 &&
+	    (n = BIO_get_mem_data(b, &text)) >= 0) {
+		p->leaf_issuer = apf_xmalloc((size_t)n + 1);
+		memcpy(p->leaf_issuer, text, (size_t)n);
+		p->leaf_issuer[n] = '\0';
+	}
 	BIO_free(b);
 	p->leaf_self_signed = X509_self_signed(leaf, 1) == 1;
 	return asn1_time(X509_get0_notBefore(leaf), &p->leaf_not_before) &&
@@ -514,7 +518,8 @@ void apf_tls_probe_clear(struct apf_tls_probe *p)
 	p->name_match = -1;
 	p->leaf_read = false;
 	p->leaf_self_signed = false;
-	p->leaf_issuer[0] = '\0';
+	free(p->leaf_issuer);
+	p->leaf_issuer = NULL;
 	p->leaf_not_before = p->leaf_not_after = 0;
 	memset(p->der, 0, sizeof(p->der));
 	memset(p->der_len, 0, sizeof(p->der_len));
