@@ -24,14 +24,6 @@ static const struct {
 	{"tcp", APF_EP_TCP, 0},
 };
 
-const char *apf_endpoint_scheme_name(enum apf_endpoint_scheme s)
-{
-	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
-		if (schemes[i].scheme == s)
-			return schemes[i].name;
-	return "?";
-}
-
 static bool is_address(const char *s)
 {
 	unsigned char buf[16];
@@ -263,8 +255,9 @@ size_t apf_endpoint_targets_add(struct apf_endpoint *e, struct apf_endpoint_targ
 	return e->n_addr;
 }
 
-int apf_endpoint_targets_probe(struct apf_endpoint_target *t, size_t n, unsigned int timeout_ms, uint64_t deadline_ms,
-			       char **err_out)
+/* See apf_endpoint_set_probe(). Returns as apf_tls_probe_run(). */
+static int targets_probe(struct apf_endpoint_target *t, size_t n, unsigned int timeout_ms, uint64_t deadline_ms,
+			 char **err_out)
 {
 	struct apf_tls_probe *probes = apf_xcalloc(n ? n : 1, sizeof(*probes));
 	struct apf_tls_opts o = {.timeout_ms = timeout_ms, .deadline_ms = deadline_ms};
@@ -329,7 +322,7 @@ bool apf_endpoint_ok(const struct apf_endpoint *e, const struct apf_endpoint_tar
 	return false;
 }
 
-void apf_endpoint_targets_free(struct apf_endpoint_target *t, size_t n)
+static void targets_free(struct apf_endpoint_target *t, size_t n)
 {
 	for (size_t i = 0; t && i < n; i++) {
 		free(t[i].request);
@@ -384,7 +377,7 @@ int apf_endpoint_set_probe(struct apf_ctx *ctx, struct apf_endpoint_set *s, unsi
 	if (!s->n_t)
 		return 0;
 	apf_ctx_step(ctx, "TCP and TLS to %zu endpoint addresses", s->n_t);
-	if (apf_endpoint_targets_probe(s->t, s->n_t, timeout_ms, apf_ctx_deadline_ms(ctx), &err) < 0) {
+	if (targets_probe(s->t, s->n_t, timeout_ms, apf_ctx_deadline_ms(ctx), &err) < 0) {
 		struct apf_finding *f = apf_report(ctx, APF_ERROR, code, "cannot start TLS probes");
 
 		apf_evidence(f, "error", "%s", err ? err : "?");
@@ -396,7 +389,7 @@ int apf_endpoint_set_probe(struct apf_ctx *ctx, struct apf_endpoint_set *s, unsi
 
 void apf_endpoint_set_clear(struct apf_endpoint_set *s)
 {
-	apf_endpoint_targets_free(s->t, s->n_t);
+	targets_free(s->t, s->n_t);
 	for (size_t i = 0; i < s->n_ep; i++)
 		apf_endpoint_clear(&s->ep[i]);
 	free(s->ep);
@@ -468,7 +461,8 @@ void apf_peer_chain_clear(struct apf_peer_chain *c)
 	memset(c, 0, sizeof(*c));
 }
 
-char *apf_peer_chain_text(const struct apf_peer_chain *c)
+/* "CN=leaf | CN=issuing | CN=root" of the built chain. Caller frees. */
+static char *peer_chain_text(const struct apf_peer_chain *c)
 {
 	struct apf_buf b = {0};
 
@@ -484,7 +478,7 @@ void apf_peer_chain_evidence(struct apf_finding *f, const struct apf_tls_probe *
 {
 	const struct apf_cert *leaf = pc->sent[0];
 	char t[32];
-	char *chain = apf_peer_chain_text(pc);
+	char *chain = peer_chain_text(pc);
 	char *san = apf_strv_join((const char *const *)leaf->san_dns.v, leaf->san_dns.n, ", ");
 
 	apf_evidence(f, "tls", "%s %s", p->version, p->cipher);

@@ -55,8 +55,6 @@ int apf_endpoint_parse(const char *url, uint16_t default_port, struct apf_endpoi
 /* A bare "host[:port]" as tls://host:port (for lists of server names). */
 int apf_endpoint_parse_host(const char *spec, uint16_t default_port, struct apf_endpoint *e, const char **why);
 void apf_endpoint_clear(struct apf_endpoint *e);
-/* "wss", "https", "tls", "tcp" */
-const char *apf_endpoint_scheme_name(enum apf_endpoint_scheme s);
 
 /* One address of one endpoint, as probed. */
 struct apf_endpoint_target {
@@ -76,13 +74,6 @@ struct apf_endpoint_target {
  */
 size_t apf_endpoint_targets_add(struct apf_endpoint *e, struct apf_endpoint_target *t);
 
-/*
- * Probes every target: tcp:// with a TCP connect each, in turn; the others
- * with TLS (and their request), all at once. Every attempt is bounded by
- * timeout_ms and the deadline. Returns as apf_tls_probe_run().
- */
-int apf_endpoint_targets_probe(struct apf_endpoint_target *t, size_t n, unsigned int timeout_ms, uint64_t deadline_ms,
-			       char **err_out);
 /* What a probed target's connection came to, before any certificate is judged. */
 enum apf_endpoint_outcome {
 	APF_EP_CONNECTED,   /* TLS completed (tcp://: TCP accepted) */
@@ -97,7 +88,6 @@ enum apf_endpoint_outcome apf_endpoint_outcome(const struct apf_endpoint_target 
 
 /* True when one of the endpoint's targets passed (is not bad). */
 bool apf_endpoint_ok(const struct apf_endpoint *e, const struct apf_endpoint_target *t, size_t n_t);
-void apf_endpoint_targets_free(struct apf_endpoint_target *t, size_t n);
 
 /*
  * What a check probes: its endpoints (as configured), their targets, and the
@@ -124,8 +114,9 @@ int apf_endpoint_set_parse(struct apf_endpoint_set *s, char *const *specs, size_
  */
 int apf_endpoint_set_bundle(struct apf_ctx *ctx, struct apf_endpoint_set *s, const char *path, const char *code);
 /*
- * Probes every target (apf_endpoint_targets_probe, the attempt bounded by
- * `timeout_ms` and the check's deadline). When the engine cannot start,
+ * Probes every target: tcp:// with a TCP connect each, in turn; the others
+ * with TLS (and their request), all at once. Every attempt is bounded by
+ * `timeout_ms` and the check's deadline. When the TLS engine cannot start,
  * reports ERROR `code` and returns -1.
  */
 int apf_endpoint_set_probe(struct apf_ctx *ctx, struct apf_endpoint_set *s, unsigned int timeout_ms, const char *code);
@@ -160,8 +151,6 @@ struct apf_peer_chain {
 int apf_peer_chain_assess(const struct apf_tls_probe *p, struct apf_cert *const *bundle, size_t n_bundle,
 			  time_t now, int warn_days, struct apf_peer_chain *out);
 void apf_peer_chain_clear(struct apf_peer_chain *c);
-/* "CN=leaf | CN=issuing | CN=root" of the built chain. Caller frees. */
-char *apf_peer_chain_text(const struct apf_peer_chain *c);
 
 /*
  * Evidence of a completed handshake as a client sees it: TLS version and
