@@ -15,8 +15,7 @@
 
 #include "ad.h"
 #include "check.h"
-#include "net/http.h"
-#include "net/ldap.h"
+#include "net/fetch.h"
 #include "pki.h"
 #include "revocation.h"
 
@@ -103,11 +102,6 @@ static const struct apf_cert *find_issuer(const struct pool *p, const struct apf
 	return NULL;
 }
 
-static bool is_ldap_url(const char *u)
-{
-	return strncasecmp(u, "ldap:", 5) == 0;
-}
-
 /* Fetches an AIA caIssuers URL into the pool. */
 static void fetch_aia(struct apf_ctx *ctx, struct pool *p, const char *url, struct apf_ad_session *s)
 {
@@ -119,21 +113,8 @@ static void fetch_aia(struct apf_ctx *ctx, struct pool *p, const char *url, stru
 	int rc;
 
 	apf_ctx_step(ctx, "fetching AIA %s", url);
-	if (is_ldap_url(url)) {
-		rc = s ? apf_ldap_url_fetch_on(s->ldap, url, AIA_MAX_BYTES, &data, &len, &err)
-		       : apf_ldap_url_fetch(url, AIA_MAX_BYTES, apf_ad_op_timeout(ctx, OP_CAP_MS), &data, &len, &err);
-	} else {
-		struct apf_http_response *resp = NULL;
-		rc = apf_http_get(url, AIA_MAX_BYTES, apf_ad_op_timeout(ctx, OP_CAP_MS), NULL, &resp, &err);
-		if (rc == 0 && resp->status == 200 && resp->body) {
-			data = resp->body;
-			len = resp->len;
-			resp->body = NULL;
-		} else if (rc == 0) {
-			rc = -ENOENT;
-		}
-		apf_http_response_free(resp);
-	}
+	struct apf_fetch_opts fo = apf_ad_fetch_opts(ctx, apf_ad_op_timeout(ctx, OP_CAP_MS), AIA_MAX_BYTES, s);
+	rc = apf_fetch_body(url, &fo, &data, &len, &err);
 	if (rc == 0 && apf_certs_from_data(data, len, &certs, &n) == 0) {
 		char *origin = apf_xasprintf("AIA %s", url);
 		for (size_t i = 0; i < n; i++) {
@@ -194,26 +175,9 @@ static void check_crl(struct apf_ctx *ctx, struct pool *p, size_t i, const struc
 		return;
 	}
 	apf_ctx_step(ctx, "CRL for %s", c->subject ? c->subject : "?");
-	apf_rev_check_crl(c, issuer, apf_ad_op_timeout(ctx, OP_CAP_MS), &r);
-	/* Microsoft's ldap:/// CDPs name no server: they are read from the DC we are bound to. */
-	if (r.state == APF_REV_UNREACHABLE && s) {
-		for (size_t u = 0; u < c->crl_dp.n; u++) {
-			unsigned char *data = NULL;
-			size_t len = 0;
-			char *err = NULL;
-
-			if (strncasecmp(c->crl_dp.v[u], "ldap:///", 8) != 0)
-				continue;
-			if (apf_ldap_url_fetch_on(s->ldap, c->crl_dp.v[u], 16u * 1024 * 1024, &data, &len, &err) == 0) {
-				apf_rev_result_clear(&r);
-				apf_rev_check_crl_data(data, len, c->crl_dp.v[u], c, issuer, &r);
-				free(data);
-				free(err);
-				break;
-			}
-			free(err);
-		}
-	}
+	/* Microsoft's ldap:/// CDPs name no server: the fetcher reads them from the DC we are bound to. */
+	struct apf_fetch_opts fo = apf_ad_fetch_opts(ctx, apf_ad_op_timeout(ctx, OP_CAP_MS), 0, s);
+	apf_rev_check_crl(c, issuer, &fo, &r);
 	switch (r.state) {
 	case APF_REV_GOOD:
 		if (r.next_update && r.next_update - now < (time_t)cfg->ca.crl_warn_hours * 3600)
@@ -258,7 +222,8 @@ static void check_ocsp(struct apf_ctx *ctx, struct pool *p, size_t i, const stru
 		return;
 	}
 	apf_ctx_step(ctx, "OCSP for %s", c->subject ? c->subject : "?");
-	apf_rev_check_ocsp(c, issuer, apf_ad_op_timeout(ctx, OP_CAP_MS), &r);
+	struct apf_fetch_opts fo = apf_ad_fetch_opts(ctx, apf_ad_op_timeout(ctx, OP_CAP_MS), 0, NULL);
+	apf_rev_check_ocsp(c, issuer, &fo, &r);
 	switch (r.state) {
 	case APF_REV_GOOD:
 		f = apf_report(ctx, APF_PASS, "CA_OCSP_OK", "The OCSP responder says %s is good", c->subject ? c->subject : "?");

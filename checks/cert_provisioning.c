@@ -18,9 +18,11 @@
 #include <strings.h>
 #include <time.h>
 
+#include "ad.h"
+#include "amt_profile.h"
 #include "amt_rules.h"
 #include "check.h"
-#include "net/http.h"
+#include "devfacts.h"
 #include "pki.h"
 #include "pki_check.h"
 #include "pki_roots.h"
@@ -84,8 +86,9 @@ static const struct apf_code codes[] = {
 	 NULL},
 	{"CERT_DOMAIN_MISMATCH", APF_FAIL,
 	 "The leaf CN does not satisfy an AMT domain suffix under the firmware's rule (the last-two-labels relaxation "
-	 "holds for .com and .net names only); AMT only trusts a provisioning certificate whose domain matches the "
-	 "suffix it learned (DHCP option 15 or MEBx)",
+	 "holds for .com and .net names only) or under the rule of a declared activation server ([amt] activation: "
+	 "RPS requires the exact suffix, MeshCentral its trusted FQDN); AMT only trusts a provisioning certificate "
+	 "whose domain matches the suffix it learned (MEBx/USB, else DHCP option 15)",
 	 "Use a provisioning certificate for the domain AMT clients get, or fix the suffix (DHCP option 15 / MEBx)"},
 	{"CERT_DOMAIN_UNKNOWN", APF_INFO,
 	 "No AMT domain suffix is known ([amt] domain_suffixes is empty and dhcp.options published none), so the "
@@ -171,24 +174,25 @@ static void fetch_aia(struct apf_ctx *ctx, struct apf_finding *f, const struct a
 {
 	for (size_t i = 0; i < top->aia_ca_issuers.n && i < 3; i++) {
 		const char *url = top->aia_ca_issuers.v[i];
-		struct apf_http_response *resp = NULL;
+		unsigned char *data = NULL;
+		size_t len = 0;
 		struct apf_cert **certs = NULL;
 		size_t n = 0;
 		char *err = NULL;
 		unsigned int ms = apf_ctx_remaining_ms(ctx) / 3;
+		struct apf_fetch_opts fo;
 		int rc;
 
 		if (ms > FETCH_MAX_MS)
 			ms = FETCH_MAX_MS;
+		fo = apf_ad_fetch_opts(ctx, ms, AIA_MAX_BYTES, NULL);
 		apf_ctx_step(ctx, "fetching AIA caIssuers %s", url);
 		apf_evidence(f, "aia_ca_issuers", "%s", url);
-		rc = ms ? apf_http_get(url, AIA_MAX_BYTES, ms, NULL, &resp, &err) : -ETIMEDOUT;
+		rc = apf_fetch_body(url, &fo, &data, &len, &err);
 		if (rc) {
 			apf_evidence(f, "aia_fetch", "failed: %s", err ? err : strerror(-rc));
-		} else if (resp->status != 200) {
-			apf_evidence(f, "aia_fetch", "HTTP %ld", resp->status);
-		} else if (apf_certs_from_data(resp->body, resp->len, &certs, &n) != 0) {
-			apf_evidence(f, "aia_fetch", "HTTP 200 but no certificate in %zu bytes", resp->len);
+		} else if (apf_certs_from_data(data, len, &certs, &n) != 0) {
+			apf_evidence(f, "aia_fetch", "no certificate in %zu bytes", len);
 		} else {
 			bool ok = apf_cert_issued_by(top, certs[0]);
 			char t[32];
@@ -201,13 +205,13 @@ static void fetch_aia(struct apf_ctx *ctx, struct apf_finding *f, const struct a
 					      "chain, up to its root",
 					   certs[0]->subject, url);
 				apf_certs_free(certs, n);
-				apf_http_response_free(resp);
+				free(data);
 				free(err);
 				return;
 			}
 		}
 		apf_certs_free(certs, n);
-		apf_http_response_free(resp);
+		free(data);
 		free(err);
 	}
 }
@@ -389,51 +393,89 @@ evidence:
 	apf_evidence(f, "sha1", "%s", leaf->sha1_hex);
 }
 
+/* One DNS suffix to compare the certificate with, and where it came from. */
+struct suffix_src {
+	const char *suffix;
+	const char *source;
+	char *devices; /* devices reporting it (device facts), or NULL */
+};
+
+/* The devices' suffixes, one entry per distinct suffix naming its devices. */
+static size_t device_suffixes(const struct apf_devfacts *df, struct suffix_src *out, size_t max)
+{
+	struct apf_dev_group *g = NULL;
+	size_t n = apf_devfacts_group(df, apf_devkey_used_suffix, NULL, &g), k = 0;
+
+	for (size_t i = 0; i < n && k < max; i++, k++) {
+		bool mebx = false;
+
+		/* The key is borrowed from its first device: its MEBx field, or its OS one. */
+		for (size_t j = 0; j < df->n && !mebx; j++)
+			mebx = df->v[j].dns_suffix == g[i].key;
+		out[k].suffix = g[i].key;
+		out[k].source = mebx ? "device facts (MEBx/USB suffix)" : "device facts (OS suffix)";
+		out[k].devices = apf_names_summary(g[i].names, g[i].n, APF_DEVFACTS_NAMES_SHOWN);
+	}
+	apf_dev_groups_free(g, n);
+	return k;
+}
+
+/*
+ * The leaf CN against every known AMT suffix ([amt] domain_suffixes, option 15
+ * from dhcp.options, the devices' own), under every rule that applies: the
+ * firmware's, and the activation server's of each declared profile
+ * (src/amt_profile.h).
+ */
 static void check_domain(struct apf_ctx *ctx, const struct apf_cert *leaf, const struct apf_chain *ch)
 {
+	enum { MAX_SUFFIXES = 64 };
 	const struct apf_config *cfg = apf_cfg(ctx);
 	const char *const *facts = apf_fact_get(ctx, "dhcp.options", "domain_suffix");
 	const struct apf_cert *root = ch->complete ? ch->v[ch->n - 1] : NULL;
 	bool public_root = root && apf_amt_root_find(root->sha256_hex);
 	const char *cn = leaf->subject_cn;
-	/* The firmware's own rule: the strictest one no activation server relaxes. */
-	const enum apf_suffix_rule rule = APF_SUFFIX_RULE_FIRMWARE;
-	size_t total = 0, matched = 0;
+	struct apf_profile_rule rules[APF_SUFFIX_RULE_COUNT];
+	size_t n_rules = apf_profile_suffix_rules(cfg, rules);
+	struct suffix_src src[MAX_SUFFIXES];
+	struct apf_devfacts *df = apf_devfacts_configured(cfg) ? apf_devfacts_load_config(cfg, apf_ctx_deadline_ms(ctx)) : NULL;
+	size_t n = 0, total = 0, matched = 0;
 	bool warned = false;
 
-	for (int pass = 0; pass < 2; pass++) {
-		size_t n = 0;
-		if (pass == 0)
-			n = cfg->amt.domain_suffixes.n;
-		else
-			while (facts && facts[n])
-				n++;
-		for (size_t i = 0; i < n; i++) {
-			const char *suffix = pass == 0 ? cfg->amt.domain_suffixes.v[i] : facts[i];
-			const char *src = pass == 0 ? "[amt] domain_suffixes" : "dhcp.options (DHCP option 15)";
-			struct apf_finding *f;
+	for (size_t i = 0; i < cfg->amt.domain_suffixes.n && n < MAX_SUFFIXES; i++)
+		src[n++] = (struct suffix_src){cfg->amt.domain_suffixes.v[i], "[amt] domain_suffixes", NULL};
+	for (size_t i = 0; facts && facts[i] && n < MAX_SUFFIXES; i++)
+		src[n++] = (struct suffix_src){facts[i], "dhcp.options (DHCP option 15)", NULL};
+	if (df)
+		n += device_suffixes(df, src + n, MAX_SUFFIXES - n);
+
+	for (size_t i = 0; i < n; i++) {
+		struct apf_finding *f;
+
+		for (size_t r = 0; r < n_rules; r++) {
 			total++;
-			if (apf_amt_suffix_match(cn, suffix, rule)) {
+			if (apf_amt_suffix_match(cn, src[i].suffix, rules[r].rule)) {
 				matched++;
-			} else {
-				f = apf_report(ctx, APF_FAIL, "CERT_DOMAIN_MISMATCH",
-					       "The leaf CN %s does not satisfy AMT suffix %s under the %s rule",
-					       cn ? cn : "(none)", suffix, apf_suffix_rule_name(rule));
-				apf_evidence(f, "cn", "%s", cn ? cn : "(none)");
-				apf_evidence(f, "amt_suffix", "%s", suffix);
-				apf_evidence(f, "suffix_source", "%s", src);
-				apf_evidence(f, "suffix_rule", "%s", apf_suffix_rule_name(rule));
-				apf_evidence(f, "rule_source", "%s", apf_suffix_rule_source(rule));
+				continue;
 			}
-			if (public_root && !warned && (apf_amt_private_tld(suffix) || (cn && apf_amt_private_tld(cn)))) {
-				f = apf_report(ctx, APF_WARN, "CERT_DOMAIN_NONPUBLIC",
-					       "Suffix %s with a certificate from the public root %s", suffix,
-					       root->subject);
-				apf_evidence(f, "amt_suffix", "%s", suffix);
-				apf_evidence(f, "cn", "%s", cn ? cn : "(none)");
-				apf_evidence(f, "root", "%s", root->subject);
-				warned = true;
-			}
+			f = apf_report(ctx, APF_FAIL, "CERT_DOMAIN_MISMATCH",
+				       "The leaf CN %s does not satisfy AMT suffix %s under the %s rule (%s)",
+				       cn ? cn : "(none)", src[i].suffix, apf_suffix_rule_name(rules[r].rule), rules[r].profile);
+			apf_evidence(f, "cn", "%s", cn ? cn : "(none)");
+			apf_evidence(f, "amt_suffix", "%s", src[i].suffix);
+			apf_evidence(f, "suffix_source", "%s", src[i].source);
+			if (src[i].devices)
+				apf_evidence(f, "devices", "%s", src[i].devices);
+			apf_evidence(f, "suffix_rule", "%s", apf_suffix_rule_name(rules[r].rule));
+			apf_evidence(f, "profile", "%s", rules[r].profile);
+			apf_evidence(f, "rule_source", "%s", apf_suffix_rule_source(rules[r].rule));
+		}
+		if (public_root && !warned && (apf_amt_private_tld(src[i].suffix) || (cn && apf_amt_private_tld(cn)))) {
+			f = apf_report(ctx, APF_WARN, "CERT_DOMAIN_NONPUBLIC", "Suffix %s with a certificate from the public root %s",
+				       src[i].suffix, root->subject);
+			apf_evidence(f, "amt_suffix", "%s", src[i].suffix);
+			apf_evidence(f, "cn", "%s", cn ? cn : "(none)");
+			apf_evidence(f, "root", "%s", root->subject);
+			warned = true;
 		}
 	}
 	if (total == 0) {
@@ -444,12 +486,14 @@ static void check_domain(struct apf_ctx *ctx, const struct apf_cert *leaf, const
 		apf_evidence(f, "cn", "%s", cn ? cn : "(none)");
 	} else if (matched == total) {
 		struct apf_finding *f = apf_report(ctx, APF_PASS, "CERT_DOMAIN_MATCH",
-						   "The leaf CN %s satisfies all %zu AMT domain suffixes", cn, total);
+						   "The leaf CN %s satisfies all %zu AMT domain suffixes", cn, n);
 		apf_evidence(f, "cn", "%s", cn);
-		apf_evidence(f, "suffixes_checked", "%zu", total);
-		apf_evidence(f, "suffix_rule", "%s", apf_suffix_rule_name(rule));
-		apf_evidence(f, "rule_source", "%s", apf_suffix_rule_source(rule));
+		apf_evidence(f, "suffixes_checked", "%zu", n);
+		apf_profile_rules_evidence(f, rules, n_rules);
 	}
+	for (size_t i = 0; i < n; i++)
+		free(src[i].devices);
+	apf_devfacts_free(df);
 }
 
 /* Evidence naming the generation rule a finding applies, and its source. */
@@ -591,6 +635,7 @@ static void check_revocation(struct apf_ctx *ctx, const struct apf_chain *ch)
 		char *pos = apf_chain_position(ch, i);
 		for (int m = 0; m < 2; m++) {
 			struct apf_rev_result r = {0};
+			struct apf_fetch_opts fo;
 			unsigned int ms;
 			if ((m == 0 && !c->crl_dp.n) || (m == 1 && !c->aia_ocsp.n))
 				continue;
@@ -600,10 +645,11 @@ static void check_revocation(struct apf_ctx *ctx, const struct apf_chain *ch)
 				ms = FETCH_MAX_MS;
 			left--;
 			apf_ctx_step(ctx, "%s check of %s", m ? "OCSP" : "CRL", c->subject);
+			fo = apf_ad_fetch_opts(ctx, ms, 0, NULL);
 			if (m == 0)
-				apf_rev_check_crl(c, issuer, ms, &r);
+				apf_rev_check_crl(c, issuer, &fo, &r);
 			else
-				apf_rev_check_ocsp(c, issuer, ms, &r);
+				apf_rev_check_ocsp(c, issuer, &fo, &r);
 			checks++;
 			if (r.state == APF_REV_GOOD)
 				good++;

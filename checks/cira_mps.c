@@ -23,6 +23,7 @@
 
 #include "amt_rules.h"
 #include "check.h"
+#include "devfacts.h"
 #include "dnscheck.h"
 #include "endpoint.h"
 #include "net/dns.h"
@@ -118,27 +119,32 @@ static struct apf_finding *bad(struct apf_ctx *ctx, struct apf_endpoint_target *
 	return f;
 }
 
-/* Where AMT would find the root: its built-in list or a device's own list. */
-static const char *root_in_amt(const struct apf_config *cfg, const struct apf_cert *root, char **dev_name)
+/*
+ * Where AMT would find the root: its built-in list, or the hash list of a
+ * device ([amt] device_facts / device_hashes). *dev_name (caller frees) holds
+ * the text when it came from a device.
+ */
+static const char *root_in_amt(struct apf_ctx *ctx, const struct apf_cert *root, char **dev_name)
 {
+	const struct apf_config *cfg = apf_cfg(ctx);
 	const struct apf_amt_root *r = apf_amt_root_find(root->sha256_hex);
+	struct apf_devfacts *df;
 
 	*dev_name = NULL;
 	if (r)
 		return r->name;
-	for (size_t i = 0; i < cfg->amt.device_hashes.n; i++) {
-		struct apf_device_hashes *d = NULL;
-		bool has = false;
+	if (!apf_devfacts_configured(cfg))
+		return NULL;
+	df = apf_devfacts_load_config(cfg, apf_ctx_deadline_ms(ctx));
+	for (size_t i = 0; i < df->n && !*dev_name; i++) {
+		const struct apf_device *d = &df->v[i];
 
-		if (apf_device_hashes_load(cfg->amt.device_hashes.v[i], &d, NULL) == 0)
-			has = apf_device_hashes_has(d, root->sha256_hex) || apf_device_hashes_has(d, root->sha1_hex);
-		if (has)
-			*dev_name = apf_xasprintf("the hash list of %s", d->device ? d->device : cfg->amt.device_hashes.v[i]);
-		apf_device_hashes_free(d);
-		if (has)
-			return *dev_name;
+		if (apf_device_has_hash(d, root->sha384_hex) || apf_device_has_hash(d, root->sha256_hex) ||
+		    apf_device_has_hash(d, root->sha1_hex))
+			*dev_name = apf_xasprintf("the hash list of %s", d->name ? d->name : "a device");
 	}
-	return NULL;
+	apf_devfacts_free(df);
+	return *dev_name;
 }
 
 /*
@@ -202,7 +208,6 @@ static const struct {
 
 static void judge(struct apf_ctx *ctx, struct apf_endpoint_target *t, struct apf_cert *const *bundle, size_t nb)
 {
-	const struct apf_config *cfg = apf_cfg(ctx);
 	const struct apf_tls_probe *p = &t->probe;
 	struct apf_peer_chain pc = {0};
 	struct apf_finding *f;
@@ -237,7 +242,7 @@ static void judge(struct apf_ctx *ctx, struct apf_endpoint_target *t, struct apf
 	if (!pc.root) {
 		f = bad(ctx, t, APF_WARN, "MPS_CHAIN_INCOMPLETE", "no root found for the MPS certificate");
 		apf_peer_chain_evidence(f, p, &pc, nb > 0);
-	} else if (!(in_amt = root_in_amt(cfg, pc.root, &dev))) {
+	} else if (!(in_amt = root_in_amt(ctx, pc.root, &dev))) {
 		f = bad(ctx, t, APF_INFO, "MPS_ROOT_NOT_IN_AMT",
 			"the MPS root must be installed in devices by the management server");
 		apf_evidence(f, "root", "%s", pc.root->subject ? pc.root->subject : "?");

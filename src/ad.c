@@ -177,6 +177,23 @@ int apf_ad_resolve(struct apf_ctx *ctx, const char *name, unsigned int timeout_m
 	return rc;
 }
 
+static int fetch_resolve(void *arg, const char *host, unsigned int timeout_ms, char **ip_out, char **why_out)
+{
+	return apf_ad_resolve(arg, host, timeout_ms, ip_out, NULL, why_out);
+}
+
+struct apf_fetch_opts apf_ad_fetch_opts(struct apf_ctx *ctx, unsigned int timeout_ms, size_t max_bytes,
+					struct apf_ad_session *s)
+{
+	return (struct apf_fetch_opts){
+		.max_bytes = max_bytes,
+		.timeout_ms = timeout_ms,
+		.resolve = fetch_resolve,
+		.resolve_arg = ctx,
+		.ldap_session = s ? s->ldap : NULL,
+	};
+}
+
 enum apf_status apf_ad_unresolved_status(int rc)
 {
 	return rc == -ENOENT ? APF_FAIL : APF_ERROR;

@@ -76,6 +76,9 @@ struct apf_config {
 		int tls_max_hosts;                /* hosts amt.tls probes per run */
 		int tls_window;                   /* handshakes in flight */
 		bool tls_redirection;             /* also probe the redirection TLS port (16995) */
+		struct apf_strlist activation;    /* activation profiles (src/amt_profile.h); empty = not declared */
+		struct apf_strlist device_facts;  /* files or directories: rpc amtinfo/status JSON, hash lists */
+		char *suffix_source;              /* where AMT gets its DNS suffix: dhcp, mebx, usb; NULL = not declared */
 	} amt;
 
 	struct {

@@ -18,8 +18,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "net/http.h"
-#include "net/ldap.h"
+#include "net/fetch.h"
 #include "result.h"
 #include "revocation.h"
 #include "util.h"
@@ -192,60 +191,10 @@ out:
 	ERR_clear_error();
 }
 
-static bool scheme_is(const char *url, const char *scheme)
-{
-	size_t n = strlen(scheme);
-	return strncasecmp(url, scheme, n) == 0 && url[n] == ':';
-}
-
-/* Fetches one URL: 0 with the body, or -errno with *why set. */
-static int fetch(const char *url, size_t max, unsigned int timeout_ms, unsigned char **data, size_t *len, char **why)
-{
-	struct apf_http_response *resp = NULL;
-	char *err = NULL;
-	int rc;
-
-	*data = NULL;
-	*len = 0;
-	*why = NULL;
-	if (timeout_ms == 0) {
-		*why = apf_xstrdup("no time left to fetch");
-		return -ETIMEDOUT;
-	}
-	if (scheme_is(url, "ldap") || scheme_is(url, "ldaps")) {
-		rc = apf_ldap_url_fetch(url, max, timeout_ms, data, len, &err);
-		if (rc < 0)
-			*why = err ? err : apf_xstrdup(strerror(-rc));
-		else
-			free(err);
-		return rc;
-	}
-	if (!scheme_is(url, "http") && !scheme_is(url, "https")) {
-		*why = apf_xstrdup("unsupported URL scheme");
-		return -EPROTONOSUPPORT;
-	}
-	rc = apf_http_get(url, max, timeout_ms, NULL, &resp, &err);
-	if (rc < 0) {
-		*why = err ? err : apf_xstrdup(strerror(-rc));
-		return rc;
-	}
-	free(err);
-	if (resp->status != 200) {
-		*why = apf_xasprintf("HTTP status %ld", resp->status);
-		apf_http_response_free(resp);
-		return -ENOENT;
-	}
-	*data = resp->body;
-	*len = resp->len;
-	resp->body = NULL;
-	apf_http_response_free(resp);
-	return 0;
-}
-
-void apf_rev_check_crl(const struct apf_cert *cert, const struct apf_cert *issuer, unsigned int timeout_ms,
+void apf_rev_check_crl(const struct apf_cert *cert, const struct apf_cert *issuer, const struct apf_fetch_opts *how,
 		       struct apf_rev_result *out)
 {
-	uint64_t deadline = deadline_after(timeout_ms);
+	uint64_t deadline = deadline_after(how->timeout_ms);
 
 	memset(out, 0, sizeof(*out));
 	out->state = APF_REV_NONE;
@@ -259,8 +208,11 @@ void apf_rev_check_crl(const struct apf_cert *cert, const struct apf_cert *issue
 		unsigned char *data = NULL;
 		size_t len = 0;
 		char *why = NULL;
+		struct apf_fetch_opts fo = *how;
 
-		if (fetch(url, APF_REV_MAX_CRL, remaining_ms(deadline), &data, &len, &why) == 0) {
+		fo.max_bytes = APF_REV_MAX_CRL;
+		fo.timeout_ms = remaining_ms(deadline);
+		if (apf_fetch_body(url, &fo, &data, &len, &why) == 0) {
 			apf_rev_result_clear(out);
 			apf_rev_check_crl_data(data, len, url, cert, issuer, out);
 			free(data);
@@ -369,10 +321,10 @@ void apf_rev_check_ocsp_data(const unsigned char *data, size_t len, const struct
 	ERR_clear_error();
 }
 
-void apf_rev_check_ocsp(const struct apf_cert *cert, const struct apf_cert *issuer, unsigned int timeout_ms,
+void apf_rev_check_ocsp(const struct apf_cert *cert, const struct apf_cert *issuer, const struct apf_fetch_opts *how,
 			struct apf_rev_result *out)
 {
-	uint64_t deadline = deadline_after(timeout_ms);
+	uint64_t deadline = deadline_after(how->timeout_ms);
 	OCSP_CERTID *id = NULL;
 	OCSP_REQUEST *req = NULL;
 	unsigned char *der = NULL, nonce[16];
@@ -410,34 +362,28 @@ void apf_rev_check_ocsp(const struct apf_cert *cert, const struct apf_cert *issu
 	}
 	for (size_t i = 0; i < cert->aia_ocsp.n; i++) {
 		const char *url = cert->aia_ocsp.v[i];
-		struct apf_http_response *resp = NULL;
+		unsigned char *body = NULL;
+		size_t blen = 0;
 		char *err = NULL;
-		unsigned int left = remaining_ms(deadline);
-		int rc;
+		struct apf_fetch_opts fo = *how;
 
 		free(out->url);
 		out->url = apf_xstrdup(url);
-		if (!scheme_is(url, "http") && !scheme_is(url, "https")) {
-			set_state(out, APF_REV_UNREACHABLE, apf_xstrdup("unsupported URL scheme for OCSP"));
-			continue;
-		}
-		if (left == 0) {
+		fo.max_bytes = APF_REV_MAX_OCSP;
+		fo.timeout_ms = remaining_ms(deadline);
+		fo.content_type = "application/ocsp-request";
+		fo.body = der;
+		fo.body_len = (size_t)der_len;
+		if (fo.timeout_ms == 0) {
 			set_state(out, APF_REV_UNREACHABLE, apf_xstrdup("no time left to ask the responder"));
 			break;
 		}
-		rc = apf_http_post(url, "application/ocsp-request", der, (size_t)der_len, APF_REV_MAX_OCSP, left, &resp, &err);
-		if (rc < 0) {
-			set_state(out, APF_REV_UNREACHABLE, err ? err : apf_xstrdup(strerror(-rc)));
+		if (apf_fetch_body(url, &fo, &body, &blen, &err) < 0) {
+			set_state(out, APF_REV_UNREACHABLE, err);
 			continue;
 		}
-		free(err);
-		if (resp->status != 200) {
-			set_state(out, APF_REV_UNREACHABLE, apf_xasprintf("HTTP status %ld", resp->status));
-			apf_http_response_free(resp);
-			continue;
-		}
-		ocsp_judge(resp->body, resp->len, req, id, issuer, out);
-		apf_http_response_free(resp);
+		ocsp_judge(body, blen, req, id, issuer, out);
+		free(body);
 		break;
 	}
 out:

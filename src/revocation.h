@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "net/fetch.h"
 #include "pki.h"
 
 enum apf_rev_state {
@@ -30,8 +31,10 @@ struct apf_rev_result {
 };
 
 /* Checks `cert` against the first CRL distribution point that answers, verifying
- * the CRL's signature with `issuer`. Never fails: the state says what happened. */
-void apf_rev_check_crl(const struct apf_cert *cert, const struct apf_cert *issuer, unsigned int timeout_ms,
+ * the CRL's signature with `issuer`. Never fails: the state says what happened.
+ * `how` gives the fetch deadline (timeout_ms, for all distribution points), the
+ * resolver and the LDAP session for "ldap:///" URLs; the size caps are ours. */
+void apf_rev_check_crl(const struct apf_cert *cert, const struct apf_cert *issuer, const struct apf_fetch_opts *how,
 		       struct apf_rev_result *out);
 /* Judges a CRL the caller already fetched (DER or PEM; e.g. read over an
  * authenticated LDAP connection for Microsoft's "ldap:///" CDP URLs, which name
@@ -45,8 +48,8 @@ void apf_rev_check_crl_data(const unsigned char *data, size_t len, const char *u
  * request). The network-facing parser, kept callable for the fuzz target. */
 void apf_rev_check_ocsp_data(const unsigned char *data, size_t len, const struct apf_cert *cert,
 			     const struct apf_cert *issuer, struct apf_rev_result *out);
-/* Asks the certificate's OCSP responder (AIA) about `cert`. */
-void apf_rev_check_ocsp(const struct apf_cert *cert, const struct apf_cert *issuer, unsigned int timeout_ms,
+/* Asks the certificate's OCSP responder (AIA) about `cert`; `how` as for apf_rev_check_crl(). */
+void apf_rev_check_ocsp(const struct apf_cert *cert, const struct apf_cert *issuer, const struct apf_fetch_opts *how,
 			struct apf_rev_result *out);
 void apf_rev_result_clear(struct apf_rev_result *r);
 const char *apf_rev_state_name(enum apf_rev_state s);

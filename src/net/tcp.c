@@ -11,7 +11,7 @@
 #include "check.h"
 #include "net/tcp.h"
 
-int apf_tcp_probe(const char *ip, uint16_t port, unsigned int timeout_ms, uint64_t *rtt_ms)
+int apf_tcp_connect(const char *ip, uint16_t port, unsigned int timeout_ms, int *fd_out)
 {
 	struct sockaddr_storage ss = {0};
 	socklen_t sl;
@@ -20,6 +20,7 @@ int apf_tcp_probe(const char *ip, uint16_t port, unsigned int timeout_ms, uint64
 	socklen_t el = sizeof(err);
 	struct pollfd pfd;
 
+	*fd_out = -1;
 	if (inet_pton(AF_INET, ip, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
 		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
 		((struct sockaddr_in *)&ss)->sin_port = htons(port);
@@ -63,6 +64,21 @@ int apf_tcp_probe(const char *ip, uint16_t port, unsigned int timeout_ms, uint64
 		err = errno;
 	rc = err ? -err : 0;
 out:
+	if (rc == 0) {
+		*fd_out = fd;
+		fd = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+int apf_tcp_probe(const char *ip, uint16_t port, unsigned int timeout_ms, uint64_t *rtt_ms)
+{
+	uint64_t t0 = apf_now_ms();
+	int fd = -1, rc;
+
+	rc = apf_tcp_connect(ip, port, timeout_ms, &fd);
 	if (rtt_ms)
 		*rtt_ms = apf_now_ms() - t0;
 	if (fd >= 0)

@@ -175,6 +175,7 @@ domain_suffixes = $LAB_DOMAIN
 generations = 16
 device_hashes = $LAB_DIR/pki/device-hashes.txt
 tls_hosts = amt1.$LAB_DOMAIN
+activation = remote-config
 
 [activation]
 endpoints = wss://rps.$LAB_DOMAIN/activate
