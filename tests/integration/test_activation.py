@@ -152,7 +152,8 @@ class CiraMps(Base):
         self.assertEqual(ev["subject"], "CN=mps.%s,O=Lab Corp" % DOMAIN)
         self.assertEqual(ev["name_match"], "yes")
         # The lab root's hash is in the lab's device hash list.
-        self.assertEqual(ev["root"], "CN=Lab Root CA,O=Lab Corp (the hash list of device-hashes.txt)")
+        # The device is named after its hash list's file stem (src/devfacts.c).
+        self.assertEqual(ev["root"], "CN=Lab Root CA,O=Lab Corp (the hash list of device-hashes)")
         self.assertEqual(self.one(report, MPS, "MPS_HOME_UNCHECKED", "INFO")["home_domains"], "hq.example.test")
 
     def test_public_dns_without_the_mps_name_fails(self):
