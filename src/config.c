@@ -97,24 +97,25 @@ static const char *v_iface(const char *s)
 }
 
 /* Endpoint URLs and host[:port] lists: the same parser the checks use. */
-static const char *v_endpoint_url(const char *s)
+static const char *v_endpoint(const char *s, bool bare_host)
 {
 	struct apf_endpoint e;
 	const char *why = NULL;
-	int rc = apf_endpoint_parse(s, 0, &e, &why);
+	/* Port 1 stands in for the configured default port, which a validator cannot see. */
+	int rc = bare_host ? apf_endpoint_parse_host(s, 1, &e, &why) : apf_endpoint_parse(s, 0, &e, &why);
 
 	apf_endpoint_clear(&e);
 	return rc < 0 ? why : NULL;
 }
 
+static const char *v_endpoint_url(const char *s)
+{
+	return v_endpoint(s, false);
+}
+
 static const char *v_host_port(const char *s)
 {
-	struct apf_endpoint e;
-	const char *why = NULL;
-	int rc = apf_endpoint_parse_host(s, 1, &e, &why);
-
-	apf_endpoint_clear(&e);
-	return rc < 0 ? why : NULL;
+	return v_endpoint(s, true);
 }
 
 static const char *v_profile(const char *s)
