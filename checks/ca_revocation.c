@@ -178,6 +178,9 @@ static void check_crl(struct apf_ctx *ctx, struct pool *p, size_t i, const struc
 	/* Microsoft's ldap:/// CDPs name no server: the fetcher reads them from the DC we are bound to. */
 	struct apf_fetch_opts fo = apf_ad_fetch_opts(ctx, apf_ad_op_timeout(ctx, OP_CAP_MS), 0, s);
 	apf_rev_check_crl(c, issuer, &fo, &r);
+	/* For monitoring: hours until this CRL's nextUpdate (negative once passed). */
+	if (r.next_update && (r.state == APF_REV_GOOD || r.state == APF_REV_EXPIRED))
+		apf_metric(ctx, "crl_hours_left", (double)((r.next_update - now) / 3600), "");
 	switch (r.state) {
 	case APF_REV_GOOD:
 		if (r.next_update && r.next_update - now < (time_t)cfg->ca.crl_warn_hours * 3600)

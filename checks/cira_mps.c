@@ -121,29 +121,23 @@ static struct apf_finding *bad(struct apf_ctx *ctx, struct apf_endpoint_target *
 
 /*
  * Where AMT would find the root: its built-in list, or the hash list of a
- * device ([amt] device_facts / device_hashes). *dev_name (caller frees) holds
- * the text when it came from a device.
+ * device (`df`, from [amt] device_facts / device_hashes; may be NULL).
+ * *dev_name (caller frees) holds the text when it came from a device.
  */
-static const char *root_in_amt(struct apf_ctx *ctx, const struct apf_cert *root, char **dev_name)
+static const char *root_in_amt(const struct apf_devfacts *df, const struct apf_cert *root, char **dev_name)
 {
-	const struct apf_config *cfg = apf_cfg(ctx);
 	const struct apf_amt_root *r = apf_amt_root_find(root->sha256_hex);
-	struct apf_devfacts *df;
 
 	*dev_name = NULL;
 	if (r)
 		return r->name;
-	if (!apf_devfacts_configured(cfg))
-		return NULL;
-	df = apf_devfacts_load_config(cfg, apf_ctx_deadline_ms(ctx));
-	for (size_t i = 0; i < df->n && !*dev_name; i++) {
+	for (size_t i = 0; df && i < df->n && !*dev_name; i++) {
 		const struct apf_device *d = &df->v[i];
 
 		if (apf_device_has_hash(d, root->sha384_hex) || apf_device_has_hash(d, root->sha256_hex) ||
 		    apf_device_has_hash(d, root->sha1_hex))
 			*dev_name = apf_xasprintf("the hash list of %s", d->name ? d->name : "a device");
 	}
-	apf_devfacts_free(df);
 	return *dev_name;
 }
 
@@ -153,46 +147,48 @@ static const char *root_in_amt(struct apf_ctx *ctx, const struct apf_cert *root,
  * signature is not judged: a TLS client trusts the root as installed, it
  * never verifies its self-signature.
  */
-static void crypto_limits(struct apf_ctx *ctx, struct apf_endpoint_target *t, const struct apf_peer_chain *pc)
+static void crypto_limits(struct apf_ctx *ctx, struct apf_endpoint_target *t, const struct apf_peer_chain *pc,
+			  const struct apf_devfacts *df)
 {
-	const struct apf_config *cfg = apf_cfg(ctx);
-	struct apf_amt_gen_rules rules;
+	struct apf_amt_targets tg;
+	const struct apf_amt_gen_rules *r = &tg.rules;
 	const struct apf_cert *small = NULL, *big = NULL, *weak = NULL;
 	/* Below 2048 bits nothing current accepts a key, whatever the table says. */
 	unsigned int floor;
-	char targets[128];
 	struct apf_finding *f;
 
-	apf_amt_cfg_rules(cfg, &rules);
-	floor = rules.rsa_min_bits > 2048 ? rules.rsa_min_bits : 2048;
+	/* [amt] generations and what devices not yet activated report: the firmware that will connect. */
+	apf_amt_targets_init(&tg, apf_cfg(ctx), df);
+	floor = r->rsa_min_bits > 2048 ? r->rsa_min_bits : 2048;
 	for (size_t i = 0; i < pc->chain.n; i++) {
 		const struct apf_cert *c = pc->chain.v[i];
 		bool rsa = c->key_type && strcmp(c->key_type, "RSA") == 0;
 
 		if (rsa && !small && (unsigned int)c->key_bits < floor)
 			small = c;
-		if (rsa && !big && rules.rsa_max_bits && (unsigned int)c->key_bits > rules.rsa_max_bits)
+		if (rsa && !big && r->rsa_max_bits && (unsigned int)c->key_bits > r->rsa_max_bits)
 			big = c;
-		if (!weak && rules.sha1_refused && c != pc->root && apf_amt_hash_is_weak(c->sig_hash))
+		if (!weak && r->sha1_refused && c != pc->root && apf_amt_hash_is_weak(c->sig_hash))
 			weak = c;
 	}
 	if (!small && !big && !weak)
-		return;
+		goto out;
 	f = bad(ctx, t, APF_FAIL, "MPS_WEAK_CRYPTO", "the MPS chain is outside the targeted AMT generations' limits");
-	apf_evidence(f, "generations", "%s", apf_amt_cfg_targets(cfg, targets, sizeof(targets)));
+	apf_amt_targets_evidence(f, &tg);
 	if (small) {
 		apf_cert_brief_evidence(f, "key_too_small", small);
 		apf_evidence(f, "rsa_min_bits", "%u", floor);
 	}
 	if (big) {
 		apf_cert_brief_evidence(f, "key_too_large", big);
-		apf_evidence(f, "rsa_max_bits", "%u (%s)", rules.rsa_max_bits,
-			     rules.rsa_max_source ? rules.rsa_max_source : "");
+		apf_evidence(f, "rsa_max_bits", "%u (%s)", r->rsa_max_bits, r->rsa_max_source ? r->rsa_max_source : "");
 	}
 	if (weak) {
 		apf_cert_brief_evidence(f, "weak_hash", weak);
-		apf_evidence(f, "sha1_rule", "%s", rules.sha1_source ? rules.sha1_source : "");
+		apf_evidence(f, "sha1_rule", "%s", r->sha1_source ? r->sha1_source : "");
 	}
+out:
+	apf_amt_targets_clear(&tg);
 }
 
 /* Connection outcomes other than a completed handshake, as findings. */
@@ -206,7 +202,8 @@ static const struct {
 	[APF_EP_UNREACHABLE] = {"MPS_UNREACHABLE", APF_ERROR, "no TCP connection"},
 };
 
-static void judge(struct apf_ctx *ctx, struct apf_endpoint_target *t, struct apf_cert *const *bundle, size_t nb)
+static void judge(struct apf_ctx *ctx, struct apf_endpoint_target *t, struct apf_cert *const *bundle, size_t nb,
+		  const struct apf_devfacts *df)
 {
 	const struct apf_tls_probe *p = &t->probe;
 	struct apf_peer_chain pc = {0};
@@ -238,11 +235,11 @@ static void judge(struct apf_ctx *ctx, struct apf_endpoint_target *t, struct apf
 		f = bad(ctx, t, APF_FAIL, "MPS_CERT_NOT_YET_VALID", "a certificate of the MPS chain is not valid yet");
 		apf_cert_brief_evidence(f, "not_yet_valid", pc.not_yet);
 	}
-	crypto_limits(ctx, t, &pc);
+	crypto_limits(ctx, t, &pc, df);
 	if (!pc.root) {
 		f = bad(ctx, t, APF_WARN, "MPS_CHAIN_INCOMPLETE", "no root found for the MPS certificate");
 		apf_peer_chain_evidence(f, p, &pc, nb > 0);
-	} else if (!(in_amt = root_in_amt(ctx, pc.root, &dev))) {
+	} else if (!(in_amt = root_in_amt(df, pc.root, &dev))) {
 		f = bad(ctx, t, APF_INFO, "MPS_ROOT_NOT_IN_AMT",
 			"the MPS root must be installed in devices by the management server");
 		apf_evidence(f, "root", "%s", pc.root->subject ? pc.root->subject : "?");
@@ -346,6 +343,7 @@ static int run(struct apf_ctx *ctx)
 	const struct apf_config *cfg = apf_cfg(ctx);
 	struct apf_endpoint_set set;
 	struct apf_dns_target *srv = NULL, *pub = NULL;
+	struct apf_devfacts *df = NULL;
 	size_t n_srv = 0, n_pub = 0, answering = 0;
 	const char *source = NULL;
 	char num[24];
@@ -400,14 +398,18 @@ static int run(struct apf_ctx *ctx)
 	}
 	if (apf_endpoint_set_probe(ctx, &set, apf_dnscheck_share(ctx, 2, PROBE_CAP_MS), "MPS_ENGINE_ERROR") < 0)
 		goto out;
+	/* Unreadable device files are cert.amt-root-hash's and amt.devices' to report. */
+	if (apf_devfacts_configured(cfg))
+		df = apf_devfacts_load_config(cfg, apf_ctx_deadline_ms(ctx));
 	for (size_t i = 0; i < set.n_t; i++)
-		judge(ctx, &set.t[i], set.bundle, set.n_bundle);
+		judge(ctx, &set.t[i], set.bundle, set.n_bundle, df);
 	for (size_t i = 0; i < set.n_ep; i++)
 		answering += apf_endpoint_ok(&set.ep[i], set.t, set.n_t);
 	snprintf(num, sizeof(num), "%zu", answering);
 	apf_fact_add(ctx, FACT_ANSWERING, num);
 out:
 	apf_endpoint_set_clear(&set);
+	apf_devfacts_free(df);
 	free(srv);
 	free(pub);
 	return 0;
