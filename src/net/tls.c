@@ -147,20 +147,25 @@ static int sockaddr_of(const char *ip, uint16_t port, struct sockaddr_storage *s
 	return -EINVAL;
 }
 
+/* Closes the connection; the SSL object (and the peer's certificates in it) stays until conn_free(). */
 static void conn_close(struct slot *s)
 {
-	if (s->ssl) {
-		/* One polite close_notify, never waited for: a device that is gone
-		 * must not hold the slot. */
-		if (SSL_is_init_finished(s->ssl))
-			SSL_shutdown(s->ssl);
-		SSL_free(s->ssl);
-		s->ssl = NULL;
-	}
-	if (s->fd >= 0)
-		close(s->fd);
+	if (s->fd < 0)
+		return;
+	/* One polite close_notify, never waited for: a device that is gone must
+	 * not hold the slot. */
+	if (s->ssl && SSL_is_init_finished(s->ssl))
+		SSL_shutdown(s->ssl);
+	close(s->fd);
 	s->fd = -1;
 	ERR_clear_error();
+}
+
+static void conn_free(struct slot *s)
+{
+	conn_close(s);
+	SSL_free(s->ssl);
+	s->ssl = NULL;
 }
 
 static void end_probe(struct engine *e, struct slot *s, uint64_t now, int rc, const char *stage)
@@ -168,7 +173,7 @@ static void end_probe(struct engine *e, struct slot *s, uint64_t now, int rc, co
 	s->p->rc = rc;
 	s->p->stage = stage;
 	s->p->elapsed_ms = now - s->t0;
-	conn_close(s);
+	conn_free(s);
 	if (e->done)
 		e->done(e->done_arg, s->p);
 	s->st = SLOT_FREE;
@@ -204,7 +209,7 @@ static void attempt_failed(struct engine *e, struct slot *s, uint64_t now, int r
 		end_probe(e, s, now, rc, stage);
 		return;
 	}
-	conn_close(s);
+	conn_free(s);
 	s->legacy = true;
 	attempt_start(e, s, now);
 }
@@ -378,11 +383,17 @@ static void drive(struct engine *e, struct slot *s, uint64_t now)
 	r = SSL_do_handshake(s->ssl);
 	saved = errno;
 	if (r == 1) {
-		collect(s);
-		if (s->p->request)
+		if (s->p->request) {
+			collect(s);
 			exchange_start(e, s, now);
-		else
-			end_probe(e, s, now, 0, s->legacy ? "legacy handshake" : "handshake");
+			return;
+		}
+		/* A single-threaded peer (an AMT device, s_server) waits for our close
+		 * before it takes the next connection: close first, then read the
+		 * certificates, which stay in the SSL object. */
+		conn_close(s);
+		collect(s);
+		end_probe(e, s, now, 0, s->legacy ? "legacy handshake" : "handshake");
 		return;
 	}
 	err = SSL_get_error(s->ssl, r);
