@@ -302,6 +302,8 @@ out:
 
 static const char *const requires_keys[] = {"ca.templates", "ca.enroll_accounts", NULL};
 static const char *const requires_checks[] = {"ad.ldap", NULL};
+/* The DCs and DNS servers found by these, as the other AD checks use them. */
+static const char *const after[] = {"dns.ad-records", "dhcp.options", NULL};
 
 const struct apf_check apf_check_ca_enroll_permission = {
 	.id = "ca.enroll-permission",
@@ -312,6 +314,7 @@ const struct apf_check apf_check_ca_enroll_permission = {
 		   "deny, explicit and inherited, object and plain ACEs, Full Control and GENERIC_ALL.",
 	.requires_keys = requires_keys,
 	.requires_checks = requires_checks,
+	.after = after,
 	.needs = APF_NEED_NETWORK,
 	.timeout_ms = 20000,
 	.codes = codes,

@@ -243,6 +243,8 @@ out:
 }
 
 static const char *const requires_keys[] = {"ca.web_enrollment_url", NULL};
+/* The DNS servers the clients use (for resolving the web enrollment host). */
+static const char *const after[] = {"dns.ad-records", "dhcp.options", NULL};
 
 const struct apf_check apf_check_ca_test_enrollment = {
 	.id = "ca.test-enrollment",
@@ -252,6 +254,7 @@ const struct apf_check apf_check_ca_test_enrollment = {
 		   "and reports the CA's disposition: issued (with the serial to revoke), pending (the field notes' "
 		   "policy-module failure), or denied (with the CA's message).",
 	.requires_keys = requires_keys,
+	.after = after,
 	.needs = APF_NEED_NETWORK,
 	.flags = APF_CHECK_INTRUSIVE,
 	.timeout_ms = 30000,

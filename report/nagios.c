@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "report.h"
 
 /* Paired with enum apf_nagios_state. */
@@ -50,6 +51,12 @@ const struct apf_nagios_error_state apf_nagios_error_states[] = {
 	{"PS_DNS_NO_ANSWER", APF_NAGIOS_CRITICAL},
 	{"PS_DNS_RCODE", APF_NAGIOS_CRITICAL},
 	{"PS_HELLO_NO_ANSWER", APF_NAGIOS_CRITICAL},
+	/* The activation servers and the MPS devices connect to. */
+	{"ACT_DNS_ERROR", APF_NAGIOS_CRITICAL},
+	{"ACT_NO_ANSWER", APF_NAGIOS_CRITICAL},
+	{"ACT_UNREACHABLE", APF_NAGIOS_CRITICAL},
+	{"MPS_DNS_ERROR", APF_NAGIOS_CRITICAL},
+	{"MPS_UNREACHABLE", APF_NAGIOS_CRITICAL},
 	/* Could not check a side service, or only part of a fleet: look, don't page.
 	 * Revocation: AMT firmware does not fetch CRLs or OCSP itself. Devices: an AMT
 	 * host that is switched off does not answer at night. */
@@ -59,6 +66,7 @@ const struct apf_nagios_error_state apf_nagios_error_states[] = {
 	{"CA_OCSP_UNREACHABLE", APF_NAGIOS_WARNING},
 	{"CA_REVOCATION_AD_UNAVAILABLE", APF_NAGIOS_WARNING},
 	{"CA_TEMPLATE_AD_UNAVAILABLE", APF_NAGIOS_WARNING},
+	{"CERT_REVOCATION_UNREACHABLE", APF_NAGIOS_WARNING},
 	{"CHECK_TIMEOUT", APF_NAGIOS_WARNING},
 	{"DDNS_DNS_ERROR", APF_NAGIOS_WARNING},
 	{"DDNS_RELEASE_FAILED", APF_NAGIOS_WARNING},
@@ -66,6 +74,7 @@ const struct apf_nagios_error_state apf_nagios_error_states[] = {
 	{"HOSTREG_INCOMPLETE", APF_NAGIOS_WARNING},
 	{"HOSTREG_NO_ANSWER", APF_NAGIOS_WARNING},
 	{"HOSTREG_SERVER_ERROR", APF_NAGIOS_WARNING},
+	{"HOSTREG_SERVER_REFUSED", APF_NAGIOS_WARNING},
 	{"TLS_CERT_UNREADABLE", APF_NAGIOS_WARNING},
 	{"TLS_CONNECT_FAILED", APF_NAGIOS_WARNING},
 	{"TLS_DNS_ERROR", APF_NAGIOS_WARNING},
@@ -79,6 +88,7 @@ const struct apf_nagios_error_state apf_nagios_error_states[] = {
 	/* The plugin's own setup: its files, its privileges, its account, itself. */
 	{"AD_BIND_FAILED", APF_NAGIOS_UNKNOWN},
 	{"AD_BIND_NOT_ATTEMPTED", APF_NAGIOS_UNKNOWN},
+	{"AD_NO_DNS_SERVER", APF_NAGIOS_UNKNOWN},
 	{"AD_PKI_UNREADABLE", APF_NAGIOS_UNKNOWN},
 	{"CA_PROV_CERT_UNREADABLE", APF_NAGIOS_UNKNOWN},
 	{"CERT_FILE_UNREADABLE", APF_NAGIOS_UNKNOWN},
@@ -108,6 +118,10 @@ const struct apf_nagios_error_state apf_nagios_error_states[] = {
 	{"CA_TEST_ENROLL_AUTH_FAILED", APF_NAGIOS_UNKNOWN},
 	{"CA_TEST_ENROLL_CONFIG", APF_NAGIOS_UNKNOWN},
 	{"CA_TEST_ENROLL_NO_CREDENTIALS", APF_NAGIOS_UNKNOWN},
+	{"ACT_BUNDLE_INVALID", APF_NAGIOS_UNKNOWN},
+	{"ACT_ENGINE_ERROR", APF_NAGIOS_UNKNOWN},
+	{"MPS_BUNDLE_INVALID", APF_NAGIOS_UNKNOWN},
+	{"MPS_ENGINE_ERROR", APF_NAGIOS_UNKNOWN},
 	{NULL, APF_NAGIOS_OK},
 };
 

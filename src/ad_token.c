@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ad_token.h"
+#include "alloc.h"
 #include "adcs.h"
 #include "result.h"
 

@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "alloc.h"
 #include "amt_profile.h"
 #include "cmd_diff.h"
 #include "cmd_hash.h"

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "result.h"
+#include "alloc.h"
 #include "secdesc.h"
 
 #define MAX_ACES 4096

@@ -23,6 +23,7 @@
 #include <openssl/x509v3.h>
 
 #include "net/adcs_web.h"
+#include "alloc.h"
 #include "result.h"
 #include "util.h"
 

@@ -21,9 +21,9 @@
 #include <openssl/x509v3.h>
 
 #include "ldap.h"
+#include "alloc.h"
 #include "net/ldap_decode.h"
 #include "net/tcp.h"
-#include "result.h"
 #include "util.h"
 
 /* Caps on what a (possibly hostile) server can make us hold. */

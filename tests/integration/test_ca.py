@@ -155,7 +155,7 @@ class TestEnrollment(CaLabCase):
         self.assertIn("certutil -revoke %s" % ev["serial"], f["remediation"])
         self.assertIn("CertificateTemplate:AMTWebServer", ev["sent"])
         # the host was resolved through the lab's BIND, not the host resolver
-        self.assertEqual(ev["address"], "192.0.2.30 from DNS server 192.0.2.1")
+        self.assertEqual(ev["address"], "192.0.2.32 from DNS server 192.0.2.1")
         self.assert_no_secret(report)
 
     def test_pending(self):

@@ -215,6 +215,8 @@ class TestFiles(LabTestCase):
                "web_ca_bundle"},
         "provisioning": {"certificate", "password_file", "server_addresses", "intermediate_store"},
         "amt": {"domain_suffixes", "generations", "device_hashes", "tls_hosts", "activation"},
+        "activation": {"endpoints", "ca_bundle"},
+        "cira": {"mps", "ca_bundle", "home_domains"},
     }
 
     def conf(self):
@@ -367,6 +369,7 @@ class TestFaults(LabMixin, LabTestCase):
                   "template-pend", "template-unpublished", "crl-expired", "pfx-expired-int", "pfx-nochain",
                   "bad-bind-password"}
         tested |= {"ca-pending", "ca-denied", "enroll-missing"}  # test_ca.py
+        tested |= {"rps-wrong-cert", "rps-no-upgrade", "mps-down"}  # test_activation.py
         self.assertEqual(tested, set(FAULTS))
         p = subprocess.run(["bash", os.path.join(LAB_SCRIPTS, "fault.sh"), "--list"], capture_output=True, text=True)
         self.assertEqual(set(p.stdout.split()), set(FAULTS))

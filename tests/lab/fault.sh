@@ -112,6 +112,14 @@ do_fault() {
 	enroll-missing:apply) lab_template_acl_remove AMTWebServer "$(cat "$LAB_DIR/certsrv/SCS01.sid")" ;;
 	enroll-missing:revert)
 		lab_template_acl_add AMTWebServer "(OA;;CR;0e10c968-78fb-11d2-90d4-00c04f79dc55;;$(cat "$LAB_DIR/certsrv/SCS01.sid"))" ;;
+	rps-wrong-cert:* | rps-no-upgrade:*)
+		lab_stop rps
+		lab_start_rps
+		lab_wait "RPS-like WSS endpoint" 10 lab_listening_on "$LAB_RPS_IP" 443 ;;
+	mps-down:apply) lab_stop mps ;;
+	mps-down:revert)
+		lab_start_mps
+		lab_wait "MPS" 10 lab_listening_on "$LAB_MPS_IP" 4433 ;;
 	*) lab_die "no action for $name ($mode)" ;;
 	esac
 }

@@ -81,7 +81,7 @@ ip link add "${P}v2" netns "$NS_AD" type veth peer name "${P}v3" netns "$NS_CLI"
 ip -n "$NS_SRV" addr add "$LAB_SRV_IP/24" dev "${P}v0"
 # ProvisionServer and the AMT-like devices are extra addresses on the server link
 # (/32 so 192.0.2.1 stays the primary address Kea uses as server identifier).
-for a in "$LAB_PROV_IP" 192.0.2.21 192.0.2.22 192.0.2.23; do
+for a in "$LAB_PROV_IP" 192.0.2.21 192.0.2.22 192.0.2.23 "$LAB_RPS_IP" "$LAB_MPS_IP"; do
 	ip -n "$NS_SRV" addr add "$a/32" dev "${P}v0"
 done
 # AD CS web enrollment stand-in (tests/lab/certsrv.py)
@@ -165,6 +165,8 @@ ca1              A     $LAB_DC_IP
 amt1             A     192.0.2.21
 amt2             A     192.0.2.22
 amt3             A     192.0.2.23
+rps              A     $LAB_RPS_IP
+mps              A     $LAB_MPS_IP
 _ldap._tcp.dc._msdcs      SRV 0 100 389  dc1
 _kerberos._tcp.dc._msdcs  SRV 0 100 88   dc1
 _ldap._tcp                SRV 0 100 389  dc1
@@ -183,6 +185,8 @@ $SOA
 21  PTR amt1.$LAB_DOMAIN.
 22  PTR amt2.$LAB_DOMAIN.
 23  PTR amt3.$LAB_DOMAIN.
+30  PTR rps.$LAB_DOMAIN.
+31  PTR mps.$LAB_DOMAIN.
 EOF
 cat >"$BIND/db.198.51.100" <<EOF
 \$TTL 300
@@ -236,6 +240,11 @@ for n in 1 2 3; do
 	lab_spawn "amt$n-tls" "$NS_SRV" "$LOGS/amt$n-tls.log" openssl s_server -quiet -www \
 		-accept "192.0.2.2$n:16993" -cert "$PKI/amt$n.pem" -key "$PKI/amt.key" -cert_chain "$PKI/chain.pem"
 done
+# amt1 also answers on the redirection TLS port (16995), for [amt] tls_redirection.
+lab_spawn amt1-redir "$NS_SRV" "$LOGS/amt1-redir.log" openssl s_server -quiet -www \
+	-accept "192.0.2.21:16995" -cert "$PKI/amt1.pem" -key "$PKI/amt.key" -cert_chain "$PKI/chain.pem"
+lab_start_rps
+lab_start_mps
 
 # ------------------------------------------------------------ files amt-preflight reads
 # AMT devices of the lab: FQDN and the address DNS should give (no comment
@@ -257,6 +266,9 @@ for port in 8080 8888 443 9971 16993; do
 done
 webenroll_listening() { ip netns exec "$NS_SRV" ss -Hltn "src $LAB_WEBENROLL_IP" | grep -q LISTEN; }
 lab_wait "web enrollment stand-in" 10 webenroll_listening
+lab_wait "RPS-like WSS endpoint" 10 lab_listening_on "$LAB_RPS_IP" 443
+lab_wait "MPS" 10 lab_listening_on "$LAB_MPS_IP" 4433
+lab_wait "amt1 redirection port" 10 lab_listening "$NS_SRV" 16995
 lab_log "DNS, DHCP, PKI servers ready"
 
 # ------------------------------------------------------------ Samba: configure and start
