@@ -95,7 +95,8 @@ class State:
             if not cn or not HOSTNAME.match(cn.group(1)):
                 raise ValueError("the request's CN is not a host name")
             out = os.path.join(self.reqdir, "%d.pem" % req_id)
-            env = dict(os.environ, SAN_NAME=cn.group(1))
+            # v3_tls uses SAN_NAME; ca.cnf's other sections need SAN_IP set to parse
+            env = dict(os.environ, SAN_NAME=cn.group(1), SAN_IP="127.0.0.1")
             subprocess.run(["openssl", "ca", "-batch", "-notext", "-config", os.path.join(pki, "ca.cnf"),
                             "-name", "issuing_ca", "-extensions", "v3_tls", "-days", "30", "-in", csr,
                             "-out", out], capture_output=True, check=True, env=env, cwd=pki)

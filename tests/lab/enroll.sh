@@ -26,7 +26,8 @@ web() {
 	# The web enrollment server's own TLS certificate, from the lab's issuing CA.
 	(
 		cd "$pki"
-		export SAN_NAME=$LAB_WEBENROLL_NAME # ca.cnf's v3_tls reads it
+		# ca.cnf's v3_tls reads SAN_NAME; its other sections need SAN_IP set to parse
+		export SAN_NAME=$LAB_WEBENROLL_NAME SAN_IP=$LAB_WEBENROLL_IP
 		openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$CS/web.key" 2>/dev/null
 		chmod 600 "$CS/web.key"
 		openssl req -new -config ca.cnf -key "$CS/web.key" -subj "/O=Lab Corp/CN=$LAB_WEBENROLL_NAME" -out "$CS/web.csr"
