@@ -147,6 +147,7 @@ static void check_host(struct apf_ctx *ctx, const struct apf_ldap_entry *e, cons
 		char *herr = NULL;
 		struct apf_fetch_opts fo = apf_ad_fetch_opts(ctx, apf_ad_op_timeout(ctx, OP_CAP_MS), 256 * 1024, NULL);
 
+		fo.ca_file = cfg->ca.web_ca_bundle;
 		apf_ctx_step(ctx, "GET %s", cfg->ca.web_enrollment_url);
 		rc = apf_fetch(cfg->ca.web_enrollment_url, &fo, &resp, &herr);
 		/* certsrv asks for Windows authentication: 401 proves the site is there */
@@ -329,6 +330,8 @@ out:
 }
 
 static const char *const requires_checks[] = {"ad.ldap", NULL};
+/* src/ad.c reads their facts (DCs, client DNS servers). */
+static const char *const after[] = {"dns.ad-records", "dhcp.options", NULL};
 
 const struct apf_check apf_check_ca_enterprise = {
 	.id = "ca.enterprise",
@@ -338,6 +341,7 @@ const struct apf_check apf_check_ca_enterprise = {
 		   "certificate is valid with a year to spare, the AMT templates are published, and the CA is in "
 		   "NTAuthCertificates.",
 	.requires_checks = requires_checks,
+	.after = after,
 	.needs = APF_NEED_NETWORK,
 	.timeout_ms = 20000,
 	.codes = codes,

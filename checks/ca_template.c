@@ -288,8 +288,7 @@ static int run(struct apf_ctx *ctx)
 	}
 	for (size_t i = 0; i < cfg->ca.templates.n; i++) {
 		const char *name = cfg->ca.templates.v[i];
-		char *esc = apf_ldap_filter_escape(name);
-		char *filter = apf_xasprintf("(&(objectClass=pKICertificateTemplate)(|(cn=%s)(displayName=%s)))", esc, esc);
+		char *filter = apf_adcs_template_filter(name);
 		struct apf_ldap_result *res = NULL;
 
 		apf_ldap_status_clear(&st);
@@ -311,7 +310,6 @@ static int run(struct apf_ctx *ctx)
 		}
 		apf_ldap_result_free(res);
 		free(filter);
-		free(esc);
 	}
 out:
 	apf_ldap_status_clear(&st);
@@ -326,6 +324,8 @@ out:
 
 static const char *const requires_keys[] = {"ca.templates", NULL};
 static const char *const requires_checks[] = {"ad.ldap", NULL};
+/* src/ad.c reads their facts (DCs, client DNS servers). */
+static const char *const after[] = {"dns.ad-records", "dhcp.options", NULL};
 
 const struct apf_check apf_check_ca_template = {
 	.id = "ca.template",
@@ -336,6 +336,7 @@ const struct apf_check apf_check_ca_template = {
 		   "supplied in the request, key size and schema version.",
 	.requires_keys = requires_keys,
 	.requires_checks = requires_checks,
+	.after = after,
 	.needs = APF_NEED_NETWORK,
 	.timeout_ms = 20000,
 	.codes = codes,

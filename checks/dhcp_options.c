@@ -271,7 +271,7 @@ static void check_option15(struct apf_ctx *ctx, const char *ifname, const struct
 		hex_evidence(f, "option_15_hex", p, len);
 		return;
 	}
-	apf_fact_add(ctx, "domain_suffix", name);
+	apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_DHCP_DOMAIN_SUFFIX), name);
 	f = apf_report(ctx, APF_PASS, "DHCP_OPTION15_OK", "DHCP server %s sends domain name %s",
 		       ip_str(apf_dhcp_server_id(m), a), name);
 	common_evidence(f, ifname, m);
@@ -331,7 +331,7 @@ static void check_option6(struct apf_ctx *ctx, const char *ifname, const struct 
 		uint32_t addr;
 		memcpy(&addr, p + i, 4);
 		ip_str(addr, a);
-		apf_fact_add(ctx, "dns_servers", a);
+		apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_DHCP_DNS_SERVERS), a);
 		if (i / 4 < 16)
 			pos += (size_t)snprintf(list + pos, sizeof(list) - pos, "%s%s", i ? ", " : "", a);
 	}

@@ -116,7 +116,7 @@ static int run(struct apf_ctx *ctx)
 
 	nsrv = apf_dnscheck_servers(ctx, &srv, &source);
 	if (!nsrv) {
-		apf_skip(ctx, "no DNS servers: set [dns] servers, or run dhcp.options to learn DHCP option 6");
+		apf_skip(ctx, "%s", APF_DNSCHECK_NO_SERVER);
 		goto out;
 	}
 	domain = apf_xstrdup(cfg->ad.domain);
@@ -235,7 +235,7 @@ static int run(struct apf_ctx *ctx)
 		free(name);
 	}
 	for (size_t i = 0; i < ndc; i++)
-		apf_fact_add(ctx, "dc", dcs[i]);
+		apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_AD_DC), dcs[i]);
 out:
 	strv_free(dcs, ndc);
 	free(domain);

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "alloc.h"
 #include "fleet.h"
 #include "report.h"
 

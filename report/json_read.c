@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "alloc.h"
 #include "report.h"
 #include "util.h"
 

@@ -8,63 +8,18 @@
 #include <string.h>
 #include <strings.h>
 
+#include "alloc.h"
 #include "ad.h"
+#include "dnscheck.h"
 #include "net/dns.h"
 #include "result.h"
-#include "util.h"
 
 #define APF_AD_MAX_DCS 16
-#define APF_AD_MAX_DNS_SERVERS 8
-
-void apf_ad_strv_free(char **v, size_t n)
-{
-	if (!v)
-		return;
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
 
 static bool is_ip_literal(const char *s)
 {
 	unsigned char buf[16];
 	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
-}
-
-/* The host's resolv.conf servers: only as a fallback when [dns] servers is empty,
- * since they are what this machine uses, not necessarily what AMT clients use. */
-static void resolv_conf_servers(char ***v, size_t *n)
-{
-	int rc;
-	FILE *f = apf_fopen_regular("/etc/resolv.conf", &rc);
-	char line[256];
-
-	if (!f)
-		return;
-	while (*n < APF_AD_MAX_DNS_SERVERS && fgets(line, sizeof(line), f)) {
-		char addr[64];
-		if (sscanf(line, " nameserver %63s", addr) == 1 && is_ip_literal(addr)) {
-			*v = apf_xrealloc(*v, (*n + 1) * sizeof(**v));
-			(*v)[(*n)++] = apf_xstrdup(addr);
-		}
-	}
-	fclose(f);
-}
-
-char **apf_ad_dns_servers(struct apf_ctx *ctx, size_t *n_out)
-{
-	const struct apf_config *cfg = apf_cfg(ctx);
-	char **v = NULL;
-	size_t n = 0;
-
-	for (size_t i = 0; i < cfg->dns.servers.n && n < APF_AD_MAX_DNS_SERVERS; i++) {
-		v = apf_xrealloc(v, (n + 1) * sizeof(*v));
-		v[n++] = apf_xstrdup(cfg->dns.servers.v[i]);
-	}
-	if (n == 0)
-		resolv_conf_servers(&v, &n);
-	*n_out = n;
-	return v;
 }
 
 unsigned int apf_ad_op_timeout(const struct apf_ctx *ctx, unsigned int cap_ms)
@@ -86,114 +41,19 @@ static char *strip_dot(const char *name)
 	return r;
 }
 
-/* Asks each DNS server in turn until one answers; 0 with *ans, or -ETIMEDOUT/-errno. */
-static int query_any(struct apf_ctx *ctx, const char *name, uint16_t type, unsigned int timeout_ms,
-		     struct apf_dns_answer **ans, char **err_out)
-{
-	size_t n = 0;
-	char **servers = apf_ad_dns_servers(ctx, &n);
-	int rc = -ENOENT;
-
-	*ans = NULL;
-	if (err_out)
-		*err_out = NULL;
-	if (n == 0) {
-		if (err_out)
-			*err_out = apf_xstrdup("no DNS server configured ([dns] servers) and none in /etc/resolv.conf");
-		rc = -EINVAL;
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct apf_dns_query_opts o = {
-			.timeout_ms = apf_ad_op_timeout(ctx, timeout_ms),
-		};
-		char ip[64];
-		char *err = NULL;
-
-		/* "192.0.2.1", "127.0.0.1#5353" or "[::1]:53" */
-		if (apf_dns_server_parse(servers[i], ip, sizeof(ip), &o.port) < 0) {
-			rc = -EINVAL;
-			if (err_out) {
-				free(*err_out);
-				*err_out = apf_xasprintf("%s: not a DNS server address", servers[i]);
-			}
-			continue;
-		}
-		o.server = ip;
-		rc = apf_dns_query(&o, name, type, ans, &err);
-		if (rc == 0) {
-			free(err);
-			break;
-		}
-		if (err_out) {
-			free(*err_out);
-			*err_out = err ? apf_xasprintf("%s: %s", servers[i], err) : apf_xasprintf("%s: %s", servers[i], strerror(-rc));
-		}
-		free(err);
-	}
-out:
-	apf_ad_strv_free(servers, n);
-	return rc;
-}
-
 int apf_ad_resolve(struct apf_ctx *ctx, const char *name, unsigned int timeout_ms, char **ip_out, char **server_out,
 		   char **err_out)
 {
-	struct apf_dns_answer *ans = NULL;
-	char *err = NULL;
-	int rc;
-
-	*ip_out = NULL;
-	if (server_out)
-		*server_out = NULL;
-	if (err_out)
-		*err_out = NULL;
-	if (is_ip_literal(name)) {
-		*ip_out = apf_xstrdup(name);
-		return 0;
-	}
-	rc = query_any(ctx, name, APF_RR_A, timeout_ms, &ans, &err);
-	if (rc < 0) {
-		if (err_out)
-			*err_out = err ? err : apf_xstrdup(strerror(-rc));
-		else
-			free(err);
-		return rc == -ENOENT ? -ETIMEDOUT : rc;
-	}
-	free(err);
-	if (server_out && ans->server)
-		*server_out = apf_xstrdup(ans->server);
-	for (size_t i = 0; i < ans->n_rr; i++) {
-		if (ans->rr[i].type == APF_RR_A && ans->rr[i].data) {
-			*ip_out = apf_xstrdup(ans->rr[i].data);
-			break;
-		}
-	}
-	if (!*ip_out) {
-		if (err_out)
-			*err_out = apf_xasprintf("%s: %s A -> %s, no address", ans->server ? ans->server : "?", name,
-						 ans->rcode_name ? ans->rcode_name : "?");
-		rc = -ENOENT;
-	}
-	apf_dns_answer_free(ans);
-	return rc;
-}
-
-static int fetch_resolve(void *arg, const char *host, unsigned int timeout_ms, char **ip_out, char **why_out)
-{
-	return apf_ad_resolve(arg, host, timeout_ms, ip_out, NULL, why_out);
+	return apf_dnscheck_resolve(ctx, name, timeout_ms, ip_out, server_out, err_out);
 }
 
 struct apf_fetch_opts apf_ad_fetch_opts(struct apf_ctx *ctx, unsigned int timeout_ms, size_t max_bytes,
 					struct apf_ad_session *s)
 {
-	return (struct apf_fetch_opts){
-		.max_bytes = max_bytes,
-		.timeout_ms = timeout_ms,
-		.resolve = fetch_resolve,
-		.resolve_arg = ctx,
-		.ldap_session = s ? s->ldap : NULL,
-	};
+	struct apf_fetch_opts o = apf_dnscheck_fetch_opts(ctx, timeout_ms, max_bytes);
+
+	o.ldap_session = s ? s->ldap : NULL;
+	return o;
 }
 
 enum apf_status apf_ad_unresolved_status(int rc)
@@ -220,11 +80,13 @@ void apf_ad_find_dcs(struct apf_ctx *ctx, unsigned int timeout_ms, struct apf_ad
 {
 	const struct apf_config *cfg = apf_cfg(ctx);
 	const char *const *facts;
+	struct apf_dnscheck_resolver r;
 
 	memset(out, 0, sizeof(*out));
+	apf_dnscheck_resolver_init(&r, ctx, NULL, NULL);
 	for (size_t i = 0; i < cfg->ad.domain_controllers.n; i++)
 		dcs_add(out, cfg->ad.domain_controllers.v[i], 389, "config [ad] domain_controllers");
-	if (out->n == 0 && (facts = apf_fact_get(ctx, "dns.ad-records", "dc")) != NULL) {
+	if (out->n == 0 && (facts = apf_fact_get(ctx, APF_FACT_AD_DC)) != NULL) {
 		/* dns.ad-records publishes DC host names it found in the SRV records */
 		for (size_t i = 0; facts[i]; i++)
 			if (*facts[i])
@@ -236,10 +98,12 @@ void apf_ad_find_dcs(struct apf_ctx *ctx, unsigned int timeout_ms, struct apf_ad
 		int rc;
 
 		out->srv_query = apf_xasprintf("_ldap._tcp.dc._msdcs.%s", cfg->ad.domain);
-		rc = query_any(ctx, out->srv_query, APF_RR_SRV, timeout_ms, &ans, &err);
+		rc = apf_dnscheck_ask(&r, apf_ctx_deadline_ms(ctx), timeout_ms, out->srv_query, APF_RR_SRV, &ans, NULL,
+				      &err);
 		if (rc < 0) {
 			out->srv_error = err ? err : apf_xstrdup(strerror(-rc));
-			out->srv_timeout = rc != -EINVAL;
+			out->srv_timeout = true;
+			out->srv_rc = rc;
 			err = NULL;
 		} else {
 			char *src = apf_xasprintf("SRV %s @%s", out->srv_query, ans->server ? ans->server : "?");
@@ -259,8 +123,9 @@ void apf_ad_find_dcs(struct apf_ctx *ctx, unsigned int timeout_ms, struct apf_ad
 	for (size_t i = 0; i < out->n; i++) {
 		struct apf_ad_dc *dc = &out->v[i];
 		apf_ctx_step(ctx, "resolving %s", dc->name);
-		dc->resolve_rc = apf_ad_resolve(ctx, dc->name, timeout_ms, &dc->ip, &dc->dns_server, &dc->resolve_error);
+		dc->resolve_rc = apf_dnscheck_resolve_with(&r, ctx, dc->name, timeout_ms, &dc->ip, &dc->dns_server, &dc->resolve_error);
 	}
+	apf_dnscheck_resolver_clear(&r);
 }
 
 void apf_ad_dcs_clear(struct apf_ad_dcs *d)

@@ -7,7 +7,7 @@
 #include <strings.h>
 
 #include "adcs.h"
-#include "result.h"
+#include "alloc.h"
 
 int apf_adcs_parse_u32(const char *s, uint32_t *out)
 {
@@ -146,4 +146,13 @@ bool apf_adcs_is_provisioning_template(const char *name, const char *const *ekus
 		if (ekus[i] && strcmp(ekus[i], APF_OID_AMT_SETUP) == 0)
 			return true;
 	return false;
+}
+
+char *apf_adcs_template_filter(const char *name)
+{
+	char *esc = apf_ldap_filter_escape(name);
+	char *f = apf_xasprintf("(&(objectClass=pKICertificateTemplate)(|(cn=%s)(displayName=%s)))", esc, esc);
+
+	free(esc);
+	return f;
 }

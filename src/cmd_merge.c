@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "cmd_merge.h"
 #include "fleet.h"
 #include "report.h"

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alloc.h"
 #include "compare.h"
 #include "util.h"
 

@@ -13,6 +13,8 @@
 
 #include "amt_profile.h"
 #include "config.h"
+#include "alloc.h"
+#include "endpoint_url.h"
 #include "result.h"
 #include "util.h"
 
@@ -96,6 +98,28 @@ static const char *v_iface(const char *s)
 	return NULL;
 }
 
+/* Endpoint URLs and host[:port] lists: the same parser the checks use. */
+static const char *v_endpoint(const char *s, bool bare_host)
+{
+	struct apf_endpoint e;
+	const char *why = NULL;
+	/* Port 1 stands in for the configured default port, which a validator cannot see. */
+	int rc = bare_host ? apf_endpoint_parse_host(s, 1, &e, &why) : apf_endpoint_parse(s, 0, &e, &why);
+
+	apf_endpoint_clear(&e);
+	return rc < 0 ? why : NULL;
+}
+
+static const char *v_endpoint_url(const char *s)
+{
+	return v_endpoint(s, false);
+}
+
+static const char *v_host_port(const char *s)
+{
+	return v_endpoint(s, true);
+}
+
 static const char *v_profile(const char *s)
 {
 	return apf_profile_find(s) ? NULL : "is not an activation profile (`amt-preflight explain amt.activation` lists them)";
@@ -170,6 +194,28 @@ const struct apf_cfg_key apf_cfg_keys[] = {
 	 "Web enrollment URL to probe (https://ca.example.com/certsrv/), when the setup server uses it."},
 	{"ca", "crl_warn_hours", APF_CFG_INT, OFF(ca.crl_warn_hours), "48", 0, 8760, NULL, NULL, NULL,
 	 "Warn when a CRL's nextUpdate is closer than this."},
+	{"ca", "enroll_accounts", APF_CFG_LIST, OFF(ca.enroll_accounts), NULL, 0, 0, NULL, NULL, NULL,
+	 "The account(s) the setup and configuration server requests certificates as: a user, its computer "
+	 "account (SCS01$), or a group, as sAMAccountName, DOMAIN\\name, UPN or DN, looked up in the domain "
+	 "amt-preflight binds to (a DOMAIN\\ prefix is not used to pick another domain). ca.enroll-permission "
+	 "checks that each may enroll for every template in [ca] templates."},
+	{"ca", "enroll_user", APF_CFG_STRING, OFF(ca.enroll_user), NULL, 0, 0, NULL, NULL, NULL,
+	 "The account ca.test-enrollment logs on to web enrollment as (DOMAIN\\user or user@domain): the "
+	 "account the setup server uses, so the test sees its permissions."},
+	{"ca", "enroll_password_file", APF_CFG_PATH, OFF(ca.enroll_password_file), NULL, 0, 0, NULL,
+	 "AMT_PREFLIGHT_ENROLL_PASSWORD", NULL,
+	 "A file holding enroll_user's password (first line). Alternatively set the environment variable "
+	 "AMT_PREFLIGHT_ENROLL_PASSWORD."},
+	{"ca", "enroll_auth", APF_CFG_CHOICE, OFF(ca.enroll_auth), "any", 0, 0, "any|negotiate|ntlm|basic", NULL, NULL,
+	 "HTTP authentication ca.test-enrollment offers web enrollment: any (what the server asks for; "
+	 "Basic only over HTTPS), negotiate (Kerberos/SPNEGO with the caller's ticket), ntlm or basic."},
+	{"ca", "web_ca_bundle", APF_CFG_PATH, OFF(ca.web_ca_bundle), NULL, 0, 0, NULL, NULL, NULL,
+	 "PEM bundle used to verify the web enrollment server's HTTPS certificate (default: the system store)."},
+	{"ca", "test_template", APF_CFG_STRING, OFF(ca.test_template), NULL, 0, 0, NULL, NULL, v_template,
+	 "The template ca.test-enrollment requests a certificate with (default: the first of [ca] templates)."},
+	{"ca", "test_fqdn", APF_CFG_STRING, OFF(ca.test_fqdn), NULL, 0, 0, NULL, NULL, v_hostname,
+	 "A DNS name reserved for the test certificate ca.test-enrollment requests (subject CN and SAN); "
+	 "default amt-preflight-test.<[ad] domain>."},
 
 	{"provisioning", "certificate", APF_CFG_PATH, OFF(provisioning.certificate), NULL, 0, 0, NULL, NULL, NULL,
 	 "The provisioning (setup) certificate: PFX/PKCS#12 (also legacy RC2/3DES exports), PEM or DER."},
@@ -209,6 +255,13 @@ const struct apf_cfg_key apf_cfg_keys[] = {
 	 "and its certificate compared with that name. When empty, the names in [dns] hosts_file are used."},
 	{"amt", "tls_port", APF_CFG_INT, OFF(amt.tls_port), "16993", 1, 65535, NULL, NULL, NULL,
 	 "The port AMT answers TLS on (16993; the only remote management path from CSME 16.1 on)."},
+	{"amt", "tls_max_hosts", APF_CFG_INT, OFF(amt.tls_max_hosts), "100000", 1, 1000000, NULL, NULL, NULL,
+	 "Most hosts amt.tls probes in one run; a longer list is cut (with a finding). Memory stays bounded "
+	 "(about 0.5 KiB a host); time is what the check's timeout allows."},
+	{"amt", "tls_window", APF_CFG_INT, OFF(amt.tls_window), "64", 1, 1024, NULL, NULL, NULL,
+	 "TLS handshakes amt.tls keeps in flight at once."},
+	{"amt", "tls_redirection", APF_CFG_BOOL, OFF(amt.tls_redirection), "no", 0, 0, NULL, NULL, NULL,
+	 "Also probe AMT's redirection port over TLS (16995: SOL, IDE-R, KVM through a console) on every host."},
 	{"amt", "activation", APF_CFG_LIST, OFF(amt.activation), NULL, 0, 0, NULL, NULL, v_profile,
 	 "How the site activates AMT, one or more of: remote-config (Intel SCS or ConfigMgr receive AMT's Hello; "
 	 "AMT looks up ProvisionServer), rps (rpc-go + RPS of Open AMT / Device Management Toolkit: the certificate's "
@@ -225,6 +278,31 @@ const struct apf_cfg_key apf_cfg_keys[] = {
 	 "Where AMT devices get their DNS suffix: dhcp (option 15), mebx (the PKI DNS suffix typed in MEBx) or usb "
 	 "(USB provisioning file). AMT uses a MEBx/USB suffix before option 15, so with mebx or usb a missing "
 	 "option 15 is not a FAIL. Unset: dhcp, unless device facts show a MEBx/USB suffix."},
+
+	{"activation", "endpoints", APF_CFG_LIST, OFF(activation.endpoints), NULL, 0, 0, NULL, NULL, v_endpoint_url,
+	 "Activation and management server endpoints devices or their agents connect to, as URLs: "
+	 "wss://rps.example.com/activate (Open AMT RPS), wss://mesh.example.com/agent.ashx (MeshCentral), "
+	 "https://ema.example.com/ (Intel EMA), tls://host:port or tcp://host:port (the SCS host). Each is "
+	 "resolved through the DNS servers clients use and checked over TCP, TLS and, for wss://, the WebSocket "
+	 "upgrade."},
+	{"activation", "ca_bundle", APF_CFG_PATH, OFF(activation.ca_bundle), NULL, 0, 0, NULL, NULL, NULL,
+	 "PEM file of the roots (and intermediates) the activation servers' certificates must chain to: what "
+	 "rpc and the agents trust. When unset, the chain is shown but not judged."},
+
+	{"cira", "mps", APF_CFG_LIST, OFF(cira.mps), NULL, 0, 0, NULL, NULL, v_host_port,
+	 "The MPS (Management Presence Server) names or addresses devices are configured with for CIRA, "
+	 "optionally NAME:PORT."},
+	{"cira", "port", APF_CFG_INT, OFF(cira.port), "4433", 1, 65535, NULL, NULL, NULL,
+	 "The CIRA port on the MPS when a name in [cira] mps has none (4433: Open AMT and MeshCentral)."},
+	{"cira", "ca_bundle", APF_CFG_PATH, OFF(cira.ca_bundle), NULL, 0, 0, NULL, NULL, NULL,
+	 "PEM file with the MPS certificate's root (and intermediates) as the management server installs it in "
+	 "AMT, for when the MPS does not send its whole chain."},
+	{"cira", "public_dns_servers", APF_CFG_LIST, OFF(cira.public_dns_servers), NULL, 0, 0, NULL, NULL, v_addr,
+	 "DNS servers devices use away from the enterprise network (e.g. an ISP or public resolver reachable "
+	 "from here), to check that the MPS name resolves there too. Never the host's resolver."},
+	{"cira", "home_domains", APF_CFG_LIST, OFF(cira.home_domains), NULL, 0, 0, NULL, NULL, v_hostname,
+	 "AMT's environment-detection domains: a device whose DHCP option 15 matches one thinks it is inside the "
+	 "enterprise network and opens no CIRA connection."},
 	{.section = NULL},
 };
 

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "history.h"
 #include "report.h"
 #include "util.h"

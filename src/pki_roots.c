@@ -8,7 +8,7 @@
 #include <strings.h>
 
 #include "pki_roots.h"
-#include "result.h"
+#include "alloc.h"
 #include "util.h"
 
 bool apf_hash_normalize(const char *in, char out[129])

@@ -19,7 +19,8 @@
 #include <openssl/x509v3.h>
 
 #include "net/fetch.h"
-#include "result.h"
+#include "alloc.h"
+#include "check.h"
 #include "revocation.h"
 #include "util.h"
 
@@ -37,6 +38,80 @@ static const char *const state_names[] = {
 	[APF_REV_EXPIRED] = "expired",
 	[APF_REV_NONE] = "none",
 };
+
+/* Paired with enum apf_rev_state; see apf_rev_status() in revocation.h for the reasons. */
+static const enum apf_status state_status[] = {
+	[APF_REV_GOOD] = APF_PASS,
+	[APF_REV_REVOKED] = APF_FAIL,
+	[APF_REV_UNREACHABLE] = APF_ERROR,
+	[APF_REV_INVALID] = APF_FAIL,
+	[APF_REV_EXPIRED] = APF_FAIL,
+	[APF_REV_NONE] = APF_INFO,
+};
+
+enum apf_status apf_rev_status(enum apf_rev_state s)
+{
+	/* An unknown state was not checked: never PASS, never FAIL. */
+	if ((size_t)s >= sizeof(state_status) / sizeof(state_status[0]))
+		return APF_ERROR;
+	return state_status[s];
+}
+
+struct apf_finding *apf_rev_report(struct apf_ctx *ctx, const struct apf_rev_result *r, const char *method,
+				   const char *subject, const char *const codes[APF_REV_STATE_COUNT])
+{
+	const char *code = (size_t)r->state < APF_REV_STATE_COUNT ? codes[r->state] : NULL;
+	const char *detail = r->detail ? r->detail : "?";
+	struct apf_finding *f;
+	char *msg;
+
+	if (!code)
+		return NULL;
+	switch (r->state) {
+	case APF_REV_GOOD:
+		msg = apf_xasprintf("The %s answer for %s verifies and is current", method, subject);
+		break;
+	case APF_REV_REVOKED:
+		msg = apf_xasprintf("%s is revoked per its %s (%s)", subject, method, r->reason ? r->reason : "no reason given");
+		break;
+	case APF_REV_UNREACHABLE:
+		msg = apf_xasprintf("The %s for %s could not be fetched: %s", method, subject, detail);
+		break;
+	case APF_REV_INVALID:
+		msg = apf_xasprintf("The %s answer for %s is unusable: %s", method, subject, detail);
+		break;
+	case APF_REV_EXPIRED:
+		msg = apf_xasprintf("The %s answer for %s is out of date (past its nextUpdate)", method, subject);
+		break;
+	default:
+		msg = apf_xasprintf("%s names no %s URL", subject, method);
+		break;
+	}
+	f = apf_report(ctx, apf_rev_status(r->state), code, "%s", msg);
+	free(msg);
+	apf_rev_evidence(f, r, method);
+	return f;
+}
+
+void apf_rev_evidence(struct apf_finding *f, const struct apf_rev_result *r, const char *method)
+{
+	char t[32];
+
+	apf_evidence(f, "method", "%s", method);
+	if (r->url)
+		apf_evidence(f, "url", "%s", r->url);
+	apf_evidence(f, "state", "%s", apf_rev_state_name(r->state));
+	if (r->this_update)
+		apf_evidence(f, "this_update", "%s", apf_pki_time_str(r->this_update, t, sizeof(t)));
+	if (r->next_update)
+		apf_evidence(f, "next_update", "%s", apf_pki_time_str(r->next_update, t, sizeof(t)));
+	if (r->revoked_at)
+		apf_evidence(f, "revoked_at", "%s", apf_pki_time_str(r->revoked_at, t, sizeof(t)));
+	if (r->reason)
+		apf_evidence(f, "reason", "%s", r->reason);
+	if (r->detail)
+		apf_evidence(f, "detail", "%s", r->detail);
+}
 
 const char *apf_rev_state_name(enum apf_rev_state s)
 {

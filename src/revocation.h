@@ -11,6 +11,7 @@
 
 #include "net/fetch.h"
 #include "pki.h"
+#include "result.h"
 
 enum apf_rev_state {
 	APF_REV_GOOD,        /* not revoked per a valid CRL / OCSP response */
@@ -19,6 +20,7 @@ enum apf_rev_state {
 	APF_REV_INVALID,     /* fetched but unusable: bad signature, not a CRL, wrong issuer */
 	APF_REV_EXPIRED,     /* CRL nextUpdate has passed */
 	APF_REV_NONE,        /* the certificate names no CDP / OCSP URL */
+	APF_REV_STATE_COUNT
 };
 
 struct apf_rev_result {
@@ -53,3 +55,31 @@ void apf_rev_check_ocsp(const struct apf_cert *cert, const struct apf_cert *issu
 			struct apf_rev_result *out);
 void apf_rev_result_clear(struct apf_rev_result *r);
 const char *apf_rev_state_name(enum apf_rev_state s);
+
+/*
+ * The one mapping from a revocation state to the status of the finding that
+ * reports it, for every check that reports revocation (cert.provisioning,
+ * ca.revocation), so that the same CRL gives the same verdict everywhere:
+ *   GOOD PASS; NONE INFO;
+ *   REVOKED, INVALID (not a CRL/OCSP answer of the issuer), EXPIRED (CRL
+ *   nextUpdate / OCSP window passed) FAIL: seen and broken, relying parties
+ *   that check revocation reject the chain (RFC 5280 6.3.3, RFC 6960 4.2.2.1);
+ *   UNREACHABLE ERROR: could not check, never FAIL and never PASS.
+ * docs/checks/ca.revocation.md and cert.provisioning.md give the reasons.
+ */
+enum apf_status apf_rev_status(enum apf_rev_state s);
+
+struct apf_ctx;
+
+/*
+ * Reports `r` as one finding of the running check: codes[r->state] (the
+ * check's own code for that state; NULL = no finding, returns NULL), the
+ * status of apf_rev_status(), a message naming `method` ("CRL", "OCSP") and
+ * `subject`, and the evidence every revocation finding carries: method, url,
+ * state, this_update, next_update, revoked_at, reason, detail. Returns the
+ * finding for the caller's own evidence.
+ */
+struct apf_finding *apf_rev_report(struct apf_ctx *ctx, const struct apf_rev_result *r, const char *method,
+				   const char *subject, const char *const codes[APF_REV_STATE_COUNT]);
+/* Adds that evidence to a finding the caller made itself. */
+void apf_rev_evidence(struct apf_finding *f, const struct apf_rev_result *r, const char *method);

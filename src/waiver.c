@@ -8,6 +8,7 @@
 
 #include <ini.h>
 
+#include "alloc.h"
 #include "registry.h"
 #include "runner.h"
 #include "util.h"

@@ -14,7 +14,7 @@
 
 #include "net/fetch.h"
 #include "net/ldap.h"
-#include "result.h"
+#include "alloc.h"
 #include "util.h"
 
 static bool scheme_is(const char *url, const char *scheme)

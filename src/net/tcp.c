@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "util.h"
 #include "net/tcp.h"
 
 int apf_tcp_connect(const char *ip, uint16_t port, unsigned int timeout_ms, int *fd_out)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "apf_test.h"
 #include "devfacts.h"
 #include "result.h"

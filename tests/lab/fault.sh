@@ -108,6 +108,18 @@ do_fault() {
 	crl-expired:apply) crl_use issuing-expired.crl ;;
 	crl-expired:revert) crl_use issuing-good.crl ;;
 	pfx-expired-int:* | pfx-nochain:* | bad-bind-password:*) lab_write_conf ;;
+	ca-pending:* | ca-denied:*) lab_ca_mode_write ;;
+	enroll-missing:apply) lab_template_acl_remove AMTWebServer "$(cat "$LAB_DIR/certsrv/SCS01.sid")" ;;
+	enroll-missing:revert)
+		lab_template_acl_add AMTWebServer "(OA;;CR;0e10c968-78fb-11d2-90d4-00c04f79dc55;;$(cat "$LAB_DIR/certsrv/SCS01.sid"))" ;;
+	rps-wrong-cert:* | rps-no-upgrade:*)
+		lab_stop rps
+		lab_start_rps
+		lab_wait "RPS-like WSS endpoint" 10 lab_listening_on "$LAB_RPS_IP" 443 ;;
+	mps-down:apply) lab_stop mps ;;
+	mps-down:revert)
+		lab_start_mps
+		lab_wait "MPS" 10 lab_listening_on "$LAB_MPS_IP" 4433 ;;
 	*) lab_die "no action for $name ($mode)" ;;
 	esac
 }
@@ -139,7 +151,7 @@ fi
 if lab_fault_active dc-down && { [ "$MODE" = apply ] || [[ $names != *dc-down* ]]; }; then
 	for name in $names; do
 		case $name in
-		template-pend | template-unpublished)
+		template-pend | template-unpublished | enroll-missing)
 			# only a real change needs LDAP; a no-op is fine
 			if [ "$MODE" = apply ] && lab_fault_active "$name"; then continue; fi
 			if [ "$MODE" = revert ] && ! lab_fault_active "$name"; then continue; fi

@@ -81,9 +81,11 @@ ip link add "${P}v2" netns "$NS_AD" type veth peer name "${P}v3" netns "$NS_CLI"
 ip -n "$NS_SRV" addr add "$LAB_SRV_IP/24" dev "${P}v0"
 # ProvisionServer and the AMT-like devices are extra addresses on the server link
 # (/32 so 192.0.2.1 stays the primary address Kea uses as server identifier).
-for a in "$LAB_PROV_IP" 192.0.2.21 192.0.2.22 192.0.2.23; do
+for a in "$LAB_PROV_IP" 192.0.2.21 192.0.2.22 192.0.2.23 "$LAB_RPS_IP" "$LAB_MPS_IP"; do
 	ip -n "$NS_SRV" addr add "$a/32" dev "${P}v0"
 done
+# AD CS web enrollment stand-in (tests/lab/certsrv.py)
+ip -n "$NS_SRV" addr add "$LAB_WEBENROLL_IP/32" dev "${P}v0"
 ip -n "$NS_CLI" addr add "$LAB_CLI_IP/24" dev "${P}v1"
 ip -n "$NS_CLI" addr add "$LAB_CLI_AD_IP/24" dev "${P}v3"
 ip -n "$NS_AD" addr add "$LAB_DC_IP/24" dev "${P}v2"
@@ -163,6 +165,8 @@ ca1              A     $LAB_DC_IP
 amt1             A     192.0.2.21
 amt2             A     192.0.2.22
 amt3             A     192.0.2.23
+rps              A     $LAB_RPS_IP
+mps              A     $LAB_MPS_IP
 _ldap._tcp.dc._msdcs      SRV 0 100 389  dc1
 _kerberos._tcp.dc._msdcs  SRV 0 100 88   dc1
 _ldap._tcp                SRV 0 100 389  dc1
@@ -171,6 +175,7 @@ _kerberos._udp            SRV 0 100 88   dc1
 _kpasswd._tcp             SRV 0 100 464  dc1
 _kpasswd._udp             SRV 0 100 464  dc1
 _gc._tcp                  SRV 0 100 3268 dc1
+webenroll        A     $LAB_WEBENROLL_IP
 EOF
 cat >"$BIND/db.192.0.2" <<EOF
 \$TTL 300
@@ -180,6 +185,8 @@ $SOA
 21  PTR amt1.$LAB_DOMAIN.
 22  PTR amt2.$LAB_DOMAIN.
 23  PTR amt3.$LAB_DOMAIN.
+30  PTR rps.$LAB_DOMAIN.
+31  PTR mps.$LAB_DOMAIN.
 EOF
 cat >"$BIND/db.198.51.100" <<EOF
 \$TTL 300
@@ -227,10 +234,17 @@ lab_spawn ocsp "$NS_SRV" "$LOGS/ocsp.log" openssl ocsp -port 8888 -index "$PKI/d
 lab_spawn provision-https "$NS_SRV" "$LOGS/provision-https.log" openssl s_server -quiet -www \
 	-accept "$LAB_PROV_IP:443" -cert "$PKI/prov.pem" -key "$PKI/prov.key" -cert_chain "$PKI/chain.pem"
 lab_spawn provision-hello "$NS_SRV" "$LOGS/provision-hello.log" python3 "$LAB_HERE/hello.py" "$LAB_PROV_IP" 9971
+lab_log "starting the AD CS web enrollment stand-in"
+bash "$LAB_HERE/enroll.sh" web
 for n in 1 2 3; do
 	lab_spawn "amt$n-tls" "$NS_SRV" "$LOGS/amt$n-tls.log" openssl s_server -quiet -www \
 		-accept "192.0.2.2$n:16993" -cert "$PKI/amt$n.pem" -key "$PKI/amt.key" -cert_chain "$PKI/chain.pem"
 done
+# amt1 also answers on the redirection TLS port (16995), for [amt] tls_redirection.
+lab_spawn amt1-redir "$NS_SRV" "$LOGS/amt1-redir.log" openssl s_server -quiet -www \
+	-accept "192.0.2.21:16995" -cert "$PKI/amt1.pem" -key "$PKI/amt.key" -cert_chain "$PKI/chain.pem"
+lab_start_rps
+lab_start_mps
 
 # ------------------------------------------------------------ files amt-preflight reads
 # AMT devices of the lab: FQDN and the address DNS should give (no comment
@@ -250,6 +264,11 @@ lab_wait "Kea DHCP-DDNS" 10 grep -q DHCP_DDNS_STARTED "$LOGS/kea-dhcp-ddns.log"
 for port in 8080 8888 443 9971 16993; do
 	lab_wait "listener on port $port" 10 lab_listening "$NS_SRV" "$port"
 done
+webenroll_listening() { ip netns exec "$NS_SRV" ss -Hltn "src $LAB_WEBENROLL_IP" | grep -q LISTEN; }
+lab_wait "web enrollment stand-in" 10 webenroll_listening
+lab_wait "RPS-like WSS endpoint" 10 lab_listening_on "$LAB_RPS_IP" 443
+lab_wait "MPS" 10 lab_listening_on "$LAB_MPS_IP" 4433
+lab_wait "amt1 redirection port" 10 lab_listening "$NS_SRV" 16995
 lab_log "DNS, DHCP, PKI servers ready"
 
 # ------------------------------------------------------------ Samba: configure and start
@@ -294,6 +313,8 @@ wait "$USER_PID" || { lab_log "creating amtcheck failed"; cat "$LOGS/amtcheck.lo
 # ------------------------------------------------------------ Microsoft CA objects in AD
 lab_log "loading Microsoft CA objects over LDAP"
 bash "$LAB_HERE/ad-pki.sh" >"$LOGS/ad-pki.log" 2>&1 || { cat "$LOGS/ad-pki.log" >&2; exit 1; }
+lab_log "creating the enrolling accounts and template ACLs"
+bash "$LAB_HERE/enroll.sh" ad || { tail -n 20 "$LOGS/enroll.log" >&2; exit 1; }
 
 # ------------------------------------------------------------ faults requested at bring-up
 if [ -n "$FAULTS" ]; then

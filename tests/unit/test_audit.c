@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "alloc.h"
 #include "apf_test.h"
 #include "compare.h"
 #include "fleet.h"

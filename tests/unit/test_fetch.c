@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "apf_test.h"
 #include "net/fetch.h"
 #include "util.h"
