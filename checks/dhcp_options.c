@@ -16,6 +16,7 @@
 #include "check.h"
 #include "dhcp/codec.h"
 #include "net/dhcp.h"
+#include "util.h"
 
 /* More servers than this on one segment is already a finding; we keep the first ones. */
 #define MAX_SERVERS 16
@@ -85,6 +86,10 @@ static const struct apf_code codes[] = {
 	 "Enable option 81 (client FQDN) handling and DNS updates on the DHCP server"},
 	{"DHCP_FQDN_INVALID", APF_FAIL, "The server's option 81 is malformed or sets both N and S (RFC 4702 forbids it)",
 	 "Fix or update the DHCP server; a client may ignore a malformed option 81"},
+	{"DHCP_SUFFIX_WIRELESS_ONLY", APF_FAIL,
+	 "Option 15 is handed out on a wireless segment but not on a wired one: AMT takes the suffix for remote "
+	 "configuration (ACM) only from DHCP on its wired LAN and does not provision over wireless",
+	 "Set option 15 in the DHCP scopes of the wired AMT client VLANs, not only in the wireless ones"},
 	{0},
 };
 
@@ -92,6 +97,32 @@ struct server {
 	uint32_t id;
 	struct apf_dhcp_msg *msg;
 };
+
+/* One client segment: an interface of [dhcp] interface, and what it handed out. */
+struct seg {
+	const char *ifname;
+	bool wireless;  /* listed in [dhcp] wireless_interfaces */
+	bool answered;  /* some server answered */
+	bool suffix;    /* some server sent a usable option 15 */
+};
+
+/* Facts are published for the union ("domain_suffix", which downstream checks
+ * read) and per segment ("domain_suffix:eth1"), for readers that care where. */
+static void seg_fact(struct apf_ctx *ctx, const char *key, const struct seg *sg, const char *value)
+{
+	char k[64];
+
+	snprintf(k, sizeof(k), "%s:%s", key, sg->ifname);
+	apf_fact_add(ctx, k, value);
+}
+
+/* Every finding names its segment: with several VLANs, "option 15 missing" is only
+ * actionable when it says where. */
+static void seg_evidence(struct apf_finding *f, const struct seg *sg)
+{
+	apf_evidence(f, "segment", "%s", sg->ifname);
+	apf_evidence(f, "segment_type", "%s", sg->wireless ? "wireless" : "wired");
+}
 
 static const char *ip_str(uint32_t a, char *buf)
 {
@@ -131,18 +162,18 @@ static void last_two_labels(const char *name, char *out, size_t size)
 	out[n - start] = '\0';
 }
 
-static void common_evidence(struct apf_finding *f, const char *ifname, const struct apf_dhcp_msg *m)
+static void common_evidence(struct apf_finding *f, const struct seg *sg, const struct apf_dhcp_msg *m)
 {
 	char a[INET_ADDRSTRLEN];
 
-	apf_evidence(f, "interface", "%s", ifname);
+	seg_evidence(f, sg);
 	apf_evidence(f, "server", "%s", ip_str(apf_dhcp_server_id(m), a));
 	if (m->src_addr && m->src_addr != apf_dhcp_server_id(m))
 		apf_evidence(f, "from", "%s", ip_str(m->src_addr, a));
 	apf_evidence(f, "reply", "%s", apf_dhcp_type_name(m->type));
 }
 
-static void check_option15(struct apf_ctx *ctx, const char *ifname, const struct apf_dhcp_msg *m)
+static void check_option15(struct apf_ctx *ctx, struct seg *sg, const struct apf_dhcp_msg *m)
 {
 	const struct apf_strlist *want = &apf_cfg(ctx)->amt.domain_suffixes;
 	char name[APF_DHCP_NAME_MAX], tail[APF_DHCP_NAME_MAX], wtail[APF_DHCP_NAME_MAX];
@@ -152,24 +183,29 @@ static void check_option15(struct apf_ctx *ctx, const char *ifname, const struct
 	const uint8_t *p = apf_dhcp_opt_get(m, APF_DHCP_OPT_DOMAIN_NAME, &len);
 
 	if (!p) {
-		f = apf_report(ctx, APF_FAIL, "DHCP_OPTION15_MISSING", "DHCP server %s sends no domain name (option 15)",
-			       ip_str(apf_dhcp_server_id(m), a));
-		common_evidence(f, ifname, m);
+		/* AMT takes option 15 only on its wired interface: on a wireless segment a
+		 * missing suffix is worth knowing, not a provisioning failure. */
+		f = apf_report(ctx, sg->wireless ? APF_INFO : APF_FAIL, "DHCP_OPTION15_MISSING",
+			       "DHCP server %s sends no domain name (option 15) on %s", ip_str(apf_dhcp_server_id(m), a),
+			       sg->ifname);
+		common_evidence(f, sg, m);
 		apf_evidence(f, "option_15", "absent");
 		return;
 	}
 	if (apf_dhcp_domain_decode(p, len, name, sizeof(name)) != 0) {
 		f = apf_report(ctx, APF_FAIL, "DHCP_OPTION15_INVALID", "DHCP server %s sends an unusable option 15",
 			       ip_str(apf_dhcp_server_id(m), a));
-		common_evidence(f, ifname, m);
+		common_evidence(f, sg, m);
 		apf_evidence(f, "option_15_length", "%zu", len);
 		hex_evidence(f, "option_15_hex", p, len);
 		return;
 	}
 	apf_fact_add(ctx, "domain_suffix", name);
+	seg_fact(ctx, "domain_suffix", sg, name);
+	sg->suffix = true;
 	f = apf_report(ctx, APF_PASS, "DHCP_OPTION15_OK", "DHCP server %s sends domain name %s",
 		       ip_str(apf_dhcp_server_id(m), a), name);
-	common_evidence(f, ifname, m);
+	common_evidence(f, sg, m);
 	apf_evidence(f, "option_15", "%s", name);
 
 	if (want->n == 0)
@@ -180,7 +216,7 @@ static void check_option15(struct apf_ctx *ctx, const char *ifname, const struct
 		if (strcmp(tail, wtail) == 0) {
 			f = apf_report(ctx, APF_PASS, "DHCP_SUFFIX_MATCH",
 				       "Option 15 %s matches AMT domain suffix %s on the last two labels", name, want->v[i]);
-			common_evidence(f, ifname, m);
+			common_evidence(f, sg, m);
 			apf_evidence(f, "option_15", "%s", name);
 			apf_evidence(f, "amt_domain_suffix", "%s", want->v[i]);
 			apf_evidence(f, "compared_labels", "%s", tail);
@@ -190,7 +226,7 @@ static void check_option15(struct apf_ctx *ctx, const char *ifname, const struct
 	f = apf_report(ctx, APF_FAIL, "DHCP_SUFFIX_MISMATCH",
 		       "Option 15 %s from DHCP server %s matches none of the AMT domain suffixes", name,
 		       ip_str(apf_dhcp_server_id(m), a));
-	common_evidence(f, ifname, m);
+	common_evidence(f, sg, m);
 	apf_evidence(f, "option_15", "%s", name);
 	apf_evidence(f, "option_15_last_two_labels", "%s", tail);
 	{
@@ -200,7 +236,7 @@ static void check_option15(struct apf_ctx *ctx, const char *ifname, const struct
 	}
 }
 
-static void check_option6(struct apf_ctx *ctx, const char *ifname, const struct apf_dhcp_msg *m)
+static void check_option6(struct apf_ctx *ctx, struct seg *sg, const struct apf_dhcp_msg *m)
 {
 	char a[INET_ADDRSTRLEN], list[16 * (INET_ADDRSTRLEN + 2)];
 	struct apf_finding *f;
@@ -210,7 +246,7 @@ static void check_option6(struct apf_ctx *ctx, const char *ifname, const struct 
 	if (!p || len == 0 || len % 4 != 0) {
 		f = apf_report(ctx, APF_FAIL, "DHCP_OPTION6_MISSING", "DHCP server %s sends no usable DNS servers (option 6)",
 			       ip_str(apf_dhcp_server_id(m), a));
-		common_evidence(f, ifname, m);
+		common_evidence(f, sg, m);
 		if (!p)
 			apf_evidence(f, "option_6", "absent");
 		else
@@ -223,16 +259,17 @@ static void check_option6(struct apf_ctx *ctx, const char *ifname, const struct 
 		memcpy(&addr, p + i, 4);
 		ip_str(addr, a);
 		apf_fact_add(ctx, "dns_servers", a);
+		seg_fact(ctx, "dns_servers", sg, a);
 		if (i / 4 < 16)
 			pos += (size_t)snprintf(list + pos, sizeof(list) - pos, "%s%s", i ? ", " : "", a);
 	}
 	f = apf_report(ctx, APF_PASS, "DHCP_OPTION6_OK", "DHCP server %s sends DNS servers %s",
 		       ip_str(apf_dhcp_server_id(m), a), list);
-	common_evidence(f, ifname, m);
+	common_evidence(f, sg, m);
 	apf_evidence(f, "option_6", "%s", list);
 }
 
-static void check_option81(struct apf_ctx *ctx, const char *ifname, const struct apf_dhcp_msg *m)
+static void check_option81(struct apf_ctx *ctx, struct seg *sg, const struct apf_dhcp_msg *m)
 {
 	char a[INET_ADDRSTRLEN], flags[32];
 	struct apf_dhcp_fqdn fq;
@@ -249,13 +286,13 @@ static void check_option81(struct apf_ctx *ctx, const char *ifname, const struct
 			f = apf_report(ctx, APF_INFO, "DHCP_FQDN_NOT_ECHOED",
 				       "DHCP server %s does not answer option 81 on DHCPINFORM", a);
 		}
-		common_evidence(f, ifname, m);
+		common_evidence(f, sg, m);
 		apf_evidence(f, "option_81", "absent");
 		return;
 	}
 	if (apf_dhcp_fqdn_decode(p, len, &fq) != 0) {
 		f = apf_report(ctx, APF_FAIL, "DHCP_FQDN_INVALID", "DHCP server %s sends a malformed option 81", a);
-		common_evidence(f, ifname, m);
+		common_evidence(f, sg, m);
 		apf_evidence(f, "option_81_length", "%zu", len);
 		hex_evidence(f, "option_81_hex", p, len);
 		return;
@@ -271,7 +308,7 @@ static void check_option81(struct apf_ctx *ctx, const char *ifname, const struct
 		f = apf_report(ctx, APF_PASS, "DHCP_FQDN_ECHO", "DHCP server %s will register %s%s (option 81 flags %s)",
 			       a, fq.name[0] ? fq.name : "the client name", fq.fully_qualified ? "." : "", flags);
 	}
-	common_evidence(f, ifname, m);
+	common_evidence(f, sg, m);
 	apf_evidence(f, "option_81_flags", "0x%02x (%s)", fq.flags, flags);
 	apf_evidence(f, "option_81_s", "%s", fq.flags & APF_FQDN_S ? "1: the server updates the A record" : "0");
 	apf_evidence(f, "option_81_o", "%s", fq.flags & APF_FQDN_O ? "1: the server overrode the client's S" : "0");
@@ -333,7 +370,7 @@ static int collect(struct apf_ctx *ctx, struct apf_dhcp_sock *s, const uint8_t *
 	}
 }
 
-static void report_servers(struct apf_ctx *ctx, const char *ifname, const char *mode, const struct server *srv,
+static void report_servers(struct apf_ctx *ctx, const struct seg *sg, const char *mode, const struct server *srv,
 			   size_t n, size_t dropped, unsigned int window_ms)
 {
 	const struct apf_strlist *expected = &apf_cfg(ctx)->dhcp.expected_servers;
@@ -349,8 +386,8 @@ static void report_servers(struct apf_ctx *ctx, const char *ifname, const char *
 			n_unexpected++;
 	}
 	f = apf_report(ctx, APF_PASS, "DHCP_SERVERS", "%zu DHCP server%s answered on %s: %s", n + dropped,
-		       n + dropped == 1 ? "" : "s", ifname, list);
-	apf_evidence(f, "interface", "%s", ifname);
+		       n + dropped == 1 ? "" : "s", sg->ifname, list);
+	seg_evidence(f, sg);
 	apf_evidence(f, "request", "%s", strcmp(mode, "discover") == 0 ? "DHCPDISCOVER (no REQUEST follows)" : "DHCPINFORM");
 	apf_evidence(f, "listen_ms", "%u", window_ms);
 	apf_evidence(f, "servers", "%s", list);
@@ -359,8 +396,8 @@ static void report_servers(struct apf_ctx *ctx, const char *ifname, const char *
 
 	if (n + dropped > 1 && (expected->n == 0 || n_unexpected > 0 || dropped)) {
 		f = apf_report(ctx, APF_WARN, "DHCP_MULTIPLE_SERVERS", "%zu DHCP servers answered on %s", n + dropped,
-			       ifname);
-		apf_evidence(f, "interface", "%s", ifname);
+			       sg->ifname);
+		seg_evidence(f, sg);
 		apf_evidence(f, "servers", "%s", list);
 	}
 	if (expected->n == 0)
@@ -374,18 +411,19 @@ static void report_servers(struct apf_ctx *ctx, const char *ifname, const char *
 			continue;
 		f = apf_report(ctx, APF_WARN, "DHCP_UNEXPECTED_SERVER", "DHCP server %s is not in [dhcp] expected_servers",
 			       a);
-		common_evidence(f, ifname, srv[i].msg);
+		common_evidence(f, sg, srv[i].msg);
 		apf_evidence(f, "expected_servers", "%s", expected_list);
 	}
 	free(expected_list);
 }
 
-static int run(struct apf_ctx *ctx)
+/* Probes one segment for at most `window_ms`; every finding names it. */
+static int probe_segment(struct apf_ctx *ctx, struct seg *sg, unsigned int window_ms)
 {
 	static const uint8_t prl[] = {APF_DHCP_OPT_SUBNET_MASK, APF_DHCP_OPT_ROUTER, APF_DHCP_OPT_DNS_SERVERS,
 				      APF_DHCP_OPT_HOSTNAME, APF_DHCP_OPT_DOMAIN_NAME, APF_DHCP_OPT_DOMAIN_SEARCH};
 	const struct apf_config *cfg = apf_cfg(ctx);
-	const char *ifname = cfg->dhcp.interface;
+	const char *ifname = sg->ifname;
 	const char *mode = cfg->dhcp.mode ? cfg->dhcp.mode : "inform";
 	bool discover = strcmp(mode, "discover") == 0;
 	const char *fqdn = cfg->dhcp.test_fqdn ? cfg->dhcp.test_fqdn : PROBE_NAME;
@@ -396,20 +434,20 @@ static int run(struct apf_ctx *ctx)
 	struct apf_dhcp_sock *s = NULL;
 	struct apf_dhcp_req req = {0};
 	uint8_t pkt[APF_DHCP_ENCODE_MAX];
-	unsigned int remaining, window, n_sent = 0;
+	unsigned int window = window_ms, n_sent = 0;
 	struct apf_finding *f;
 	int rc;
 
 	rc = apf_dhcp_ifinfo(ifname, &ifi);
 	if (rc == -ENODEV) {
 		f = apf_report(ctx, APF_ERROR, "DHCP_INTERFACE_MISSING", "Interface %s does not exist on this host", ifname);
-		apf_evidence(f, "interface", "%s", ifname);
+		seg_evidence(f, sg);
 		rc = 0;
 		goto out;
 	}
 	if (rc) {
 		f = apf_report(ctx, APF_ERROR, "DHCP_SOCKET_ERROR", "Could not read the addresses of %s", ifname);
-		apf_evidence(f, "interface", "%s", ifname);
+		seg_evidence(f, sg);
 		apf_evidence(f, "error", "getifaddrs: %s", strerror(-rc));
 		rc = 0;
 		goto out;
@@ -417,7 +455,7 @@ static int run(struct apf_ctx *ctx)
 	if (!discover && ifi.addr == 0) {
 		f = apf_report(ctx, APF_ERROR, "DHCP_NO_IPV4_ADDRESS",
 			       "Interface %s has no IPv4 address to send DHCPINFORM from", ifname);
-		apf_evidence(f, "interface", "%s", ifname);
+		seg_evidence(f, sg);
 		apf_evidence(f, "mode", "inform");
 		goto out;
 	}
@@ -428,7 +466,7 @@ static int run(struct apf_ctx *ctx)
 				   : rc == -ENODEV ? "DHCP_INTERFACE_MISSING"
 						   : "DHCP_SOCKET_ERROR";
 		f = apf_report(ctx, APF_ERROR, code, "Could not open a DHCP client socket on %s", ifname);
-		apf_evidence(f, "interface", "%s", ifname);
+		seg_evidence(f, sg);
 		apf_evidence(f, "error", "%s", err ? err : strerror(-rc));
 		rc = 0;
 		goto out;
@@ -459,19 +497,11 @@ static int run(struct apf_ctx *ctx)
 		goto out;
 	}
 
-	remaining = apf_ctx_remaining_ms(ctx);
-	window = (unsigned int)cfg->dhcp.listen_seconds * 1000u;
-	if (window == 0)
-		window = 3000;
-	if (remaining > RESERVE_MS)
-		remaining -= RESERVE_MS;
-	if (window > remaining)
-		window = remaining;
 	apf_ctx_step(ctx, "%s broadcast on %s, listening %u ms", apf_dhcp_type_name(req.type), ifname, window);
 	rc = collect(ctx, s, pkt, pkt_len, req.xid, apf_now_ms() + window, srv, &n_srv, &dropped, &n_sent);
 	if (rc) {
 		f = apf_report(ctx, APF_ERROR, "DHCP_SOCKET_ERROR", "DHCP exchange on %s failed", ifname);
-		apf_evidence(f, "interface", "%s", ifname);
+		seg_evidence(f, sg);
 		apf_evidence(f, "error", "%s", strerror(-rc));
 		rc = 0;
 		goto out;
@@ -479,7 +509,7 @@ static int run(struct apf_ctx *ctx)
 	if (n_srv == 0) {
 		f = apf_report(ctx, APF_ERROR, "DHCP_NO_REPLY", "No DHCP server answered a %s on %s within %u ms",
 			       apf_dhcp_type_name(req.type), ifname, window);
-		apf_evidence(f, "interface", "%s", ifname);
+		seg_evidence(f, sg);
 		apf_evidence(f, "request", "%s to 255.255.255.255:67, sent %u time%s", apf_dhcp_type_name(req.type),
 			     n_sent, n_sent == 1 ? "" : "s");
 		if (!discover)
@@ -488,19 +518,20 @@ static int run(struct apf_ctx *ctx)
 		goto out;
 	}
 
-	report_servers(ctx, ifname, mode, srv, n_srv, dropped, window);
+	sg->answered = true;
+	report_servers(ctx, sg, mode, srv, n_srv, dropped, window);
 	for (size_t i = 0; i < n_srv; i++) {
 		const struct apf_dhcp_msg *m = srv[i].msg;
 		if (m->type == APF_DHCP_NAK) {
 			/* A NAK carries no options worth judging; say so instead of failing on them. */
 			f = apf_report(ctx, APF_WARN, "DHCP_NAK", "DHCP server %s answered with DHCPNAK",
 				       ip_str(srv[i].id, a));
-			common_evidence(f, ifname, m);
+			common_evidence(f, sg, m);
 			continue;
 		}
-		check_option15(ctx, ifname, m);
-		check_option6(ctx, ifname, m);
-		check_option81(ctx, ifname, m);
+		check_option15(ctx, sg, m);
+		check_option6(ctx, sg, m);
+		check_option81(ctx, sg, m);
 	}
 out:
 	for (size_t i = 0; i < n_srv; i++)
@@ -510,17 +541,79 @@ out:
 	return rc;
 }
 
+/*
+ * ACM remote configuration needs option 15 from a DHCP server on AMT's wired LAN
+ * (Intel article 000100444) and AMT does not provision over wireless (ConfigMgr's
+ * 0x80090304 error text): a suffix that only wireless segments hand out leaves the
+ * wired ones without it, which the per-server findings alone do not say.
+ */
+static void report_wireless_only(struct apf_ctx *ctx, const struct seg *segs, size_t n)
+{
+	struct apf_buf wired = {0}, wireless = {0};
+	struct apf_finding *f;
+	char *w = NULL, *wl = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct seg *sg = &segs[i];
+		if (sg->wireless && sg->suffix)
+			apf_buf_addf(&wireless, "%s%s", wireless.len ? ", " : "", sg->ifname);
+		else if (!sg->wireless && sg->answered && !sg->suffix)
+			apf_buf_addf(&wired, "%s%s", wired.len ? ", " : "", sg->ifname);
+	}
+	w = apf_buf_steal(&wired);
+	wl = apf_buf_steal(&wireless);
+	if (*w && *wl) {
+		f = apf_report(ctx, APF_FAIL, "DHCP_SUFFIX_WIRELESS_ONLY",
+			       "Option 15 is handed out on wireless segment(s) %s but not on wired segment(s) %s", wl, w);
+		apf_evidence(f, "segment", "%s", w);
+		apf_evidence(f, "segment_type", "wired");
+		apf_evidence(f, "wireless_with_suffix", "%s", wl);
+	}
+	free(w);
+	free(wl);
+}
+
+static int run(struct apf_ctx *ctx)
+{
+	const struct apf_config *cfg = apf_cfg(ctx);
+	const struct apf_strlist *ifs = &cfg->dhcp.interfaces;
+	struct seg *segs = calloc(ifs->n, sizeof(*segs));
+	unsigned int listen = (unsigned int)cfg->dhcp.listen_seconds * 1000u;
+	int rc = 0;
+
+	if (!segs)
+		return -ENOMEM;
+	if (listen == 0)
+		listen = 3000;
+	for (size_t i = 0; i < ifs->n && rc == 0; i++) {
+		/* Segments are probed one after the other; each gets its listen window,
+		 * cut to a fair share of what is left so the last one is not starved. */
+		unsigned int remaining = apf_ctx_remaining_ms(ctx), window = listen;
+		remaining = remaining > RESERVE_MS ? remaining - RESERVE_MS : 0;
+		if (window > remaining / (unsigned int)(ifs->n - i))
+			window = remaining / (unsigned int)(ifs->n - i);
+		segs[i].ifname = ifs->v[i];
+		segs[i].wireless = apf_strlist_has(&cfg->dhcp.wireless_interfaces, ifs->v[i]);
+		apf_fact_add(ctx, "segment", ifs->v[i]);
+		rc = probe_segment(ctx, &segs[i], window);
+	}
+	if (rc == 0)
+		report_wireless_only(ctx, segs, ifs->n);
+	free(segs);
+	return rc;
+}
+
 static const char *const requires_keys[] = {"dhcp.interface", NULL};
 
 const struct apf_check apf_check_dhcp_options = {
 	.id = "dhcp.options",
 	.title = "DHCP options 15, 6 and 81",
-	.summary = "Asks every DHCP server on the AMT segment (DHCPINFORM, or DHCPDISCOVER without REQUEST) for "
+	.summary = "Asks every DHCP server on each AMT client segment (DHCPINFORM, or DHCPDISCOVER without REQUEST) for "
 		   "option 15 (the DNS suffix AMT needs for remote configuration and matches against the provisioning "
 		   "certificate), option 6 (DNS servers) and its option-81 (client FQDN) behaviour; warns on extra servers.",
 	.requires_keys = requires_keys,
 	.needs = APF_NEED_NETWORK | APF_NEED_RAW_DHCP,
-	.timeout_ms = 10000,
+	.timeout_ms = 30000, /* one listen window per segment */
 	.codes = codes,
 	.run = run,
 };
