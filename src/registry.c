@@ -18,6 +18,7 @@ extern const struct apf_check apf_check_dns_ad_records;
 extern const struct apf_check apf_check_dns_host_registration;
 extern const struct apf_check apf_check_dns_provisionserver;
 extern const struct apf_check apf_check_dns_servers;
+extern const struct apf_check apf_check_scs_sql;
 
 /* This table MUST stay sorted by id (bsearch, and the report order); a unit test checks it. */
 static const struct apf_check *const checks[] = {
@@ -35,6 +36,7 @@ static const struct apf_check *const checks[] = {
 	&apf_check_dns_host_registration,
 	&apf_check_dns_provisionserver,
 	&apf_check_dns_servers,
+	&apf_check_scs_sql,
 };
 
 size_t apf_registry_count(void)

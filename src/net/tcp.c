@@ -11,7 +11,22 @@
 #include "check.h"
 #include "net/tcp.h"
 
-int apf_tcp_probe(const char *ip, uint16_t port, unsigned int timeout_ms, uint64_t *rtt_ms)
+/* Waits for pfd's events until the monotonic deadline: 0, -ETIMEDOUT or -errno. */
+static int poll_until(struct pollfd *pfd, uint64_t deadline_ms)
+{
+	for (;;) {
+		uint64_t now = apf_now_ms();
+		int left = now >= deadline_ms ? 0 : (int)(deadline_ms - now), rc;
+		rc = poll(pfd, 1, left);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc < 0)
+			return -errno;
+		return rc == 0 ? -ETIMEDOUT : 0;
+	}
+}
+
+int apf_tcp_connect(const char *ip, uint16_t port, unsigned int timeout_ms, int *fd_out, uint64_t *rtt_ms)
 {
 	struct sockaddr_storage ss = {0};
 	socklen_t sl;
@@ -20,6 +35,7 @@ int apf_tcp_probe(const char *ip, uint16_t port, unsigned int timeout_ms, uint64
 	socklen_t el = sizeof(err);
 	struct pollfd pfd;
 
+	*fd_out = -1;
 	if (inet_pton(AF_INET, ip, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
 		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
 		((struct sockaddr_in *)&ss)->sin_port = htons(port);
@@ -43,31 +59,75 @@ int apf_tcp_probe(const char *ip, uint16_t port, unsigned int timeout_ms, uint64
 	}
 	pfd.fd = fd;
 	pfd.events = POLLOUT;
-	for (;;) {
-		uint64_t spent = apf_now_ms() - t0;
-		int left = spent >= timeout_ms ? 0 : (int)(timeout_ms - spent);
-		rc = poll(&pfd, 1, left);
-		if (rc < 0 && errno == EINTR)
-			continue;
-		break;
-	}
-	if (rc == 0) {
-		rc = -ETIMEDOUT;
+	rc = poll_until(&pfd, t0 + timeout_ms);
+	if (rc)
 		goto out;
-	}
-	if (rc < 0) {
-		rc = -errno;
-		goto out;
-	}
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0)
 		err = errno;
 	rc = err ? -err : 0;
 out:
 	if (rtt_ms)
 		*rtt_ms = apf_now_ms() - t0;
+	if (rc == 0) {
+		*fd_out = fd;
+		fd = -1;
+	}
 	if (fd >= 0)
 		close(fd);
 	return rc;
+}
+
+int apf_tcp_probe(const char *ip, uint16_t port, unsigned int timeout_ms, uint64_t *rtt_ms)
+{
+	int fd, rc = apf_tcp_connect(ip, port, timeout_ms, &fd, rtt_ms);
+
+	if (rc == 0)
+		close(fd);
+	return rc;
+}
+
+int apf_tcp_send_all(int fd, const void *buf, size_t len, uint64_t deadline_ms)
+{
+	const uint8_t *p = buf;
+	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			return -errno;
+		int rc = poll_until(&pfd, deadline_ms);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int apf_tcp_recv_exact(int fd, void *buf, size_t len, uint64_t deadline_ms, size_t *got)
+{
+	uint8_t *p = buf;
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+	*got = 0;
+	while (*got < len) {
+		ssize_t n = recv(fd, p + *got, len - *got, 0);
+		if (n > 0) {
+			*got += (size_t)n;
+			continue;
+		}
+		if (n == 0)
+			return -ECONNRESET;
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			return -errno;
+		int rc = poll_until(&pfd, deadline_ms);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 const char *apf_tcp_strerror(int rc)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* TCP reachability probe: a non-blocking connect bounded by a timeout. */
+/* TCP: a reachability probe, and a small bounded request/response exchange. */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -15,3 +16,18 @@ int apf_tcp_probe(const char *ip, uint16_t port, unsigned int timeout_ms, uint64
 
 /* "connection refused", "timed out", ... for the codes above. */
 const char *apf_tcp_strerror(int rc);
+
+/*
+ * As apf_tcp_probe(), but keeps the connection: on 0, *fd_out is a connected
+ * non-blocking socket the caller closes; otherwise it is -1.
+ */
+int apf_tcp_connect(const char *ip, uint16_t port, unsigned int timeout_ms, int *fd_out, uint64_t *rtt_ms);
+
+/* Sends all of buf before deadline_ms (CLOCK_MONOTONIC ms): 0, -ETIMEDOUT or -errno (never SIGPIPE). */
+int apf_tcp_send_all(int fd, const void *buf, size_t len, uint64_t deadline_ms);
+
+/*
+ * Reads exactly len bytes before deadline_ms: 0, -ETIMEDOUT, -ECONNRESET when
+ * the peer closed first, or -errno. *got is how many bytes arrived either way.
+ */
+int apf_tcp_recv_exact(int fd, void *buf, size_t len, uint64_t deadline_ms, size_t *got);
