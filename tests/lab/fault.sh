@@ -108,6 +108,13 @@ do_fault() {
 	crl-expired:apply) crl_use issuing-expired.crl ;;
 	crl-expired:revert) crl_use issuing-good.crl ;;
 	pfx-expired-int:* | pfx-nochain:* | bad-bind-password:*) lab_write_conf ;;
+	sql-down:apply) lab_stop sql ;;
+	sql-down:revert) lab_start_sql; lab_wait "SQL Server stand-in" 10 lab_listening "$NS_AD" 1433 ;;
+	sql-noencrypt:apply) echo notsup >"$LAB_DIR/sql-encryption" ;;
+	sql-noencrypt:revert) echo off >"$LAB_DIR/sql-encryption" ;;
+	ntp-skew:* | ntp-unsync:*) lab_write_conf ;;
+	dc-ntp-down:apply) lab_stop dc1-ntp ;;
+	dc-ntp-down:revert) lab_start_chrony dc1-ntp "$NS_AD" "$LAB_DC_IP" 9; lab_wait "NTP on the DC" 10 lab_udp_listening "$NS_AD" 123 ;;
 	*) lab_die "no action for $name ($mode)" ;;
 	esac
 }

@@ -90,6 +90,17 @@ ip -n "$NS_AD" addr add "$LAB_DC_IP/24" dev "${P}v2"
 for l in "$NS_SRV:${P}v0" "$NS_CLI:${P}v1" "$NS_CLI:${P}v3" "$NS_AD:${P}v2"; do
 	ip -n "${l%%:*}" link set "${l#*:}" up
 done
+# The second AMT client segment (a VLAN Kea serves without option 15), the SQL
+# Server stand-in's address next to the DC, and the broken NTP stand-ins.
+ip link add "${P}v4" netns "$NS_SRV" type veth peer name "${P}v5" netns "$NS_CLI"
+ip -n "$NS_SRV" addr add "$LAB_SRV2_IP/24" dev "${P}v4"
+ip -n "$NS_CLI" addr add "$LAB_CLI2_IP/24" dev "${P}v5"
+ip -n "$NS_SRV" link set "${P}v4" up
+ip -n "$NS_CLI" link set "${P}v5" up
+ip -n "$NS_AD" addr add "$LAB_SQL_IP/32" dev "${P}v2"
+for a in "$LAB_NTP_SKEW_IP" "$LAB_NTP_UNSYNC_IP"; do
+	ip -n "$NS_SRV" addr add "$a/32" dev "${P}v0"
+done
 # ip netns exec bind-mounts /etc/netns/<ns>/resolv.conf over /etc/resolv.conf:
 # every resolver lookup in the lab stays inside the lab.
 mkdir -p "/etc/netns/$NS_CLI" "/etc/netns/$NS_SRV" "/etc/netns/$NS_AD"
@@ -163,6 +174,8 @@ ca1              A     $LAB_DC_IP
 amt1             A     192.0.2.21
 amt2             A     192.0.2.22
 amt3             A     192.0.2.23
+ntp1             A     $LAB_SRV_IP
+sql1             A     $LAB_SQL_IP
 _ldap._tcp.dc._msdcs      SRV 0 100 389  dc1
 _kerberos._tcp.dc._msdcs  SRV 0 100 88   dc1
 _ldap._tcp                SRV 0 100 389  dc1
@@ -185,6 +198,7 @@ cat >"$BIND/db.198.51.100" <<EOF
 \$TTL 300
 $SOA
 10  PTR dc1.$LAB_DOMAIN.
+20  PTR sql1.$LAB_DOMAIN.
 EOF
 lab_spawn named "$NS_SRV" "$LOGS/named.log" named -g -4 -n 2 -c "$BIND/named.conf"
 
@@ -232,6 +246,17 @@ for n in 1 2 3; do
 		-accept "192.0.2.2$n:16993" -cert "$PKI/amt$n.pem" -key "$PKI/amt.key" -cert_chain "$PKI/chain.pem"
 done
 
+# ------------------------------------------------------------ time and the SCS database
+lab_log "starting chrony (ntp1, and the DC's time service), NTP and SQL Server stand-ins"
+# Samba serves no NTP itself (its ntp_signd socket only signs for an ntpd), so
+# chrony on the DC's address plays the DC's Windows Time service.
+lab_start_chrony ntp1 "$NS_SRV" "$LAB_SRV_IP" 8
+lab_start_chrony dc1-ntp "$NS_AD" "$LAB_DC_IP" 9
+lab_spawn ntp-standin "$NS_SRV" "$LOGS/ntp-standin.log" python3 "$LAB_HERE/ntp-standin.py" \
+	"$LAB_NTP_SKEW_IP:600:0:3" "$LAB_NTP_UNSYNC_IP:0:3:16"
+echo off >"$LAB_DIR/sql-encryption"
+lab_start_sql
+
 # ------------------------------------------------------------ files amt-preflight reads
 # AMT devices of the lab: FQDN and the address DNS should give (no comment
 # lines: the file is the checker's input as a customer would write it).
@@ -250,6 +275,9 @@ lab_wait "Kea DHCP-DDNS" 10 grep -q DHCP_DDNS_STARTED "$LOGS/kea-dhcp-ddns.log"
 for port in 8080 8888 443 9971 16993; do
 	lab_wait "listener on port $port" 10 lab_listening "$NS_SRV" "$port"
 done
+lab_wait "NTP on srv" 10 lab_udp_listening "$NS_SRV" 123
+lab_wait "NTP on the DC" 10 lab_udp_listening "$NS_AD" 123
+lab_wait "SQL Server stand-in" 10 lab_listening "$NS_AD" 1433
 lab_log "DNS, DHCP, PKI servers ready"
 
 # ------------------------------------------------------------ Samba: configure and start
