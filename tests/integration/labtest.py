@@ -54,6 +54,7 @@ FAULTS = (
     "no-provisionserver", "wrong-provisionserver", "no-ddns", "no-option15", "dc-down",
     "template-pend", "template-unpublished", "crl-expired", "pfx-expired-int", "pfx-nochain",
     "bad-bind-password",
+    "sql-down", "sql-noencrypt", "ntp-skew", "ntp-unsync", "dc-ntp-down",
 )
 
 # amt-preflight's exit codes and the verdict each one stands for.
