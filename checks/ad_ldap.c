@@ -28,6 +28,11 @@
 static const struct apf_code codes[] = {
 	{"AD_DNS_TIMEOUT", APF_ERROR, "No DNS server answered the domain-controller lookup, so the DCs could not be found",
 	 "Check that the DNS servers in [dns] servers answer from this host (UDP and TCP 53)"},
+	{"AD_NO_DNS_SERVER", APF_ERROR,
+	 "No client DNS server is known ([dns] servers is empty and dhcp.options learned no option 6), so domain "
+	 "controller names could not be looked up the way AMT clients and the setup server look them up",
+	 "Set [dns] servers to the DNS servers of the AMT client segment, or run dhcp.options with this check; IP "
+	 "addresses in [ad] domain_controllers need no DNS"},
 	{"AD_DC_DISCOVERY_FAILED", APF_FAIL,
 	 "The DC locator SRV record _ldap._tcp.dc._msdcs.<domain> has no usable answer in the DNS the clients use; the setup server and AMT's Kerberos cannot find a DC",
 	 "Publish the DC SRV records in the zone the clients use (restart Netlogon on a DC, or add them to the delegated _msdcs zone), or list the DCs in [ad] domain_controllers"},
@@ -458,7 +463,9 @@ static int run(struct apf_ctx *ctx)
 	apf_ctx_step(ctx, "finding domain controllers");
 	apf_ad_find_dcs(ctx, apf_ad_op_timeout(ctx, 3000), &dcs);
 	if (dcs.n == 0) {
-		if (dcs.srv_timeout) {
+		if (dcs.srv_timeout && dcs.srv_rc == -EDESTADDRREQ) {
+			f = apf_report(ctx, APF_ERROR, "AD_NO_DNS_SERVER", "No client DNS server is known to look up the DCs with");
+		} else if (dcs.srv_timeout) {
 			f = apf_report(ctx, APF_ERROR, "AD_DNS_TIMEOUT", "No DNS server answered the DC lookup");
 		} else {
 			f = apf_report(ctx, APF_FAIL, "AD_DC_DISCOVERY_FAILED", "No domain controller found for %s",
@@ -473,7 +480,10 @@ static int run(struct apf_ctx *ctx)
 
 		if (!dc->ip) {
 			enum apf_status st = apf_ad_unresolved_status(dc->resolve_rc);
-			f = apf_report(ctx, st, st == APF_ERROR ? "AD_DNS_TIMEOUT" : "AD_DC_UNRESOLVED",
+			f = apf_report(ctx, st,
+				       dc->resolve_rc == -EDESTADDRREQ ? "AD_NO_DNS_SERVER"
+				       : st == APF_ERROR	       ? "AD_DNS_TIMEOUT"
+							       : "AD_DC_UNRESOLVED",
 				       "%s has no address: %s", dc->name, dc->resolve_error ? dc->resolve_error : "?");
 			apf_evidence(f, "query", "%s A", dc->name);
 			apf_evidence(f, "result", "%s", dc->resolve_error ? dc->resolve_error : "?");
@@ -501,7 +511,7 @@ out:
 	return 0;
 }
 
-static const char *const after[] = {"dns.ad-records", NULL};
+static const char *const after[] = {"dns.ad-records", "dhcp.options", NULL};
 
 const struct apf_check apf_check_ad_ldap = {
 	.id = "ad.ldap",

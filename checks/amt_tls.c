@@ -37,7 +37,6 @@
 #define PROBE_CAP_MS 5000        /* one TLS attempt: connect + handshake */
 #define PROBE_MIN_MS 250
 #define REPORT_RESERVE_MS 300    /* kept back from the deadline to write findings */
-#define DEAD_SERVER_TIMEOUTS 3   /* consecutive timeouts after which a DNS server is not asked again */
 
 static const struct apf_code codes[] = {
 	{"TLS_OK", APF_PASS,
@@ -251,102 +250,51 @@ out:
 
 /* ---- DNS ------------------------------------------------------------------ */
 
-struct resolver {
-	struct apf_dns_target *srv;
-	size_t n;
-	unsigned int timeouts[16]; /* consecutive, per server (servers past 16 are never marked dead) */
-	uint64_t end_ms;           /* resolution stops here, leaving the rest to the probes */
-};
-
-static bool server_dead(const struct resolver *r, size_t j)
-{
-	return j < 16 && r->timeouts[j] >= DEAD_SERVER_TIMEOUTS;
-}
-
 /*
- * Asks the servers in turn for the host's A record until one gives an answer
- * (NOERROR or NXDOMAIN). Queries are sequential, so the whole costs the sum of
- * the round trips; the timeout only matters for a server that does not answer,
- * and such a server is dropped after a few timeouts in a row. The timeout is
- * not divided by the number of hosts: that would drop a slow but working server.
+ * Asks the client DNS servers in turn (src/dnscheck.c) for the host's A record.
+ * Queries are sequential, so the whole costs the sum of the round trips; the
+ * timeout only matters for a server that does not answer, and the resolver
+ * drops such a server after a few timeouts in a row. The timeout is not
+ * divided by the number of hosts: that would drop a slow but working server.
  */
-static void resolve_one(struct resolver *r, struct host *h)
+static void resolve_one(struct apf_dnscheck_resolver *r, uint64_t end_ms, struct host *h)
 {
-	char *last = NULL;
+	const struct apf_dns_target *from = NULL;
+	struct apf_dns_answer *ans = NULL;
+	char *err = NULL;
+	int rc = apf_dnscheck_ask(r, end_ms, QUERY_CAP_MS, h->name, APF_RR_A, &ans, &from, &err);
 
-	for (size_t j = 0; j < r->n; j++) {
-		uint64_t now = apf_now_ms();
-		uint64_t left = r->end_ms > now ? r->end_ms - now : 0;
-		struct apf_dns_query_opts o = {.server = r->srv[j].ip, .port = r->srv[j].port};
-		struct apf_dns_answer *ans = NULL;
-		char *err = NULL;
-		int rc;
-
-		if (server_dead(r, j))
-			continue;
-		if (!left)
-			break;
-		/* Enough of the budget that a dead server is found out (and dropped)
-		 * with time left to ask the others. */
-		left /= DEAD_SERVER_TIMEOUTS * r->n + 1;
-		o.timeout_ms = left > QUERY_CAP_MS ? QUERY_CAP_MS : left < 100 ? 100 : (unsigned int)left;
-		rc = apf_dns_query(&o, h->name, APF_RR_A, &ans, &err);
-		if (rc < 0) {
-			free(last);
-			last = apf_xasprintf("A query to %s: %s", r->srv[j].spec, err ? err : strerror(-rc));
-			free(err);
-			if (rc == -ETIMEDOUT && j < 16)
-				r->timeouts[j]++;
-			continue;
-		}
-		if (j < 16)
-			r->timeouts[j] = 0;
-		if (ans->rcode != 0 && ans->rcode != 3) {
-			free(last);
-			last = apf_xasprintf("A query to %s: %s", r->srv[j].spec, ans->rcode_name);
-			apf_dns_answer_free(ans);
-			continue;
-		}
-		free(last);
-		last = NULL;
-		for (size_t k = 0; k < ans->n_rr; k++) {
-			if (ans->rr[k].type != APF_RR_A)
-				continue;
-			if (!h->resolved) {
-				snprintf(h->addr, sizeof(h->addr), "%s", ans->rr[k].data);
-				h->resolved = true;
-				h->addresses = apf_xstrdup(ans->rr[k].data);
-			} else {
-				char *more = apf_xasprintf("%s, %s", h->addresses, ans->rr[k].data);
-				free(h->addresses);
-				h->addresses = more;
-			}
-		}
-		if (h->resolved)
-			h->dns = apf_xasprintf("A %s from %s", h->addresses, r->srv[j].spec);
-		else
-			h->dns = apf_xasprintf("A -> %s from %s", ans->rcode == 3 ? "NXDOMAIN" : "no record (NODATA)",
-					       r->srv[j].spec);
-		if (!h->resolved)
-			h->flags |= 1u << V_NO_ADDRESS;
-		apf_dns_answer_free(ans);
-		return;
+	if (rc == -ECANCELED) {
+		h->flags |= 1u << V_NOT_PROBED; /* out of time, not a DNS problem */
+		goto out;
 	}
-	if (last) {
-		h->dns = last;
+	if (rc < 0) {
+		h->dns = rc == -EHOSTDOWN ? apf_xstrdup(err ? err : "?") : apf_xasprintf("A query to %s", err ? err : "?");
 		h->flags |= 1u << V_DNS_ERROR;
-	} else {
-		bool all_dead = true;
-
-		for (size_t j = 0; j < r->n; j++)
-			all_dead &= server_dead(r, j);
-		if (all_dead) {
-			h->dns = apf_xstrdup("not asked: every DNS server timed out repeatedly");
-			h->flags |= 1u << V_DNS_ERROR;
+		goto out;
+	}
+	for (size_t k = 0; k < ans->n_rr; k++) {
+		if (ans->rr[k].type != APF_RR_A)
+			continue;
+		if (!h->resolved) {
+			snprintf(h->addr, sizeof(h->addr), "%s", ans->rr[k].data);
+			h->resolved = true;
+			h->addresses = apf_xstrdup(ans->rr[k].data);
 		} else {
-			h->flags |= 1u << V_NOT_PROBED;
+			char *more = apf_xasprintf("%s, %s", h->addresses, ans->rr[k].data);
+			free(h->addresses);
+			h->addresses = more;
 		}
 	}
+	if (h->resolved) {
+		h->dns = apf_xasprintf("A %s from %s", h->addresses, from->spec);
+	} else {
+		h->dns = apf_xasprintf("A -> %s from %s", ans->rcode == 3 ? "NXDOMAIN" : "no record (NODATA)", from->spec);
+		h->flags |= 1u << V_NO_ADDRESS;
+	}
+out:
+	free(err);
+	apf_dns_answer_free(ans);
 }
 
 /* ---- verdicts -------------------------------------------------------------- */
@@ -540,10 +488,10 @@ static int run(struct apf_ctx *ctx)
 	const struct apf_config *cfg = apf_cfg(ctx);
 	unsigned int port = (unsigned int)cfg->amt.tls_port;
 	struct fleet fl = {0};
-	struct resolver r = {0};
+	struct apf_dnscheck_resolver r = {0};
+	uint64_t resolve_end;
 	struct apf_tls_probe *probes = NULL;
 	struct host **owner = NULL;
-	const char *source = NULL;
 	size_t to_resolve = 0, np = 0;
 	uint64_t t0 = apf_now_ms(), deadline;
 	char *err = NULL;
@@ -563,10 +511,9 @@ static int run(struct apf_ctx *ctx)
 	for (size_t i = 0; i < fl.n; i++)
 		to_resolve += !fl.h[i].resolved;
 	if (to_resolve) {
-		r.n = apf_dnscheck_servers(ctx, &r.srv, &source);
+		apf_dnscheck_resolver_init(&r, ctx, NULL, NULL);
 		if (!r.n) {
-			apf_skip(ctx, "no DNS servers to resolve the AMT hosts with: set [dns] servers, or run "
-				      "dhcp.options to learn DHCP option 6");
+			apf_skip(ctx, "cannot resolve the AMT hosts: %s", APF_DNSCHECK_NO_SERVER);
 			goto out;
 		}
 	}
@@ -582,12 +529,12 @@ static int run(struct apf_ctx *ctx)
 	 * half of the time, the handshakes get the rest. */
 	deadline = apf_ctx_deadline_ms(ctx);
 	deadline = deadline > REPORT_RESERVE_MS ? deadline - REPORT_RESERVE_MS : 0;
-	r.end_ms = apf_now_ms() + (deadline > apf_now_ms() ? (deadline - apf_now_ms()) / 2 : 0);
+	resolve_end = apf_now_ms() + (deadline > apf_now_ms() ? (deadline - apf_now_ms()) / 2 : 0);
 	if (to_resolve)
-		apf_ctx_step(ctx, "A queries for %zu AMT hosts (%s)", to_resolve, source);
+		apf_ctx_step(ctx, "A queries for %zu AMT hosts (%s)", to_resolve, r.source);
 	for (size_t i = 0; i < fl.n; i++) {
 		if (!fl.h[i].resolved)
-			resolve_one(&r, &fl.h[i]);
+			resolve_one(&r, resolve_end, &fl.h[i]);
 	}
 
 	probes = apf_xcalloc(fl.n, sizeof(*probes));
@@ -638,7 +585,7 @@ out:
 	free(err);
 	free(owner);
 	free(probes);
-	free(r.srv);
+	apf_dnscheck_resolver_clear(&r);
 	fleet_free(&fl);
 	return 0;
 }

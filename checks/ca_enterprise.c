@@ -328,6 +328,8 @@ out:
 }
 
 static const char *const requires_checks[] = {"ad.ldap", NULL};
+/* src/ad.c reads their facts (DCs, client DNS servers). */
+static const char *const after[] = {"dns.ad-records", "dhcp.options", NULL};
 
 const struct apf_check apf_check_ca_enterprise = {
 	.id = "ca.enterprise",
@@ -337,6 +339,7 @@ const struct apf_check apf_check_ca_enterprise = {
 		   "certificate is valid with a year to spare, the AMT templates are published, and the CA is in "
 		   "NTAuthCertificates.",
 	.requires_checks = requires_checks,
+	.after = after,
 	.needs = APF_NEED_NETWORK,
 	.timeout_ms = 20000,
 	.codes = codes,

@@ -449,7 +449,8 @@ out:
 	return 0;
 }
 
-static const char *const after[] = {"ad.ldap", NULL};
+/* dns.ad-records and dhcp.options: src/ad.c reads their facts (DCs, client DNS servers). */
+static const char *const after[] = {"ad.ldap", "dns.ad-records", "dhcp.options", NULL};
 
 const struct apf_check apf_check_ca_revocation = {
 	.id = "ca.revocation",

@@ -307,6 +307,8 @@ out:
 
 static const char *const requires_keys[] = {"ca.templates", NULL};
 static const char *const requires_checks[] = {"ad.ldap", NULL};
+/* src/ad.c reads their facts (DCs, client DNS servers). */
+static const char *const after[] = {"dns.ad-records", "dhcp.options", NULL};
 
 const struct apf_check apf_check_ca_template = {
 	.id = "ca.template",
@@ -317,6 +319,7 @@ const struct apf_check apf_check_ca_template = {
 		   "supplied in the request, key size and schema version.",
 	.requires_keys = requires_keys,
 	.requires_checks = requires_checks,
+	.after = after,
 	.needs = APF_NEED_NETWORK,
 	.timeout_ms = 20000,
 	.codes = codes,

@@ -429,7 +429,7 @@ static bool nonpublic_tld(const char *name)
 static void check_domain(struct apf_ctx *ctx, const struct apf_cert *leaf, const struct apf_chain *ch)
 {
 	const struct apf_config *cfg = apf_cfg(ctx);
-	const char *const *facts = apf_fact_get(ctx, "dhcp.options", "domain_suffix");
+	const char *const *facts = apf_fact_get(ctx, APF_FACT_DHCP_DOMAIN_SUFFIX);
 	const struct apf_cert *root = ch->complete ? ch->v[ch->n - 1] : NULL;
 	bool public_root = root && apf_amt_root_find(root->sha256_hex);
 	const char *cn = leaf->subject_cn;

@@ -17,7 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alloc.h"
 #include "config.h"
+#include "facts.h"
 #include "result.h"
 
 struct apf_ctx;
@@ -97,7 +99,8 @@ void apf_ctx_step(struct apf_ctx *ctx, const char *fmt, ...) __attribute__((form
 
 /*
  * Facts: small strings a check publishes for later checks (declared in their
- * `after`), e.g. dhcp.options publishes "domain_suffix" and "dns_servers".
+ * `after`), e.g. dhcp.options publishes APF_FACT_DHCP_DOMAIN_SUFFIX. Every key
+ * is named in src/facts.h with its publisher.
  * Keys are scoped by the publishing check's id. Multi-valued: each set appends.
  */
 void apf_fact_add(struct apf_ctx *ctx, const char *key, const char *value);

@@ -16,6 +16,7 @@
 
 #include "check.h"
 #include "dhcp/codec.h"
+#include "dnscheck.h"
 #include "net/dhcp.h"
 #include "net/dns.h"
 
@@ -69,16 +70,11 @@ static const struct apf_code codes[] = {
 	{0},
 };
 
-struct dns_target {
-	char addr[64];
-	uint16_t port;
-};
-
 struct dns_state {
 	bool a_ok, a_other, ptr_ok, answered;
 	char a_seen[64];   /* an A value seen that is not ours */
 	char ptr_seen[256];
-	char server[64];   /* who answered last */
+	char server[80];   /* who answered last (as configured: "IP" or "IP#port") */
 	char error[256];
 };
 
@@ -105,73 +101,54 @@ static bool name_eq(const char *a, const char *b)
 	return la == lb && strncasecmp(a, b, la) == 0;
 }
 
-/* [dns] servers ("ADDR" or "ADDR#PORT"), else dhcp.options' facts, else the ACK's option 6. */
-static size_t dns_targets(struct apf_ctx *ctx, const struct apf_dhcp_msg *ack, struct dns_target *t)
+/*
+ * The DNS servers to watch: those AMT clients use (src/dnscheck.c: [dns]
+ * servers, else dhcp.options' option 6), else the option 6 of the test lease.
+ */
+static void dns_init(struct apf_ctx *ctx, const struct apf_dhcp_msg *ack, struct apf_dnscheck_resolver *r)
 {
-	const struct apf_strlist *cfg = &apf_cfg(ctx)->dns.servers;
-	const char *const *facts = apf_fact_get(ctx, "dhcp.options", "dns_servers");
+	char addrs[MAX_DNS_SERVERS][INET_ADDRSTRLEN];
+	const char *lease[MAX_DNS_SERVERS + 1] = {0};
 	size_t n = 0, len;
-	const uint8_t *p;
+	const uint8_t *p = ack ? apf_dhcp_opt_get(ack, APF_DHCP_OPT_DNS_SERVERS, &len) : NULL;
 
-	for (size_t i = 0; i < cfg->n && n < MAX_DNS_SERVERS; i++) {
-		if (apf_dns_server_parse(cfg->v[i], t[n].addr, sizeof(t[n].addr), &t[n].port) == 0)
-			n++;
+	for (size_t i = 0; p && i + 4 <= len && n < MAX_DNS_SERVERS; i += 4) {
+		uint32_t a;
+
+		memcpy(&a, p + i, 4);
+		lease[n] = ip_str(a, addrs[n]);
+		n++;
 	}
-	for (size_t i = 0; n == 0 && facts && facts[i] && i < MAX_DNS_SERVERS; i++) {
-		snprintf(t[i].addr, sizeof(t[i].addr), "%s", facts[i]);
-		t[i].port = 0;
-		if (!facts[i + 1] || i + 1 == MAX_DNS_SERVERS)
-			n = i + 1;
-	}
-	if (n == 0 && ack && (p = apf_dhcp_opt_get(ack, APF_DHCP_OPT_DNS_SERVERS, &len)) && len >= 4) {
-		for (size_t i = 0; i + 4 <= len && n < MAX_DNS_SERVERS; i += 4) {
-			uint32_t a;
-			memcpy(&a, p + i, 4);
-			ip_str(a, t[n].addr);
-			t[n].port = 0;
-			n++;
-		}
-	}
-	return n;
+	apf_dnscheck_resolver_init(r, ctx, n ? lease : NULL, "option 6 of the test lease");
 }
 
-/* One query, trying each server in turn until one answers. 0 with *ans, or the last -errno. */
-static int query_any(struct apf_ctx *ctx, const struct dns_target *t, size_t n, const char *name, uint16_t type,
+/* One query, asking each server in turn until one answers. 0 with *ans, or the -errno of apf_dnscheck_ask(). */
+static int query_any(struct apf_ctx *ctx, struct apf_dnscheck_resolver *r, const char *name, uint16_t type,
 		     struct apf_dns_answer **ans, struct dns_state *st)
 {
-	int rc = -ETIMEDOUT;
+	const struct apf_dns_target *from = NULL;
+	char *err = NULL;
+	int rc = apf_dnscheck_ask(r, apf_ctx_deadline_ms(ctx), DNS_QUERY_MS, name, type, ans, &from, &err);
 
-	*ans = NULL;
-	for (size_t i = 0; i < n; i++) {
-		unsigned int left = apf_ctx_remaining_ms(ctx);
-		struct apf_dns_query_opts o = {.server = t[i].addr, .port = t[i].port};
-		char *err = NULL;
-
-		if (left < 100)
-			return -ETIMEDOUT;
-		o.timeout_ms = left / 2 < DNS_QUERY_MS ? left / 2 : DNS_QUERY_MS;
-		rc = apf_dns_query(&o, name, type, ans, &err);
-		if (rc == 0) {
-			st->answered = true;
-			snprintf(st->server, sizeof(st->server), "%s", t[i].addr);
-			free(err);
-			return 0;
-		}
-		snprintf(st->error, sizeof(st->error), "%s: %s", t[i].addr, err ? err : strerror(-rc));
-		free(err);
+	if (rc == 0) {
+		st->answered = true;
+		snprintf(st->server, sizeof(st->server), "%s", from->spec);
+	} else {
+		snprintf(st->error, sizeof(st->error), "%s", err ? err : strerror(-rc));
 	}
+	free(err);
 	return rc;
 }
 
 /* Looks up the A and PTR records once and updates `st`. */
-static void look(struct apf_ctx *ctx, const struct dns_target *t, size_t n, const char *name, const char *ip,
+static void look(struct apf_ctx *ctx, struct apf_dnscheck_resolver *r, const char *name, const char *ip,
 		 const char *rev, struct dns_state *st)
 {
 	struct apf_dns_answer *ans = NULL;
 
 	st->a_ok = st->a_other = st->ptr_ok = false;
 	st->a_seen[0] = st->ptr_seen[0] = '\0';
-	if (query_any(ctx, t, n, name, APF_RR_A, &ans, st) == 0) {
+	if (query_any(ctx, r, name, APF_RR_A, &ans, st) == 0) {
 		for (size_t i = 0; i < ans->n_rr; i++) {
 			if (ans->rr[i].type != APF_RR_A)
 				continue;
@@ -185,7 +162,7 @@ static void look(struct apf_ctx *ctx, const struct dns_target *t, size_t n, cons
 	}
 	apf_dns_answer_free(ans);
 	ans = NULL;
-	if (rev && query_any(ctx, t, n, rev, APF_RR_PTR, &ans, st) == 0) {
+	if (rev && query_any(ctx, r, rev, APF_RR_PTR, &ans, st) == 0) {
 		for (size_t i = 0; i < ans->n_rr; i++) {
 			if (ans->rr[i].type != APF_RR_PTR)
 				continue;
@@ -306,7 +283,7 @@ static void release(struct apf_ctx *ctx, struct apf_dhcp_sock *s, const struct a
 }
 
 /* After the release: are the records gone (Kea's D2 and Windows remove them)? */
-static void watch_cleanup(struct apf_ctx *ctx, const struct dns_target *dns, size_t n_dns, const char *name,
+static void watch_cleanup(struct apf_ctx *ctx, struct apf_dnscheck_resolver *dns, const char *name,
 			  const char *ip, const char *rev, unsigned int wait_ms, const char *ifname, const uint8_t *mac,
 			  uint32_t server, uint32_t yiaddr)
 {
@@ -319,7 +296,7 @@ static void watch_cleanup(struct apf_ctx *ctx, const struct dns_target *dns, siz
 	until = t0 + (wait_ms < left ? wait_ms : left);
 	apf_ctx_step(ctx, "waiting for %s to be removed after the release", name);
 	for (;;) {
-		look(ctx, dns, n_dns, name, ip, rev, &st);
+		look(ctx, dns, name, ip, rev, &st);
 		if ((st.answered && !st.a_ok && !st.ptr_ok) || apf_now_ms() + POLL_MS >= until)
 			break;
 		sleep_ms(POLL_MS);
@@ -353,14 +330,13 @@ static int run(struct apf_ctx *ctx)
 	struct apf_dhcp_sock *s = NULL;
 	struct apf_dhcp_ifinfo ifi;
 	struct apf_dhcp_req req = {0};
-	struct dns_target dns[MAX_DNS_SERVERS];
+	struct apf_dnscheck_resolver dns = {0};
 	struct dns_state st = {0};
 	uint32_t server = 0, yiaddr = 0;
 	unsigned int listen_ms = (unsigned int)(cfg->dhcp.listen_seconds > 0 ? cfg->dhcp.listen_seconds : 3) * 1000u;
 	unsigned int wait_ms = (unsigned int)(cfg->dhcp.register_wait_seconds > 0 ? cfg->dhcp.register_wait_seconds : 15) *
 			       1000u;
 	uint64_t t0, until;
-	size_t n_dns = 0;
 	bool lease_held = false, was_registered = false;
 	struct apf_finding *f;
 	int rc;
@@ -454,8 +430,8 @@ static int run(struct apf_ctx *ctx)
 			snprintf(name, sizeof(name), "%s", fq.name);
 	}
 
-	n_dns = dns_targets(ctx, ack, dns);
-	if (n_dns == 0) {
+	dns_init(ctx, ack, &dns);
+	if (dns.n == 0) {
 		f = apf_report(ctx, APF_ERROR, "DDNS_NO_DNS_SERVER", "No DNS server to look up %s on", name);
 		lease_evidence(f, ifname, req.chaddr, server, yiaddr);
 		goto out;
@@ -469,9 +445,9 @@ static int run(struct apf_ctx *ctx)
 		unsigned int want = ack_says_no_update(ack) && wait_ms > NO_UPDATE_WAIT_MS ? NO_UPDATE_WAIT_MS : wait_ms;
 		until = t0 + (want < cap ? want : cap);
 	}
-	apf_ctx_step(ctx, "waiting for %s A %s and its PTR on %s", name, ip, dns[0].addr);
+	apf_ctx_step(ctx, "waiting for %s A %s and its PTR on %s", name, ip, dns.srv[0].spec);
 	for (;;) {
-		look(ctx, dns, n_dns, name, ip, rev, &st);
+		look(ctx, &dns, name, ip, rev, &st);
 		if ((st.a_ok && st.ptr_ok) || apf_now_ms() + POLL_MS >= until)
 			break;
 		sleep_ms(POLL_MS);
@@ -514,10 +490,11 @@ out:
 	if (lease_held)
 		release(ctx, s, &req, server, yiaddr, ifname);
 	if (lease_held && was_registered)
-		watch_cleanup(ctx, dns, n_dns, name, ip, rev, wait_ms, ifname, req.chaddr, server, yiaddr);
+		watch_cleanup(ctx, &dns, name, ip, rev, wait_ms, ifname, req.chaddr, server, yiaddr);
 	apf_dhcp_msg_free(offer);
 	apf_dhcp_msg_free(ack);
 	apf_dhcp_close(s);
+	apf_dnscheck_resolver_clear(&dns);
 	free(rev);
 	free(err);
 	return rc;

@@ -200,8 +200,8 @@ static void check_option15(struct apf_ctx *ctx, struct seg *sg, const struct apf
 		hex_evidence(f, "option_15_hex", p, len);
 		return;
 	}
-	apf_fact_add(ctx, "domain_suffix", name);
-	seg_fact(ctx, "domain_suffix", sg, name);
+	apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_DHCP_DOMAIN_SUFFIX), name);
+	seg_fact(ctx, APF_FACT_KEY(APF_FACT_DHCP_DOMAIN_SUFFIX), sg, name);
 	sg->suffix = true;
 	f = apf_report(ctx, APF_PASS, "DHCP_OPTION15_OK", "DHCP server %s sends domain name %s",
 		       ip_str(apf_dhcp_server_id(m), a), name);
@@ -258,8 +258,8 @@ static void check_option6(struct apf_ctx *ctx, struct seg *sg, const struct apf_
 		uint32_t addr;
 		memcpy(&addr, p + i, 4);
 		ip_str(addr, a);
-		apf_fact_add(ctx, "dns_servers", a);
-		seg_fact(ctx, "dns_servers", sg, a);
+		apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_DHCP_DNS_SERVERS), a);
+		seg_fact(ctx, APF_FACT_KEY(APF_FACT_DHCP_DNS_SERVERS), sg, a);
 		if (i / 4 < 16)
 			pos += (size_t)snprintf(list + pos, sizeof(list) - pos, "%s%s", i ? ", " : "", a);
 	}
@@ -594,7 +594,7 @@ static int run(struct apf_ctx *ctx)
 			window = remaining / (unsigned int)(ifs->n - i);
 		segs[i].ifname = ifs->v[i];
 		segs[i].wireless = apf_strlist_has(&cfg->dhcp.wireless_interfaces, ifs->v[i]);
-		apf_fact_add(ctx, "segment", ifs->v[i]);
+		apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_DHCP_SEGMENT), ifs->v[i]);
 		rc = probe_segment(ctx, &segs[i], window);
 	}
 	if (rc == 0)

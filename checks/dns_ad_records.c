@@ -235,7 +235,7 @@ static int run(struct apf_ctx *ctx)
 		free(name);
 	}
 	for (size_t i = 0; i < ndc; i++)
-		apf_fact_add(ctx, "dc", dcs[i]);
+		apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_AD_DC), dcs[i]);
 out:
 	strv_free(dcs, ndc);
 	free(domain);

@@ -51,6 +51,10 @@ static const struct apf_code codes[] = {
 	{"HOSTREG_HOSTS_INVALID", APF_ERROR, "The hosts file could not be read or has an invalid line (file:line given)",
 	 "Fix the hosts file: one FQDN per line, optionally followed by the expected IPv4/IPv6 address"},
 	{"HOSTREG_ENGINE_ERROR", APF_ERROR, "The query engine could not start (sockets)", "See the evidence"},
+	{"HOSTREG_SERVER_REFUSED", APF_ERROR,
+	 "The DNS server refused the queries (ICMP port or host unreachable), so no host was checked against it",
+	 "Check that the DNS server runs and listens on this address and port, and that no firewall rejects DNS from "
+	 "this host; or remove it from [dns] servers / DHCP option 6"},
 	{0},
 };
 
@@ -145,7 +149,19 @@ static void audit_server(struct apf_ctx *ctx, const struct apf_dns_target *t, st
 	apf_ctx_step(ctx, "A/PTR audit of %zu hosts against %s (window %u, %u qps)", l->n, t->spec, o.window,
 		     o.rate_limit);
 	rc = apf_fleet_run(&o, l, &st, &err);
-	if (rc < 0) {
+	if (rc == -ECONNREFUSED || rc == -EHOSTUNREACH || rc == -ENETUNREACH) {
+		/* One finding for the server, not a verdict per host: the rest was never asked. */
+		f = apf_report(ctx, APF_ERROR, "HOSTREG_SERVER_REFUSED",
+			       "DNS server %s refused the queries; %zu of %zu hosts were not checked against it", t->spec,
+			       st.counts[APF_FLEET_PENDING], l->n);
+		apf_evidence(f, "server", "%s", t->spec);
+		apf_evidence(f, "error", "%s", err ? err : "?");
+		apf_evidence(f, "hosts", "%zu", l->n);
+		apf_evidence(f, "queries", "%llu", (unsigned long long)(st.queries + st.retransmits));
+		apf_evidence(f, "retransmits", "%llu", (unsigned long long)st.retransmits);
+		apf_evidence(f, "elapsed_ms", "%llu", (unsigned long long)st.elapsed_ms);
+		st.counts[APF_FLEET_PENDING] = 0;
+	} else if (rc < 0) {
 		f = apf_report(ctx, APF_ERROR, "HOSTREG_ENGINE_ERROR", "cannot query DNS server %s", t->spec);
 		apf_evidence(f, "server", "%s", t->spec);
 		apf_evidence(f, "error", "%s", err ? err : "?");
@@ -187,6 +203,7 @@ static void audit_server(struct apf_ctx *ctx, const struct apf_dns_target *t, st
 		if (count > shown)
 			apf_evidence(f, "not_shown", "%zu", count - shown);
 	}
+	free(err);
 }
 
 static int run(struct apf_ctx *ctx)

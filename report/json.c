@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "alloc.h"
 #include "report.h"
 
 /* jansson rejects invalid UTF-8; network data may hold anything, so such a value

@@ -8,61 +8,18 @@
 #include <string.h>
 #include <strings.h>
 
+#include "alloc.h"
 #include "ad.h"
+#include "dnscheck.h"
 #include "net/dns.h"
 #include "result.h"
 
 #define APF_AD_MAX_DCS 16
-#define APF_AD_MAX_DNS_SERVERS 8
-
-void apf_ad_strv_free(char **v, size_t n)
-{
-	if (!v)
-		return;
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
 
 static bool is_ip_literal(const char *s)
 {
 	unsigned char buf[16];
 	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
-}
-
-/* The host's resolv.conf servers: only as a fallback when [dns] servers is empty,
- * since they are what this machine uses, not necessarily what AMT clients use. */
-static void resolv_conf_servers(char ***v, size_t *n)
-{
-	FILE *f = fopen("/etc/resolv.conf", "r");
-	char line[256];
-
-	if (!f)
-		return;
-	while (*n < APF_AD_MAX_DNS_SERVERS && fgets(line, sizeof(line), f)) {
-		char addr[64];
-		if (sscanf(line, " nameserver %63s", addr) == 1 && is_ip_literal(addr)) {
-			*v = apf_xrealloc(*v, (*n + 1) * sizeof(**v));
-			(*v)[(*n)++] = apf_xstrdup(addr);
-		}
-	}
-	fclose(f);
-}
-
-char **apf_ad_dns_servers(struct apf_ctx *ctx, size_t *n_out)
-{
-	const struct apf_config *cfg = apf_cfg(ctx);
-	char **v = NULL;
-	size_t n = 0;
-
-	for (size_t i = 0; i < cfg->dns.servers.n && n < APF_AD_MAX_DNS_SERVERS; i++) {
-		v = apf_xrealloc(v, (n + 1) * sizeof(*v));
-		v[n++] = apf_xstrdup(cfg->dns.servers.v[i]);
-	}
-	if (n == 0)
-		resolv_conf_servers(&v, &n);
-	*n_out = n;
-	return v;
 }
 
 unsigned int apf_ad_op_timeout(const struct apf_ctx *ctx, unsigned int cap_ms)
@@ -84,53 +41,16 @@ static char *strip_dot(const char *name)
 	return r;
 }
 
-/* Asks each DNS server in turn until one answers; 0 with *ans, or -ETIMEDOUT/-errno. */
+/* One lookup through the servers AMT clients use (src/dnscheck.c owns which and how). */
 static int query_any(struct apf_ctx *ctx, const char *name, uint16_t type, unsigned int timeout_ms,
 		     struct apf_dns_answer **ans, char **err_out)
 {
-	size_t n = 0;
-	char **servers = apf_ad_dns_servers(ctx, &n);
-	int rc = -ENOENT;
+	struct apf_dnscheck_resolver r;
+	int rc;
 
-	*ans = NULL;
-	if (err_out)
-		*err_out = NULL;
-	if (n == 0) {
-		if (err_out)
-			*err_out = apf_xstrdup("no DNS server configured ([dns] servers) and none in /etc/resolv.conf");
-		rc = -EINVAL;
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct apf_dns_query_opts o = {
-			.timeout_ms = apf_ad_op_timeout(ctx, timeout_ms),
-		};
-		char ip[64];
-		char *err = NULL;
-
-		/* "192.0.2.1", "127.0.0.1#5353" or "[::1]:53" */
-		if (apf_dns_server_parse(servers[i], ip, sizeof(ip), &o.port) < 0) {
-			rc = -EINVAL;
-			if (err_out) {
-				free(*err_out);
-				*err_out = apf_xasprintf("%s: not a DNS server address", servers[i]);
-			}
-			continue;
-		}
-		o.server = ip;
-		rc = apf_dns_query(&o, name, type, ans, &err);
-		if (rc == 0) {
-			free(err);
-			break;
-		}
-		if (err_out) {
-			free(*err_out);
-			*err_out = err ? apf_xasprintf("%s: %s", servers[i], err) : apf_xasprintf("%s: %s", servers[i], strerror(-rc));
-		}
-		free(err);
-	}
-out:
-	apf_ad_strv_free(servers, n);
+	apf_dnscheck_resolver_init(&r, ctx, NULL, NULL);
+	rc = apf_dnscheck_ask(&r, apf_ctx_deadline_ms(ctx), timeout_ms, name, type, ans, NULL, err_out);
+	apf_dnscheck_resolver_clear(&r);
 	return rc;
 }
 
@@ -156,7 +76,7 @@ int apf_ad_resolve(struct apf_ctx *ctx, const char *name, unsigned int timeout_m
 			*err_out = err ? err : apf_xstrdup(strerror(-rc));
 		else
 			free(err);
-		return rc == -ENOENT ? -ETIMEDOUT : rc;
+		return rc;
 	}
 	free(err);
 	if (server_out && ans->server)
@@ -205,7 +125,7 @@ void apf_ad_find_dcs(struct apf_ctx *ctx, unsigned int timeout_ms, struct apf_ad
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < cfg->ad.domain_controllers.n; i++)
 		dcs_add(out, cfg->ad.domain_controllers.v[i], 389, "config [ad] domain_controllers");
-	if (out->n == 0 && (facts = apf_fact_get(ctx, "dns.ad-records", "dc")) != NULL) {
+	if (out->n == 0 && (facts = apf_fact_get(ctx, APF_FACT_AD_DC)) != NULL) {
 		/* dns.ad-records publishes DC host names it found in the SRV records */
 		for (size_t i = 0; facts[i]; i++)
 			if (*facts[i])
@@ -220,7 +140,8 @@ void apf_ad_find_dcs(struct apf_ctx *ctx, unsigned int timeout_ms, struct apf_ad
 		rc = query_any(ctx, out->srv_query, APF_RR_SRV, timeout_ms, &ans, &err);
 		if (rc < 0) {
 			out->srv_error = err ? err : apf_xstrdup(strerror(-rc));
-			out->srv_timeout = rc != -EINVAL;
+			out->srv_timeout = true;
+			out->srv_rc = rc;
 			err = NULL;
 		} else {
 			char *src = apf_xasprintf("SRV %s @%s", out->srv_query, ans->server ? ans->server : "?");

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Active Directory plumbing shared by ad.ldap and the ca.* checks: finding the
- * domain controllers (config, or the DC SRV records asked of the configured DNS
+ * domain controllers (config, or the DC SRV records asked of the client DNS
  * servers), resolving names the way AMT's infrastructure does (through those
  * DNS servers, never the host resolver), and opening a bound LDAP session with
  * the checker's service account.
@@ -30,24 +30,31 @@ struct apf_ad_dcs {
 	size_t n;
 	char *srv_query;     /* the SRV name asked, NULL when DCs came from the config */
 	char *srv_error;     /* why discovery found nothing (rcode / timeout), NULL when it found some */
-	bool srv_timeout;    /* discovery failed because no DNS server answered */
+	bool srv_timeout;    /* discovery could not be made: no DNS server answered usefully, or none is known */
+	int srv_rc;          /* apf_dnscheck_ask()'s rc when srv_timeout (-EDESTADDRREQ: no client DNS server known) */
 };
 
 /*
  * Fills `out` with the DCs to check: [ad] domain_controllers, else the facts
  * of dns.ad-records ("dc"), else the SRV records _ldap._tcp.dc._msdcs.<domain>.
- * Every name is resolved (A) through [dns] servers, or through the host's
- * /etc/resolv.conf name servers when none are configured. Never fails:
- * out->n == 0 with srv_error says why. Free with apf_ad_dcs_clear().
+ * Every name is resolved (A) through the DNS servers AMT clients use
+ * (apf_dnscheck_servers(): [dns] servers, else DHCP option 6 learned by
+ * dhcp.options); never through the host's resolver. With neither, names are
+ * not resolved (resolve_rc -EDESTADDRREQ) and only IP literals can be checked.
+ * A caller must list dns.ad-records and dhcp.options in `after` for their facts
+ * to be seen. Never fails: out->n == 0 with srv_error says why. Free with
+ * apf_ad_dcs_clear().
  */
 void apf_ad_find_dcs(struct apf_ctx *ctx, unsigned int timeout_ms, struct apf_ad_dcs *out);
 void apf_ad_dcs_clear(struct apf_ad_dcs *d);
 
 /*
- * Resolves `name` (A) through the configured DNS servers. An IP literal is
- * returned as is. 0 and *ip_out (caller frees), or -ENOENT (NXDOMAIN / no A
- * record), -ETIMEDOUT (no server answered); *err_out (may be NULL) explains,
- * *server_out (may be NULL) names the server that answered.
+ * Resolves `name` (A) through the DNS servers AMT clients use (see above). An
+ * IP literal is returned as is. 0 and *ip_out (caller frees), or -ENOENT
+ * (NXDOMAIN / no A record), or apf_dnscheck_ask()'s errors (the lookup could
+ * not be made: -EDESTADDRREQ when no client DNS server is known, -ETIMEDOUT,
+ * ...); *err_out (may be NULL) explains, *server_out (may be NULL) names the
+ * server that answered.
  */
 int apf_ad_resolve(struct apf_ctx *ctx, const char *name, unsigned int timeout_ms, char **ip_out, char **server_out,
 		   char **err_out);
@@ -59,10 +66,6 @@ int apf_ad_resolve(struct apf_ctx *ctx, const char *name, unsigned int timeout_m
  * not be made, which is ERROR, never FAIL.
  */
 enum apf_status apf_ad_unresolved_status(int rc);
-
-/* The configured [dns] servers, or /etc/resolv.conf's when none; NULL-free list, caller frees with apf_ad_strv_free. */
-char **apf_ad_dns_servers(struct apf_ctx *ctx, size_t *n_out);
-void apf_ad_strv_free(char **v, size_t n);
 
 /* TLS mode from [ad] tls ("starttls" default, "ldaps", "none"). */
 enum apf_ldap_tls apf_ad_tls_mode(const struct apf_config *cfg);

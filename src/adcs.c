@@ -7,7 +7,7 @@
 #include <strings.h>
 
 #include "adcs.h"
-#include "result.h"
+#include "alloc.h"
 
 int apf_adcs_parse_u32(const char *s, uint32_t *out)
 {

@@ -11,7 +11,7 @@
 #include <ini.h>
 
 #include "config.h"
-#include "result.h"
+#include "alloc.h"
 #include "util.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)

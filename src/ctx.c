@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alloc.h"
 #include "ctx.h"
 #include "runner.h"
 #include "util.h"

@@ -1,22 +1,20 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "alloc.h"
 #include "dnscheck.h"
 #include "util.h"
 #include "net/dns.h"
 
-static const char *const *fact(const struct apf_ctx *ctx, const char *key)
-{
-	return apf_fact_get(ctx, "dhcp.options", key);
-}
-
-size_t apf_dnscheck_servers(const struct apf_ctx *ctx, struct apf_dns_target **out, const char **source)
+size_t apf_dnscheck_servers_or(const struct apf_ctx *ctx, const char *const *fallback, const char *fallback_source,
+			       struct apf_dns_target **out, const char **source)
 {
 	const struct apf_config *cfg = apf_cfg(ctx);
-	const char *const *learned = fact(ctx, "dns_servers");
+	const char *const *learned = apf_fact_get(ctx, APF_FACT_DHCP_DNS_SERVERS);
 	size_t n = 0, cap;
 	const char *const *v;
 	struct apf_dns_target *t;
@@ -26,11 +24,11 @@ size_t apf_dnscheck_servers(const struct apf_ctx *ctx, struct apf_dns_target **o
 		v = (const char *const *)cfg->dns.servers.v;
 		cap = cfg->dns.servers.n;
 		*source = "[dns] servers";
-	} else if (learned) {
-		for (cap = 0; learned[cap]; cap++)
+	} else if (learned || fallback) {
+		v = learned ? learned : fallback;
+		for (cap = 0; v[cap]; cap++)
 			;
-		v = learned;
-		*source = "DHCP option 6 (dhcp.options)";
+		*source = learned ? "DHCP option 6 (dhcp.options)" : fallback_source;
 	} else {
 		*source = NULL;
 		return 0;
@@ -51,9 +49,117 @@ size_t apf_dnscheck_servers(const struct apf_ctx *ctx, struct apf_dns_target **o
 	if (!n) {
 		free(t);
 		t = NULL;
+		*source = NULL;
 	}
 	*out = t;
 	return n;
+}
+
+size_t apf_dnscheck_servers(const struct apf_ctx *ctx, struct apf_dns_target **out, const char **source)
+{
+	return apf_dnscheck_servers_or(ctx, NULL, NULL, out, source);
+}
+
+void apf_dnscheck_resolver_init(struct apf_dnscheck_resolver *r, const struct apf_ctx *ctx, const char *const *fallback,
+				const char *fallback_source)
+{
+	memset(r, 0, sizeof(*r));
+	r->n = apf_dnscheck_servers_or(ctx, fallback, fallback_source, &r->srv, &r->source);
+	r->fails = apf_xcalloc(r->n ? r->n : 1, sizeof(*r->fails));
+}
+
+void apf_dnscheck_resolver_clear(struct apf_dnscheck_resolver *r)
+{
+	free(r->srv);
+	free(r->fails);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Of two failures, the one that says more about the name: an answer (error
+ * rcode, malformed) says more than a refusal, which says more than silence. */
+static int more_telling(int a, int b)
+{
+	static const int order[] = {-EHOSTDOWN, -ETIMEDOUT, -ECONNREFUSED, -EPROTO};
+	size_t ra = 0, rb = 0;
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		if (order[i] == a)
+			ra = i;
+		if (order[i] == b)
+			rb = i;
+	}
+	return rb >= ra ? b : a;
+}
+
+static bool server_alive(const struct apf_dnscheck_resolver *r, size_t i)
+{
+	return r->fails[i] < APF_DNSCHECK_DEAD_AFTER;
+}
+
+int apf_dnscheck_ask(struct apf_dnscheck_resolver *r, uint64_t deadline_ms, unsigned int cap_ms, const char *name,
+		     uint16_t type, struct apf_dns_answer **ans, const struct apf_dns_target **from, char **err_out)
+{
+	int rc = -EHOSTDOWN;
+	size_t alive = 0;
+
+	*ans = NULL;
+	if (from)
+		*from = NULL;
+	if (!r->n) {
+		apf_err_set(err_out, "%s", APF_DNSCHECK_NO_SERVER);
+		return -EDESTADDRREQ;
+	}
+	for (size_t i = 0; i < r->n; i++)
+		alive += server_alive(r, i);
+	if (!alive)
+		apf_err_set(err_out, "not asked: every DNS server timed out repeatedly or refused");
+	for (size_t i = 0; i < r->n; i++) {
+		uint64_t now = apf_now_ms();
+		uint64_t left = deadline_ms > now ? deadline_ms - now : 0;
+		struct apf_dns_query_opts o = {.server = r->srv[i].ip, .port = r->srv[i].port};
+		struct apf_dns_answer *a = NULL;
+		char *err = NULL;
+		int q;
+
+		if (!server_alive(r, i))
+			continue;
+		if (left < 50) {
+			if (rc == -EHOSTDOWN) {
+				rc = -ECANCELED;
+				apf_err_set(err_out, "not asked: the time is up");
+			}
+			break;
+		}
+		/* Enough of the time that a dead server is found out (and dropped) with time left to ask the others. */
+		left /= APF_DNSCHECK_DEAD_AFTER * alive + 1;
+		o.timeout_ms = left > cap_ms ? cap_ms : left < 100 ? 100 : (unsigned int)left;
+		q = apf_dns_query(&o, name, type, &a, &err);
+		if (q == 0 && (a->rcode == 0 || a->rcode == 3)) {
+			r->fails[i] = 0;
+			*ans = a;
+			if (from)
+				*from = &r->srv[i];
+			free(err);
+			return 0;
+		}
+		if (q == 0) {
+			r->fails[i] = 0;
+			q = -EPROTO;
+			free(err);
+			err = apf_xstrdup(a->rcode_name ? a->rcode_name : "error rcode");
+			apf_dns_answer_free(a);
+		} else if (q == -ECONNREFUSED) {
+			r->fails[i] = APF_DNSCHECK_DEAD_AFTER;
+		} else if (q == -ETIMEDOUT) {
+			r->fails[i]++;
+		}
+		if (more_telling(rc, q) == q) {
+			rc = q;
+			apf_err_set(err_out, "%s: %s", r->srv[i].spec, err ? err : strerror(-q));
+		}
+		free(err);
+	}
+	return rc;
 }
 
 static void add_suffix(char ***v, size_t *n, const char *s)
@@ -79,7 +185,7 @@ static void add_suffix(char ***v, size_t *n, const char *s)
 char **apf_dnscheck_suffixes(const struct apf_ctx *ctx, size_t *n)
 {
 	const struct apf_config *cfg = apf_cfg(ctx);
-	const char *const *learned = fact(ctx, "domain_suffix");
+	const char *const *learned = apf_fact_get(ctx, APF_FACT_DHCP_DOMAIN_SUFFIX);
 	char **v = apf_xcalloc(1, sizeof(*v));
 
 	*n = 0;

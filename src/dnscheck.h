@@ -19,13 +19,67 @@ struct apf_dns_target {
 	uint16_t port;
 };
 
+/* Why a check has no client DNS server to ask: the one wording, for findings and skips. */
+#define APF_DNSCHECK_NO_SERVER                                                                                         \
+	"no client DNS server known: set [dns] servers, or run dhcp.options to learn the DHCP option-6 servers (the "   \
+	"host's own resolver is never used)"
+
 /*
- * The DNS servers clients use: `[dns] servers`, else the "dns_servers" fact of
- * dhcp.options. Entries that do not parse are dropped. *source says where they
- * came from ("[dns] servers" or "DHCP option 6"). Returns the count; *out is
- * NULL when none (free with free()).
+ * The DNS servers AMT clients use, decided here and nowhere else: `[dns]
+ * servers`, else the option-6 servers dhcp.options learned (its "dns_servers"
+ * fact), else none. Never the host's resolver (/etc/resolv.conf): this machine
+ * need not use what the AMT clients use. Entries that do not parse are
+ * dropped. *source says where they came from ("[dns] servers" or "DHCP option
+ * 6 (dhcp.options)"; NULL when none). Returns the count; *out is NULL when
+ * none (free with free()).
  */
 size_t apf_dnscheck_servers(const struct apf_ctx *ctx, struct apf_dns_target **out, const char **source);
+
+/*
+ * The same, with one more source after those two: `fallback` (NULL-terminated
+ * server specs, may be NULL), named `fallback_source` in *source. For a check
+ * that took a DHCP lease itself and holds that lease's option 6.
+ */
+size_t apf_dnscheck_servers_or(const struct apf_ctx *ctx, const char *const *fallback, const char *fallback_source,
+			       struct apf_dns_target **out, const char **source);
+
+/*
+ * Asking the client DNS servers in turn: the one loop for it. A server that
+ * times out APF_DNSCHECK_DEAD_AFTER times in a row, or refuses (ICMP port
+ * unreachable), is not asked again by this resolver, so a dead server costs a
+ * few timeouts per run, not one per lookup.
+ */
+#define APF_DNSCHECK_DEAD_AFTER 3
+
+struct apf_dnscheck_resolver {
+	struct apf_dns_target *srv;
+	size_t n;
+	const char *source;   /* as apf_dnscheck_servers() says; NULL when n is 0 */
+	unsigned int *fails;  /* consecutive failures per server; APF_DNSCHECK_DEAD_AFTER = not asked again */
+};
+
+/* Fills r with apf_dnscheck_servers_or(ctx, fallback, fallback_source, ...). Free with apf_dnscheck_resolver_clear(). */
+void apf_dnscheck_resolver_init(struct apf_dnscheck_resolver *r, const struct apf_ctx *ctx, const char *const *fallback,
+				const char *fallback_source);
+void apf_dnscheck_resolver_clear(struct apf_dnscheck_resolver *r);
+
+/*
+ * Asks the servers in turn for name/type until one gives an answer: 0 with
+ * *ans (rcode NOERROR or NXDOMAIN; *from, when not NULL, is the server that
+ * gave it). An error rcode (SERVFAIL, REFUSED, ...) moves on to the next
+ * server. Each query gets at most cap_ms, and at most the share of the time
+ * left before deadline_ms (apf_now_ms() clock) that lets every live server time
+ * out APF_DNSCHECK_DEAD_AFTER times with time to spare. Otherwise (nothing was learned about the name; *err_out, may be NULL,
+ * names the server and what happened):
+ *   -EDESTADDRREQ  no server at all (APF_DNSCHECK_NO_SERVER),
+ *   -EHOSTDOWN     every server was given up before (timeouts, refusals),
+ *   -ECANCELED     the deadline passed before any server was asked,
+ *   -ETIMEDOUT     no server answered in time,
+ *   -ECONNREFUSED  the servers refused,
+ *   -EPROTO        answers came back but only with error rcodes or malformed.
+ */
+int apf_dnscheck_ask(struct apf_dnscheck_resolver *r, uint64_t deadline_ms, unsigned int cap_ms, const char *name,
+		     uint16_t type, struct apf_dns_answer **ans, const struct apf_dns_target **from, char **err_out);
 
 /*
  * The AMT DNS suffixes: `[amt] domain_suffixes` plus the option-15 suffix that

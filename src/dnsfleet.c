@@ -6,8 +6,9 @@
  *   slot in O(1), and the echoed question is compared byte for byte before
  *   anything is parsed: stray, late or spoofed packets cost a memcmp;
  * - queries are encoded by hand into the slot (no ldns_pkt2wire compression
- *   tree, no mallocs); answers are parsed with ldns_wire2pkt (robust against
- *   hostile packets) and names compared in wire form, never as strings;
+ *   tree, no mallocs); answers are parsed by ldns through src/net/dnswire.c
+ *   (robust against hostile packets) and names compared in wire form, never
+ *   as strings;
  * - A then PTR are pipelined in the same slot.
  * What keeps it polite and correct: a window, a token-bucket rate cap, a
  * window that halves on loss and regrows per answer, an RTT-based retransmit
@@ -27,11 +28,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <ldns/ldns.h>
 
 #include "dnsfleet.h"
 #include "net/dns.h"
-#include "result.h"
+#include "net/dnswire.h"
+#include "alloc.h"
 #include "util.h"
 
 #define FLEET_LINE_MAX 1024
@@ -39,6 +40,8 @@
 #define FLEET_SOCKETS 4
 #define QBUF 300 /* header 12 + name 255 + 4 + OPT 11 */
 #define EDNS_SIZE 1232
+#define RCODE_NOERROR 0
+#define RCODE_NXDOMAIN 3
 
 static const char *const verdict_names[APF_FLEET_VERDICT_COUNT] = {
 	[APF_FLEET_PENDING] = "PENDING",
@@ -305,6 +308,7 @@ struct engine {
 	/* RFC 6298-style retransmission timer, in microseconds; 0 until the first sample. */
 	uint64_t srtt_us, rttvar_us;
 	uint8_t *rbuf;
+	int refused; /* an errno when the kernel reported the server unreachable (ICMP), else 0 */
 };
 
 #define EV_TCP (1ull << 32)
@@ -448,12 +452,25 @@ static void rtt_sample(struct engine *e, const struct slot *s)
 	e->srtt_us = (7 * e->srtt_us + r) / 8;
 }
 
+/*
+ * A connected UDP socket reports the server's ICMP port (or host) unreachable
+ * as ECONNREFUSED (EHOSTUNREACH, ENETUNREACH) on the next send or recv. Every
+ * query to that server would meet the same fate, so the run ends at once
+ * rather than retransmitting every host's queries until the deadline.
+ */
+static void note_refusal(struct engine *e, int err)
+{
+	if (!e->refused && (err == ECONNREFUSED || err == EHOSTUNREACH || err == ENETUNREACH))
+		e->refused = err;
+}
+
 static void udp_send(struct engine *e, unsigned int idx, uint64_t now)
 {
 	struct slot *s = &e->slots[idx];
 
 	/* A failed send (buffer full) is just a lost packet: the timer retries it. */
-	(void)send(e->sock[idx % FLEET_SOCKETS], s->q, s->qlen, 0);
+	if (send(e->sock[idx % FLEET_SOCKETS], s->q, s->qlen, 0) < 0)
+		note_refusal(e, errno);
 	s->state = SLOT_UDP;
 	s->expire = now + try_timeout(e, s->tries);
 	if (s->expire < e->next_expiry)
@@ -489,38 +506,32 @@ static void handle_answer(struct engine *e, unsigned int idx, const uint8_t *buf
 	struct slot *s = &e->slots[idx];
 	struct apf_fleet_host *h = &e->l->h[s->host];
 	int rcode = buf[3] & 0x0f;
-	ldns_pkt *p = NULL;
-	const ldns_rr_list *an;
-	size_t n;
+	struct apf_dns_rdata *rd = NULL;
+	size_t n = 0;
 
 	if (e->cwnd < e->window)
 		e->cwnd++;
 	rtt_sample(e, s);
-	if (rcode == LDNS_RCODE_NXDOMAIN) {
+	if (rcode == RCODE_NXDOMAIN) {
 		finish(e, idx, s->qtype == APF_RR_PTR ? APF_FLEET_NO_PTR : APF_FLEET_NO_A, rcode);
 		return;
 	}
-	if (rcode != LDNS_RCODE_NOERROR || ldns_wire2pkt(&p, buf, len) != LDNS_STATUS_OK) {
+	if (rcode != RCODE_NOERROR || apf_dns_wire_answers(buf, len, s->qtype, &rd, &n) < 0) {
 		finish(e, idx, APF_FLEET_SERVER_ERROR, rcode);
 		return;
 	}
-	an = ldns_pkt_answer(p);
-	n = an ? ldns_rr_list_rr_count(an) : 0;
 	if (s->qtype != APF_RR_PTR) {
-		const ldns_rdf *first = NULL;
+		const struct apf_dns_rdata *first = NULL;
 		bool match = false;
 		size_t alen = s->qtype == APF_RR_A ? 4 : 16;
 		uint8_t w[80];
 
 		for (size_t i = 0; i < n; i++) {
-			const ldns_rr *rr = ldns_rr_list_rr(an, i);
-			const ldns_rdf *d = ldns_rr_rdf(rr, 0);
-
-			if (ldns_rr_get_type(rr) != s->qtype || !d || ldns_rdf_size(d) != alen)
+			if (rd[i].len != alen)
 				continue;
 			if (!first)
-				first = d;
-			if (h->expect_af && memcmp(ldns_rdf_data(d), h->expect, alen) == 0)
+				first = &rd[i];
+			if (h->expect_af && memcmp(rd[i].data, h->expect, alen) == 0)
 				match = true;
 		}
 		if (!first) {
@@ -531,46 +542,32 @@ static void handle_answer(struct engine *e, unsigned int idx, const uint8_t *buf
 		if (h->expect_af && !match) {
 			char txt[INET6_ADDRSTRLEN];
 
-			memcpy(h->addr, ldns_rdf_data(first), alen);
+			memcpy(h->addr, first->data, alen);
 			h->found = apf_xstrdup(inet_ntop(h->addr_af, h->addr, txt, sizeof(txt)) ? txt : "?");
 			finish(e, idx, APF_FLEET_A_MISMATCH, rcode);
 			goto out;
 		}
-		memcpy(h->addr, h->expect_af ? h->expect : ldns_rdf_data(first), alen);
+		memcpy(h->addr, h->expect_af ? h->expect : first->data, alen);
 		/* Pipelined: the PTR query reuses the slot at once, no token needed for fairness. */
 		start_query(e, idx, w, reverse_wire(h->addr_af, h->addr, w), APF_RR_PTR, now);
 		goto out;
 	}
-	{
-		const ldns_rdf *first = NULL;
-
-		for (size_t i = 0; i < n; i++) {
-			const ldns_rr *rr = ldns_rr_list_rr(an, i);
-			const ldns_rdf *d = ldns_rr_rdf(rr, 0);
-
-			if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_PTR || !d)
-				continue;
-			if (wire_name_eq(ldns_rdf_data(d), ldns_rdf_size(d), h->wire, h->wire_len)) {
-				finish(e, idx, APF_FLEET_OK, rcode);
-				goto out;
-			}
-			if (!first)
-				first = d;
-		}
-		if (!first) {
-			finish(e, idx, APF_FLEET_NO_PTR, rcode);
+	for (size_t i = 0; i < n; i++) {
+		if (wire_name_eq(rd[i].data, rd[i].len, h->wire, h->wire_len)) {
+			finish(e, idx, APF_FLEET_OK, rcode);
 			goto out;
 		}
-		{
-			char *t = ldns_rdf2str(first);
-
-			h->found = apf_xstrdup(t ? t : "?");
-			free(t);
-		}
-		finish(e, idx, APF_FLEET_PTR_MISMATCH, rcode);
 	}
+	if (!n) {
+		finish(e, idx, APF_FLEET_NO_PTR, rcode);
+		goto out;
+	}
+	h->found = apf_dns_wire_name_text(rd[0].data, rd[0].len);
+	if (!h->found)
+		h->found = apf_xstrdup("?");
+	finish(e, idx, APF_FLEET_PTR_MISMATCH, rcode);
 out:
-	ldns_pkt_free(p);
+	apf_dns_rdata_free(rd, n);
 }
 
 /* Finds the slot a response belongs to and checks the echoed question; -1 for strays. */
@@ -604,11 +601,13 @@ static int match_slot(struct engine *e, const uint8_t *buf, size_t len, bool tcp
 static void on_udp(struct engine *e, int sock, uint64_t now)
 {
 	for (;;) {
-		ssize_t n = recv(sock, e->rbuf, LDNS_MAX_PACKETLEN, MSG_DONTWAIT);
+		ssize_t n = recv(sock, e->rbuf, APF_DNS_MSG_MAX, MSG_DONTWAIT);
 		int idx;
 
-		if (n < 0)
-			return; /* EAGAIN, or ICMP errors: the timer handles the loss */
+		if (n < 0) {
+			note_refusal(e, errno); /* else EAGAIN: nothing more to read */
+			return;
+		}
 		idx = match_slot(e, e->rbuf, (size_t)n, false);
 		if (idx < 0) {
 			if (e->st)
@@ -689,7 +688,7 @@ static void on_tcp(struct engine *e, unsigned int idx, uint32_t events, uint64_t
 		if (epoll_ctl(e->ep, EPOLL_CTL_MOD, s->tcp_fd, &ev) < 0)
 			goto fail;
 		s->state = SLOT_TCP_READ;
-		s->tbuf = apf_xmalloc(LDNS_MAX_PACKETLEN + 2);
+		s->tbuf = apf_xmalloc(APF_DNS_MSG_MAX + 2);
 		return;
 	}
 	if (s->state != SLOT_TCP_READ)
@@ -839,7 +838,7 @@ int apf_fleet_run(const struct apf_fleet_opts *o, struct apf_fleet_list *l, stru
 		e.slots[i].tcp_fd = -1;
 		e.freelist[e.nfree++] = e.window - 1 - i;
 	}
-	e.rbuf = apf_xmalloc(LDNS_MAX_PACKETLEN);
+	e.rbuf = apf_xmalloc(APF_DNS_MSG_MAX);
 	{
 		uint8_t r[2];
 
@@ -855,6 +854,12 @@ int apf_fleet_run(const struct apf_fleet_opts *o, struct apf_fleet_list *l, stru
 		uint64_t now = apf_now_ms(), wake;
 		int n, timeout;
 
+		if (e.refused) {
+			rc = -e.refused;
+			apf_err_set(err_out, "%s: %s (ICMP unreachable): the server refused the queries", o->server,
+				    strerror(e.refused));
+			goto out;
+		}
 		if (o->deadline_ms && now >= o->deadline_ms)
 			break;
 		if (now >= e.next_expiry)

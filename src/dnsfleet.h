@@ -83,8 +83,10 @@ struct apf_fleet_stats {
 /*
  * Classifies every host of `l` (writing their output fields) against one
  * server. Returns 0 when the run completed or hit the deadline (hosts left
- * PENDING), -EINVAL for a bad server, -errno when sockets cannot be made
- * (*err_out says which). `st` may be NULL.
+ * PENDING), -ECONNREFUSED (or -EHOSTUNREACH, -ENETUNREACH) as soon as the
+ * kernel reports the server unreachable (ICMP; hosts not yet classified stay
+ * PENDING, no retransmits to a closed port), -EINVAL for a bad server, -errno
+ * when sockets cannot be made (*err_out says which). `st` may be NULL.
  */
 int apf_fleet_run(const struct apf_fleet_opts *o, struct apf_fleet_list *l, struct apf_fleet_stats *st,
 		  char **err_out);

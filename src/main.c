@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "alloc.h"
 #include "cmd_hash.h"
 #include "config.h"
 #include "net/http.h"

@@ -25,7 +25,7 @@
 #include <openssl/x509v3.h>
 
 #include "pki.h"
-#include "result.h"
+#include "alloc.h"
 #include "util.h"
 
 /* Caps on what one certificate may contribute to the model. */

@@ -10,7 +10,7 @@
 #include <jansson.h>
 
 #include "pki_roots.h"
-#include "result.h"
+#include "alloc.h"
 #include "util.h"
 
 #define DEVICE_FILE_MAX (1024u * 1024u)

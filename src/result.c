@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "alloc.h"
 #include "result.h"
 
 /* Paired with enum apf_status; a unit test checks every value has a name. */
@@ -52,71 +53,6 @@ const char *apf_verdict_name(enum apf_verdict v)
 int apf_verdict_exit_code(enum apf_verdict v)
 {
 	return (unsigned)v < APF_VERDICT_COUNT ? verdicts[v].exit_code : 3;
-}
-
-static void oom(void)
-{
-	fputs("amt-preflight: out of memory\n", stderr);
-	abort();
-}
-
-void *apf_xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-	if (!p)
-		oom();
-	return p;
-}
-
-void *apf_xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size ? size : 1);
-	if (!p)
-		oom();
-	return p;
-}
-
-void *apf_xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n ? n : 1);
-	if (!q)
-		oom();
-	return q;
-}
-
-char *apf_xstrdup(const char *s)
-{
-	char *p = strdup(s ? s : "");
-	if (!p)
-		oom();
-	return p;
-}
-
-char *apf_xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		oom();
-	va_end(ap);
-	return s;
-}
-
-void apf_err_set(char **err_out, const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	if (!err_out)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		oom();
-	va_end(ap);
-	free(*err_out);
-	*err_out = s;
 }
 
 struct apf_finding *apf_finding_new(enum apf_status st, const char *code, const char *message)

@@ -79,17 +79,6 @@ struct apf_run {
 	size_t counts[APF_STATUS_COUNT]; /* checks by status */
 };
 
-/* Aborting allocators: a preflight tool that runs out of memory has nothing better to do. */
-void *apf_xmalloc(size_t n);
-void *apf_xcalloc(size_t n, size_t size);
-void *apf_xrealloc(void *p, size_t n);
-char *apf_xstrdup(const char *s);
-char *apf_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Replaces *err_out (when err_out is not NULL) with a formatted message: the
- * adapters' way of saying what went wrong next to their -errno. */
-void apf_err_set(char **err_out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 struct apf_finding *apf_finding_new(enum apf_status st, const char *code, const char *message);
 void apf_finding_add_evidence(struct apf_finding *f, const char *key, const char *value);
 void apf_finding_set_remedy(struct apf_finding *f, const char *remedy);

@@ -20,7 +20,7 @@
 
 #include "net/http.h"
 #include "net/ldap.h"
-#include "result.h"
+#include "alloc.h"
 #include "revocation.h"
 #include "util.h"
 

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "config.h"
 #include "ctx.h"
 #include "registry.h"

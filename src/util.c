@@ -10,7 +10,7 @@
 
 #include <openssl/evp.h>
 
-#include "result.h"
+#include "alloc.h"
 #include "util.h"
 
 void apf_buf_add(struct apf_buf *b, const char *s, size_t n)

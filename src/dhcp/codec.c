@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "dhcp/codec.h"
-#include "result.h"
+#include "alloc.h"
 
 static const uint8_t magic_cookie[4] = {99, 130, 83, 99};
 

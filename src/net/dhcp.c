@@ -13,7 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "alloc.h"
+#include "util.h"
 #include "net/dhcp.h"
 
 enum {

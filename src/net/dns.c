@@ -24,7 +24,7 @@
 #include <ldns/ldns.h>
 
 #include "net/dns.h"
-#include "result.h"
+#include "alloc.h"
 #include "util.h"
 
 #define DNS_MAX_NAME_TEXT 1024      /* longer input cannot be a valid name, even escaped */

@@ -7,7 +7,7 @@
 #include <curl/curl.h>
 
 #include "net/http.h"
-#include "result.h"
+#include "alloc.h"
 
 struct sink {
 	unsigned char *p;

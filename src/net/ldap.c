@@ -20,7 +20,7 @@
 #include <openssl/x509v3.h>
 
 #include "ldap.h"
-#include "result.h"
+#include "alloc.h"
 #include "util.h"
 
 /* Caps on what a (possibly hostile) server can make us hold. */

@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "util.h"
 #include "net/tcp.h"
 
 /* Waits for pfd's events until the monotonic deadline: 0, -ETIMEDOUT or -errno. */

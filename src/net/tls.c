@@ -20,7 +20,7 @@
 #include <openssl/x509v3.h>
 
 #include "net/tls.h"
-#include "result.h"
+#include "alloc.h"
 #include "util.h"
 
 #define DEFAULT_WINDOW 32u

@@ -7,8 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "check.h"
 #include "net/udp.h"
+#include "util.h"
 
 int apf_udp_exchange(const char *ip, uint16_t port, const void *req, size_t req_len, void *resp, size_t cap,
 		     size_t *resp_len, unsigned int timeout_ms)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <string.h>
 
+#include "alloc.h"
 #include "sample_run.h"
 
 static struct apf_check_result *add_check(struct apf_run *run, const char *id, const char *title, uint64_t ms)

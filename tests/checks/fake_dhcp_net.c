@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "apf_test.h"
 #include "fake_dhcp_net.h"
 #include "net/dhcp.h"

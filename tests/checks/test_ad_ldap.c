@@ -123,6 +123,71 @@ static void test_dc_unreachable_is_error(void **state)
 	dnsr_stop(a);
 }
 
+/* No [dns] servers and no dhcp.options fact: the DCs are not looked up at all (never
+ * through this host's /etc/resolv.conf), and that is could-not-check, not a FAIL. */
+static void test_no_client_dns_server_is_error(void **state)
+{
+	struct apf_run *run = apf_test_run(ID, "[ad]\ndomain = corp.example.test\n", 0);
+	const struct apf_check_result *r = apf_test_result(run, ID);
+	const struct apf_finding *f = apf_test_expect(r, "AD_NO_DNS_SERVER", APF_ERROR);
+
+	(void)state;
+	assert_non_null(strstr(apf_test_evidence(f, "result"), "no client DNS server known"));
+	assert_null(apf_test_find(r, "AD_DC_DISCOVERY_FAILED"));
+	assert_null(apf_test_find(r, "AD_DNS_TIMEOUT"));
+	assert_int_equal(r->status, APF_ERROR);
+	apf_run_free(run);
+}
+
+/* A DC given by address needs no DNS: checked even without a client DNS server. */
+static void test_dc_address_needs_no_dns(void **state)
+{
+	char *ini = NULL;
+	struct apf_run *run;
+	const struct apf_check_result *r;
+
+	(void)state;
+	if (asprintf(&ini, "[ad]\ndomain = corp.example.test\ndomain_controllers = 127.0.0.1\n") < 0)
+		abort();
+	run = apf_test_run(ID, ini, 0);
+	r = apf_test_result(run, ID);
+	assert_null(apf_test_find(r, "AD_NO_DNS_SERVER"));
+	apf_test_expect(r, "AD_DC_UNREACHABLE", APF_ERROR); /* nothing listens on 127.0.0.1:389 here */
+	apf_run_free(run);
+	free(ini);
+}
+
+/* The servers are asked in turn: a refusing first server does not hide the second's answer. */
+static void test_refusing_dns_server_then_next(void **state)
+{
+	char srv[160], *ini = NULL;
+	uint16_t closed = dnsr_closed_port();
+	struct dnsr_rule rules[] = {
+		{"_ldap._tcp.dc._msdcs." D, 33, 0, {srv}, 0},
+		{"dc1." D, 1, 0, {"dc1." D " 300 IN A 127.0.0.1"}, 0},
+	};
+	struct dnsr *a;
+	struct apf_run *run;
+	const struct apf_check_result *r;
+	const struct apf_finding *f;
+
+	(void)state;
+	snprintf(srv, sizeof(srv), "_ldap._tcp.dc._msdcs." D " 600 IN SRV 0 100 %u dc1." D, (unsigned int)closed);
+	a = dnsr_start(rules, 2, 0, true);
+	if (asprintf(&ini, "[dns]\nservers = 127.0.0.1#%u, 127.0.0.1#%u\n[ad]\ndomain = corp.example.test\n",
+		     (unsigned int)closed, (unsigned int)dnsr_port(a)) < 0)
+		abort();
+	run = apf_test_run(ID, ini, 0);
+	r = apf_test_result(run, ID);
+	f = apf_test_expect(r, "AD_DC_UNREACHABLE", APF_ERROR);
+	assert_string_equal(apf_test_evidence(f, "address"), "127.0.0.1");
+	assert_null(apf_test_find(r, "AD_DNS_TIMEOUT"));
+	assert_null(apf_test_find(r, "AD_NO_DNS_SERVER"));
+	apf_run_free(run);
+	free(ini);
+	dnsr_stop(a);
+}
+
 static void test_no_password_is_reported_once(void **state)
 {
 	struct dnsr *a = dnsr_start(NULL, 0, 0, true);
@@ -201,6 +266,9 @@ int main(void)
 		cmocka_unit_test(test_dc_unreachable_is_error),
 		cmocka_unit_test(test_no_password_is_reported_once),
 		cmocka_unit_test(test_password_never_in_findings),
+		cmocka_unit_test(test_no_client_dns_server_is_error),
+		cmocka_unit_test(test_dc_address_needs_no_dns),
+		cmocka_unit_test(test_refusing_dns_server_then_next),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -196,6 +196,43 @@ static void test_hostile_files_rejected(void **state)
 	free(big);
 }
 
+/*
+ * Issue 13 item 11: of two servers, the one whose port is closed (ICMP port
+ * unreachable, ECONNREFUSED on the connected socket) ends its part at once as
+ * one ERROR for the server: no retransmits, no per-host NO_ANSWER, and the
+ * answering server's verdicts are all there.
+ */
+static void test_refusing_server_ends_at_once(void **state)
+{
+	struct dnsr *a = dnsr_start(zone, sizeof(zone) / sizeof(zone[0]), 0, true);
+	char *hosts = write_file("hosts.txt", hosts_text, strlen(hosts_text));
+	uint16_t closed = dnsr_closed_port();
+	char *ini = NULL, spec[32];
+	struct apf_run *run;
+	const struct apf_check_result *r;
+	const struct apf_finding *f;
+
+	(void)state;
+	if (asprintf(&ini, "[dns]\nservers = 127.0.0.1#%u, 127.0.0.1#%u\nhosts_file = %s\nwindow = 4\nrate_limit = 0\n",
+		     dnsr_port(a), closed, hosts) < 0)
+		abort();
+	snprintf(spec, sizeof(spec), "127.0.0.1#%u", closed);
+	run = apf_test_run(ID, ini, 0);
+	r = apf_test_result(run, ID);
+	check_classification(r); /* the answering server's part is whole */
+	f = apf_test_expect(r, "HOSTREG_SERVER_REFUSED", APF_ERROR);
+	assert_string_equal(apf_test_evidence(f, "server"), spec);
+	assert_string_equal(apf_test_evidence(f, "retransmits"), "0");
+	assert_true(atoi(apf_test_evidence(f, "queries")) <= 4); /* at most one window, never every host */
+	assert_null(apf_test_find(r, "HOSTREG_NO_ANSWER"));
+	assert_null(apf_test_find(r, "HOSTREG_INCOMPLETE"));
+	assert_int_equal(r->status, APF_FAIL); /* the zone's own FAILs still decide */
+	apf_run_free(run);
+	free(ini);
+	free(hosts);
+	dnsr_stop(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +241,7 @@ int main(void)
 		cmocka_unit_test(test_timeouts_are_errors),
 		cmocka_unit_test(test_server_errors_are_errors_without_waiting),
 		cmocka_unit_test(test_hostile_files_rejected),
+		cmocka_unit_test(test_refusing_server_ends_at_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "apf_test.h"
 #include "ad.h"
 #include "net/ldap.h"

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "alloc.h"
 #include "report.h"
 #include "../browser/render_mem.h"
 #include "../browser/sample_run.h"

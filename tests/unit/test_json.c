@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 
+#include "alloc.h"
 #include "apf_test.h"
 #include "report.h"
 #include "util.h"

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <string.h>
 
+#include "alloc.h"
 #include "apf_test.h"
 #include "result.h"
 
