@@ -15,6 +15,7 @@
 
 #include "ad.h"
 #include "check.h"
+#include "facts.h"
 #include "ntp.h"
 
 #define QUERY_CAP_MS 2000u
@@ -243,7 +244,8 @@ static int run(struct apf_ctx *ctx)
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		apf_fact_add(ctx, v[i].dc ? "dc_configured" : "ntp_configured", v[i].name);
+		if (!v[i].dc)
+			apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_NTP_ASKED), v[i].name);
 		if (v[i].ip)
 			query(ctx, &v[i], n - i);
 	}
@@ -251,7 +253,8 @@ static int run(struct apf_ctx *ctx)
 	for (size_t i = 0; i < n; i++)
 		if (!report_failure(ctx, &v[i])) {
 			n_usable++;
-			apf_fact_add(ctx, v[i].dc ? "dc_answered" : "ntp_answered", v[i].name);
+			if (!v[i].dc)
+				apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_NTP_ANSWERED), v[i].name);
 		}
 	ref = reference(ctx, v, n, warn, &local_off);
 	for (size_t i = 0; i < n; i++) {

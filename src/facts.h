@@ -23,6 +23,23 @@
 /* Host names of the domain controllers found in the AD SRV records. */
 #define APF_FACT_AD_DC "dns.ad-records", "dc"
 
+/* For site.redundancy: how many instances of each service were asked, and answered. */
+/* DNS servers dns.servers asked (as configured or learned, "192.0.2.1"), and those that answered. */
+#define APF_FACT_DNS_ASKED "dns.servers", "asked"
+#define APF_FACT_DNS_ANSWERED "dns.servers", "answered"
+/* Domain controllers ad.ldap checked, and those that answered the rootDSE read. */
+#define APF_FACT_AD_DC_CHECKED "ad.ldap", "dc_checked"
+#define APF_FACT_AD_DC_ANSWERED "ad.ldap", "dc_answered"
+/* Enterprise CAs ca.enterprise found in AD, and those offering a [ca] templates entry. */
+#define APF_FACT_CA_FOUND "ca.enterprise", "ca"
+#define APF_FACT_CA_OFFERING "ca.enterprise", "ca_offering_template"
+/* SCS addresses whose Hello port dns.provisionserver probed, and those that accepted. */
+#define APF_FACT_PS_HELLO_PROBED "dns.provisionserver", "hello_probed"
+#define APF_FACT_PS_HELLO_OK "dns.provisionserver", "hello_ok"
+/* NTP servers time.ntp asked ([time] ntp_servers), and those that gave a usable time. */
+#define APF_FACT_NTP_ASKED "time.ntp", "ntp_asked"
+#define APF_FACT_NTP_ANSWERED "time.ntp", "ntp_answered"
+
 /* The key alone (for the publisher) and the publishing check's id. */
 #define APF_FACT_KEY(fact) APF_FACT_KEY_(fact)
 #define APF_FACT_KEY_(check, key) key

@@ -19,6 +19,7 @@ extern const struct apf_check apf_check_dns_host_registration;
 extern const struct apf_check apf_check_dns_provisionserver;
 extern const struct apf_check apf_check_dns_servers;
 extern const struct apf_check apf_check_scs_sql;
+extern const struct apf_check apf_check_site_redundancy;
 extern const struct apf_check apf_check_time_ntp;
 
 /* This table MUST stay sorted by id (bsearch, and the report order); a unit test checks it. */
@@ -38,6 +39,7 @@ static const struct apf_check *const checks[] = {
 	&apf_check_dns_provisionserver,
 	&apf_check_dns_servers,
 	&apf_check_scs_sql,
+	&apf_check_site_redundancy,
 	&apf_check_time_ntp,
 };
 

@@ -158,3 +158,47 @@ class Segments(InfraLab):
         self.assertEqual(ev["segment"], p + "v5")
         self.assertEqual(ev["wireless_with_suffix"], p + "v1")
         self.assertEqual(code, 2)
+
+
+class Redundancy(InfraLab):
+    CHECK = "site.redundancy"
+
+    def services(self, report):
+        return {f["evidence"]["service"]: f for f in findings(report, self.CHECK)}
+
+    def two_ntp_conf(self):
+        # The DC's time service (chrony on 198.51.100.10) as a second NTP server.
+        return self.write_conf(lambda t: t.replace("ntp_servers = ntp1.corp.example.test",
+                                                   "ntp_servers = ntp1.corp.example.test, 198.51.100.10"))
+
+    def test_redundant_and_not_checked(self):
+        code, report = self.lab.run_preflight(only=[TIME, self.CHECK], conf=self.two_ntp_conf())
+        svc = self.services(report)
+        ntp = svc["NTP servers"]
+        self.assertEqual((ntp["code"], ntp["status"].upper()), ("SITE_REDUNDANT", "PASS"))
+        self.assertEqual((ntp["evidence"]["asked"], ntp["evidence"]["answered"]), ("2", "2"))
+        self.assertEqual(ntp["evidence"]["check"], TIME)
+        # dns.servers was not part of this run: unknown, never a warning.
+        dns = svc["DNS servers clients use"]
+        self.assertEqual((dns["code"], dns["status"].upper()), ("SITE_NOT_CHECKED", "INFO"))
+        self.assertEqual(check_status(report, self.CHECK), "INFO")  # the NOT_CHECKED services
+
+    def test_single_point_of_failure(self):
+        with self.lab.fault("dc-ntp-down"):
+            code, report = self.lab.run_preflight(only=[TIME, self.CHECK, "dns.servers"], conf=self.two_ntp_conf())
+        ntp = self.services(report)["NTP servers"]
+        self.assertEqual((ntp["code"], ntp["status"].upper()), ("SITE_SINGLE_POINT_OF_FAILURE", "WARN"))
+        self.assertEqual((ntp["evidence"]["asked"], ntp["evidence"]["answered"]), ("2", "1"))
+        self.assertEqual(ntp["evidence"]["answering"], "ntp1.corp.example.test")
+        # The lab gives clients one DNS server: a single point of failure as well.
+        dns = self.services(report)["DNS servers clients use"]
+        self.assertEqual((dns["code"], dns["evidence"]["instances"]), ("SITE_SINGLE_POINT_OF_FAILURE", "192.0.2.1"))
+        self.assertEqual(check_status(report, self.CHECK), "WARN")
+
+    def test_service_down(self):
+        with self.lab.fault("dc-ntp-down"):
+            conf = self.write_conf(lambda t: t.replace("ntp_servers = ntp1.corp.example.test",
+                                                       "ntp_servers = 198.51.100.10"))
+            code, report = self.lab.run_preflight(only=[TIME, self.CHECK], conf=conf)
+        ntp = self.services(report)["NTP servers"]
+        self.assertEqual((ntp["code"], ntp["status"].upper()), ("SITE_SERVICE_DOWN", "INFO"))

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * site.redundancy: the field notes ask that AD, DNS, the CA and the setup
+ * server be redundant. Every other check sees one service; this one runs
+ * after them and reads what they published (facts) to say, in one place and
+ * per service, how many instances were asked and how many answered. It sends
+ * nothing on the network.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "check.h"
+#include "facts.h"
+
+static const struct apf_code codes[] = {
+	{"SITE_REDUNDANT", APF_PASS, "At least two instances of the service answered", NULL},
+	{"SITE_SINGLE_POINT_OF_FAILURE", APF_WARN,
+	 "Only one instance of the service answered (or only one exists): when it fails, AMT provisioning or the "
+	 "setup server's work stops with it",
+	 "Add a second instance (a second DNS server in DHCP option 6, a second DC, a second enterprise CA publishing "
+	 "the AMT templates, a second setup server), or repair the ones that did not answer"},
+	{"SITE_SERVICE_DOWN", APF_INFO,
+	 "No instance of the service answered; the check named in the evidence reports why", NULL},
+	{"SITE_NOT_CHECKED", APF_INFO,
+	 "The check that sees this service did not run in this run or had nothing to ask, so its redundancy is unknown",
+	 "Configure and run the check named in the evidence"},
+	{0},
+};
+
+/* One service: its two facts, each "check id, key" (see src/facts.h), lists of instance names. */
+struct service {
+	const char *name;
+	const char *check, *asked_key;
+	const char *answered_check, *answered_key;
+};
+
+static const struct service services[] = {
+	{"DNS servers clients use", APF_FACT_DNS_ASKED, APF_FACT_DNS_ANSWERED},
+	{"Domain controllers", APF_FACT_AD_DC_CHECKED, APF_FACT_AD_DC_ANSWERED},
+	{"Enterprise CAs offering the AMT templates", APF_FACT_CA_FOUND, APF_FACT_CA_OFFERING},
+	{"Setup and configuration server (Hello port)", APF_FACT_PS_HELLO_PROBED, APF_FACT_PS_HELLO_OK},
+	{"NTP servers", APF_FACT_NTP_ASKED, APF_FACT_NTP_ANSWERED},
+};
+
+/* Distinct values of a fact (checks may publish one instance more than once). */
+static size_t distinct(const char *const *v, const char **out, size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; v && v[i]; i++) {
+		bool seen = false;
+		for (size_t j = 0; j < n && !seen; j++)
+			seen = strcasecmp(out[j], v[i]) == 0;
+		if (!seen && n < cap)
+			out[n++] = v[i];
+	}
+	return n;
+}
+
+static void report_service(struct apf_ctx *ctx, const struct service *s)
+{
+	const char *asked[64], *answered[64];
+	size_t n_asked = distinct(apf_fact_get(ctx, s->check, s->asked_key), asked, 64);
+	size_t n_ok = distinct(apf_fact_get(ctx, s->answered_check, s->answered_key), answered, 64);
+	char *a = apf_strv_join(asked, n_asked, ", "), *ok = apf_strv_join(answered, n_ok, ", ");
+	struct apf_finding *f;
+
+	if (n_asked == 0)
+		f = apf_report(ctx, APF_INFO, "SITE_NOT_CHECKED", "%s: not checked in this run (%s)", s->name, s->check);
+	else if (n_ok == 0)
+		f = apf_report(ctx, APF_INFO, "SITE_SERVICE_DOWN", "%s: none of %zu answered (see %s)", s->name, n_asked,
+			       s->check);
+	else if (n_ok == 1)
+		f = apf_report(ctx, APF_WARN, "SITE_SINGLE_POINT_OF_FAILURE", "%s: a single point of failure (%zu of %zu "
+			       "answered: %s)", s->name, n_ok, n_asked, ok);
+	else
+		f = apf_report(ctx, APF_PASS, "SITE_REDUNDANT", "%s: %zu of %zu answered", s->name, n_ok, n_asked);
+	apf_evidence(f, "service", "%s", s->name);
+	apf_evidence(f, "check", "%s", s->check);
+	apf_evidence(f, "asked", "%zu", n_asked);
+	apf_evidence(f, "answered", "%zu", n_ok);
+	if (n_asked)
+		apf_evidence(f, "instances", "%s", a);
+	if (n_ok)
+		apf_evidence(f, "answering", "%s", ok);
+	free(a);
+	free(ok);
+}
+
+static int run(struct apf_ctx *ctx)
+{
+	for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++)
+		report_service(ctx, &services[i]);
+	return 0;
+}
+
+/* Every publisher of a fact read above: the runner orders this check after them. */
+static const char *const after[] = {"ad.ldap", "ca.enterprise", "dns.provisionserver", "dns.servers", "time.ntp", NULL};
+
+const struct apf_check apf_check_site_redundancy = {
+	.id = "site.redundancy",
+	.title = "Redundancy of the AMT infrastructure",
+	.summary = "Summarises, per service, how many instances the other checks asked and how many answered: DNS servers "
+		   "clients are given, domain controllers, enterprise CAs offering the AMT templates, the setup server, NTP "
+		   "servers; a service with one answering instance is a single point of failure (WARN).",
+	.after = after,
+	.timeout_ms = 2000,
+	.codes = codes,
+	.run = run,
+};
