@@ -10,7 +10,8 @@ BUILD_PKGS=(build-essential meson ninja-build pkg-config
 	libcmocka-dev clang libclang-rt-14-dev)
 LAB_PKGS=(bind9 bind9-utils bind9-dnsutils ldnsutils kea-dhcp4-server kea-dhcp-ddns-server
 	udhcpc samba-ad-dc samba-ad-provision ldap-utils ldb-tools openssl curl python3
-	iproute2 ca-certificates procps)
+	iproute2 ca-certificates procps
+	chrony)
 TEST_PKGS=(chromium python3-jsonschema dnsperf dnsmasq-base)
 
 want=("${BUILD_PKGS[@]}")

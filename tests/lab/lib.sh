@@ -49,7 +49,7 @@ export LAB_T0
 lab_elapsed() { awk -v a="$EPOCHREALTIME" -v b="$LAB_T0" 'BEGIN { printf "%.1f", a - b }'; }
 
 lab_check_prefix() {
-	# veth names are ${P}v0..${P}v3 and must fit IFNAMSIZ (15); the namespaces
+	# veth names are ${P}v0..${P}v5 and must fit IFNAMSIZ (15); the namespaces
 	# are shared with ip(8), so keep the prefix to plain lowercase letters/digits.
 	[[ $P =~ ^[a-z][a-z0-9]{0,3}$ ]] || lab_die "LAB_PREFIX must be 1-4 chars [a-z0-9], starting with a letter (got '$P')"
 }

@@ -24,7 +24,7 @@ for f in ${FAULTS//,/ }; do lab_fault_valid "$f" || lab_die "unknown fault '$f' 
 
 [ "$(id -u)" -eq 0 ] || lab_die "must run as root (network namespaces, raw DHCP sockets)"
 lab_check_prefix
-for tool in ip named kea-dhcp4 kea-dhcp-ddns samba samba-tool ldapadd openssl python3 dig nsupdate tsig-keygen; do
+for tool in ip named kea-dhcp4 kea-dhcp-ddns samba samba-tool ldapadd openssl python3 dig nsupdate tsig-keygen chronyd; do
 	command -v "$tool" >/dev/null || lab_die "$tool not found; run tools/install-deps.sh all"
 done
 lab_ns_exists "$NS_SRV" && lab_die "namespace $NS_SRV exists: lab '$P' is already up (run tests/lab/down.sh first)"
