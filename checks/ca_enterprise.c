@@ -273,7 +273,8 @@ static int run(struct apf_ctx *ctx)
 			free(offered);
 			offered = n;
 		}
-		apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_CA_FOUND), cn);
+		if (cfg->ca.templates.n) /* "offering the AMT templates" means nothing without them */
+			apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_CA_FOUND), cn);
 		if (offered) {
 			any_offered = true;
 			apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_CA_OFFERING), cn);

@@ -114,6 +114,21 @@ class TimeNtp(InfraLab):
         self.assertEqual(ev["address"], "198.51.100.10")
         self.assertEqual(check_status(report, TIME), "WARN")
 
+    def test_local_clock_off(self):
+        # Two servers that agree with each other, both 10 minutes from this host:
+        # this host is the odd one out, and the servers are judged against their median.
+        conf = self.write_conf(lambda t: t.replace("ntp_servers = ntp1.corp.example.test",
+                                                   "ntp_servers = 192.0.2.123, 192.0.2.125\n"
+                                                   "query_domain_controllers = no"))
+        code, report = self.lab.run_preflight(only=[TIME], conf=conf)
+        ev = self.one(report, TIME, "TIME_LOCAL_CLOCK_OFF", "WARN")["evidence"]
+        self.assertAlmostEqual(float(ev["median_offset_ms"]), 600000, delta=2000)
+        self.assertEqual(ev["servers_agreeing"], "2 of 2")
+        ok = by_code(report, TIME, "TIME_NTP_OK")
+        self.assertEqual(len(ok), 2, findings(report, TIME))
+        self.assertEqual(ok[0]["evidence"]["reference"], "median of the time servers")
+        self.assertEqual(by_code(report, TIME, "TIME_SKEW_KERBEROS"), [])
+
     def test_one_server_cannot_outvote_this_host(self):
         conf = self.write_conf(lambda t: t.replace("ntp_servers = ntp1.corp.example.test",
                                                    "ntp_servers = 192.0.2.123\nquery_domain_controllers = no"))

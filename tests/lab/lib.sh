@@ -34,6 +34,7 @@ LAB_CLI2_IP=203.0.113.2
 LAB_SQL_IP=198.51.100.20
 LAB_NTP_SKEW_IP=192.0.2.123
 LAB_NTP_UNSYNC_IP=192.0.2.124
+LAB_NTP_SKEW2_IP=192.0.2.125
 
 # Every fault name the lab knows (the contract with the integration tests).
 LAB_FAULTS="no-provisionserver wrong-provisionserver no-ddns no-option15 dc-down template-pend"

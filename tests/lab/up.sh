@@ -98,7 +98,7 @@ ip -n "$NS_CLI" addr add "$LAB_CLI2_IP/24" dev "${P}v5"
 ip -n "$NS_SRV" link set "${P}v4" up
 ip -n "$NS_CLI" link set "${P}v5" up
 ip -n "$NS_AD" addr add "$LAB_SQL_IP/32" dev "${P}v2"
-for a in "$LAB_NTP_SKEW_IP" "$LAB_NTP_UNSYNC_IP"; do
+for a in "$LAB_NTP_SKEW_IP" "$LAB_NTP_UNSYNC_IP" "$LAB_NTP_SKEW2_IP"; do
 	ip -n "$NS_SRV" addr add "$a/32" dev "${P}v0"
 done
 # ip netns exec bind-mounts /etc/netns/<ns>/resolv.conf over /etc/resolv.conf:
@@ -253,7 +253,7 @@ lab_log "starting chrony (ntp1, and the DC's time service), NTP and SQL Server s
 lab_start_chrony ntp1 "$NS_SRV" "$LAB_SRV_IP" 8
 lab_start_chrony dc1-ntp "$NS_AD" "$LAB_DC_IP" 9
 lab_spawn ntp-standin "$NS_SRV" "$LOGS/ntp-standin.log" python3 "$LAB_HERE/ntp-standin.py" \
-	"$LAB_NTP_SKEW_IP:600:0:3" "$LAB_NTP_UNSYNC_IP:0:3:16"
+	"$LAB_NTP_SKEW_IP:600:0:3" "$LAB_NTP_UNSYNC_IP:0:3:16" "$LAB_NTP_SKEW2_IP:600:0:3"
 echo off >"$LAB_DIR/sql-encryption"
 lab_start_sql
 
