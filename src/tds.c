@@ -152,10 +152,16 @@ enum apf_tds_status apf_tds_prelogin_decode(const uint8_t *pkt, size_t len, stru
 			out->subbuild = be16(d + 4);
 			break;
 		case TOK_ENCRYPTION:
+		case TOK_MARS:
 			if (olen < 1)
 				return APF_TDS_BAD_OPTION;
-			out->has_encryption = true;
-			out->encryption = d[0];
+			if (tok == TOK_MARS) {
+				out->has_mars = true;
+				out->mars = d[0];
+			} else {
+				out->has_encryption = true;
+				out->encryption = d[0];
+			}
 			break;
 		case TOK_INSTOPT:
 			out->has_instance = true;
@@ -167,12 +173,6 @@ enum apf_tds_status apf_tds_prelogin_decode(const uint8_t *pkt, size_t len, stru
 				out->has_threadid = true;
 				out->threadid = (uint32_t)be16(d) << 16 | be16(d + 2);
 			}
-			break;
-		case TOK_MARS:
-			if (olen < 1)
-				return APF_TDS_BAD_OPTION;
-			out->has_mars = true;
-			out->mars = d[0];
 			break;
 		case TOK_FEDAUTHREQUIRED:
 			if (olen >= 1) {

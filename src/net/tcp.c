@@ -11,6 +11,27 @@
 #include "util.h"
 #include "net/tcp.h"
 
+int apf_net_sockaddr(const char *ip, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, ip, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons(port);
+		*len = sizeof(*v4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, ip, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons(port);
+		*len = sizeof(*v6);
+		return 0;
+	}
+	return -EINVAL;
+}
+
 /* Waits for pfd's events until the monotonic deadline: 0, -ETIMEDOUT or -errno. */
 static int poll_until(struct pollfd *pfd, uint64_t deadline_ms)
 {
@@ -36,17 +57,8 @@ int apf_tcp_connect(const char *ip, uint16_t port, unsigned int timeout_ms, int 
 	struct pollfd pfd;
 
 	*fd_out = -1;
-	if (inet_pton(AF_INET, ip, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
-		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_port = htons(port);
-		sl = sizeof(struct sockaddr_in);
-	} else if (inet_pton(AF_INET6, ip, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
-		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
-		sl = sizeof(struct sockaddr_in6);
-	} else {
+	if (apf_net_sockaddr(ip, port, &ss, &sl))
 		return -EINVAL;
-	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;

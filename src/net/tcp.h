@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 /*
  * Connects to `ip` (numeric IPv4/IPv6 literal, never a name: names are
@@ -31,3 +32,6 @@ int apf_tcp_send_all(int fd, const void *buf, size_t len, uint64_t deadline_ms);
  * the peer closed first, or -errno. *got is how many bytes arrived either way.
  */
 int apf_tcp_recv_exact(int fd, void *buf, size_t len, uint64_t deadline_ms, size_t *got);
+
+/* Fills *ss and *len for a numeric IPv4/IPv6 address and port: 0, or -EINVAL (not an address). Also used by udp.c. */
+int apf_net_sockaddr(const char *ip, uint16_t port, struct sockaddr_storage *ss, socklen_t *len);

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "net/tcp.h"
 #include "net/udp.h"
 #include "util.h"
 
@@ -20,17 +21,8 @@ int apf_udp_exchange(const char *ip, uint16_t port, const void *req, size_t req_
 	int fd = -1, rc;
 
 	*resp_len = 0;
-	if (inet_pton(AF_INET, ip, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
-		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_port = htons(port);
-		sl = sizeof(struct sockaddr_in);
-	} else if (inet_pton(AF_INET6, ip, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
-		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
-		sl = sizeof(struct sockaddr_in6);
-	} else {
+	if (apf_net_sockaddr(ip, port, &ss, &sl))
 		return -EINVAL;
-	}
 	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
