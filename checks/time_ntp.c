@@ -227,7 +227,8 @@ static int run(struct apf_ctx *ctx)
 	}
 	if (cfg->time.query_domain_controllers &&
 	    (cfg->ad.domain || cfg->ad.domain_controllers.n || apf_fact_get(ctx, "dns.ad-records", "dc"))) {
-		apf_ad_find_dcs(ctx, DNS_CAP_MS, &dcs);
+		unsigned int share = apf_ctx_remaining_ms(ctx) / 2; /* leave time to ask them */
+		apf_ad_find_dcs(ctx, share < DNS_CAP_MS ? share : DNS_CAP_MS, &dcs);
 		for (size_t i = 0; i < dcs.n; i++) {
 			size_t before = n;
 			add_target(v, &n, dcs.v[i].name, true);
