@@ -236,7 +236,7 @@ static void check_option15(struct apf_ctx *ctx, struct seg *sg, const struct apf
 	}
 }
 
-static void check_option6(struct apf_ctx *ctx, struct seg *sg, const struct apf_dhcp_msg *m)
+static void check_option6(struct apf_ctx *ctx, const struct seg *sg, const struct apf_dhcp_msg *m)
 {
 	char a[INET_ADDRSTRLEN], list[16 * (INET_ADDRSTRLEN + 2)];
 	struct apf_finding *f;
@@ -269,7 +269,7 @@ static void check_option6(struct apf_ctx *ctx, struct seg *sg, const struct apf_
 	apf_evidence(f, "option_6", "%s", list);
 }
 
-static void check_option81(struct apf_ctx *ctx, struct seg *sg, const struct apf_dhcp_msg *m)
+static void check_option81(struct apf_ctx *ctx, const struct seg *sg, const struct apf_dhcp_msg *m)
 {
 	char a[INET_ADDRSTRLEN], flags[32];
 	struct apf_dhcp_fqdn fq;
@@ -577,12 +577,10 @@ static int run(struct apf_ctx *ctx)
 {
 	const struct apf_config *cfg = apf_cfg(ctx);
 	const struct apf_strlist *ifs = &cfg->dhcp.interfaces;
-	struct seg *segs = calloc(ifs->n, sizeof(*segs));
+	struct seg *segs = apf_xcalloc(ifs->n, sizeof(*segs));
 	unsigned int listen = (unsigned int)cfg->dhcp.listen_seconds * 1000u;
 	int rc = 0;
 
-	if (!segs)
-		return -ENOMEM;
 	if (listen == 0)
 		listen = 3000;
 	for (size_t i = 0; i < ifs->n && rc == 0; i++) {

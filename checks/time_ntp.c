@@ -105,10 +105,9 @@ static void add_target(struct target *v, size_t *n, const char *name, bool dc)
 		if (strcasecmp(v[i].name, name) == 0)
 			return;
 	memset(&v[*n], 0, sizeof(v[*n]));
-	v[*n].name = strdup(name);
+	v[*n].name = apf_xstrdup(name);
 	v[*n].dc = dc;
-	if (v[*n].name)
-		(*n)++;
+	(*n)++;
 }
 
 /* Up to two tries: one lost UDP datagram should not read as "no NTP". */
@@ -209,14 +208,12 @@ static int run(struct apf_ctx *ctx)
 {
 	const struct apf_config *cfg = apf_cfg(ctx);
 	const double warn = cfg->time.warn_offset_seconds, max = cfg->time.max_offset_seconds;
-	struct target *v = calloc(MAX_TARGETS, sizeof(*v));
+	struct target *v = apf_xcalloc(MAX_TARGETS, sizeof(*v));
 	struct apf_ad_dcs dcs = {0};
 	size_t n = 0, n_usable = 0;
 	bool local_off;
 	double ref;
 
-	if (!v)
-		return -ENOMEM;
 	for (size_t i = 0; i < cfg->time.ntp_servers.n; i++)
 		add_target(v, &n, cfg->time.ntp_servers.v[i], false);
 	for (size_t i = 0; i < n; i++) {
@@ -226,16 +223,16 @@ static int run(struct apf_ctx *ctx)
 					 &v[i].err);
 	}
 	if (cfg->time.query_domain_controllers &&
-	    (cfg->ad.domain || cfg->ad.domain_controllers.n || apf_fact_get(ctx, "dns.ad-records", "dc"))) {
+	    (cfg->ad.domain || cfg->ad.domain_controllers.n || apf_fact_get(ctx, APF_FACT_AD_DC))) {
 		unsigned int share = apf_ctx_remaining_ms(ctx) / 2; /* leave time to ask them */
 		apf_ad_find_dcs(ctx, share < DNS_CAP_MS ? share : DNS_CAP_MS, &dcs);
 		for (size_t i = 0; i < dcs.n; i++) {
 			size_t before = n;
 			add_target(v, &n, dcs.v[i].name, true);
 			if (n > before) {
-				v[n - 1].ip = dcs.v[i].ip ? strdup(dcs.v[i].ip) : NULL;
+				v[n - 1].ip = dcs.v[i].ip ? apf_xstrdup(dcs.v[i].ip) : NULL;
 				v[n - 1].rc = dcs.v[i].resolve_rc;
-				v[n - 1].err = dcs.v[i].resolve_error ? strdup(dcs.v[i].resolve_error) : NULL;
+				v[n - 1].err = dcs.v[i].resolve_error ? apf_xstrdup(dcs.v[i].resolve_error) : NULL;
 			}
 		}
 	}
