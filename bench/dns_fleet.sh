@@ -3,7 +3,7 @@
 # dnsperf, same server, same 100,000-query A+PTR mix, same run.
 #
 # A 50,000-host zone (amt-NNNNN.amt.example -> 10.1.x.y) and its reverse zone are
-# generated with the faults of shared/reference/performance.md §3.1: every
+# generated with these faults: every
 # i%100==0 host has a stale PTR (old-NNNNN), every i%100==50 host has none (500
 # orphan PTRs keep the PTR count at 50,000). The correct classification is
 # 49,000 OK, 500 PTR_MISMATCH, 500 NO_PTR; every engine run is checked for it.

@@ -21,6 +21,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "amt_rules.h"
 #include "check.h"
 #include "dnscheck.h"
 #include "dnsfleet.h"
@@ -63,6 +64,12 @@ static const struct apf_code codes[] = {
 	 "device it means TLS was set up without the CA",
 	 "None before provisioning. On provisioned devices: configure TLS with certificates from the enterprise CA "
 	 "(the SCS profile's TLS settings)"},
+	{"TLS_ODCA_ISSUED", APF_INFO,
+	 "Hosts presenting a certificate from the CSME on-die CA (AMT 19 and later: subject \"AMT RCFG\", issuer "
+	 "\"ODCA 2 CSME ... AMT CA\"): the device's own certificate before provisioning, used where older firmware "
+	 "uses a self-signed one; it does not carry the DNS name, so its name is evidence, not a failure",
+	 "None before provisioning. rpc-go validates it against Intel's on-die CA root (or needs "
+	 "-skipamtcertcheck on versions that cannot); provisioning replaces it with a certificate for the host's FQDN"},
 	{"TLS_LEGACY_ONLY", APF_WARN,
 	 "Hosts that complete a handshake only with legacy settings: TLS 1.0/1.1, or TLS 1.2 with a weak key, SHA-1 "
 	 "signatures or old ciphers (OpenSSL security level 0). AMT 11 and older may need this; current SCS and "
@@ -117,6 +124,7 @@ enum verdict {
 	V_EXPIRED,
 	V_NOT_YET_VALID,
 	V_SELF_SIGNED,
+	V_ODCA,
 	V_LEGACY,
 	V_HANDSHAKE,
 	V_CONNECT,
@@ -140,6 +148,8 @@ static const struct {
 	[V_NOT_YET_VALID] = {"TLS_CERT_NOT_YET_VALID", APF_FAIL, "present a certificate that is not valid yet", true},
 	[V_SELF_SIGNED] = {"TLS_SELF_SIGNED", APF_INFO,
 			   "present a self-signed certificate (expected before provisioning)", true},
+	[V_ODCA] = {"TLS_ODCA_ISSUED", APF_INFO,
+		    "present a certificate from the CSME on-die CA (expected before provisioning on AMT 19+)", true},
 	[V_LEGACY] = {"TLS_LEGACY_ONLY", APF_WARN, "complete a handshake only with legacy TLS settings", true},
 	[V_HANDSHAKE] = {"TLS_HANDSHAKE_FAILED", APF_ERROR, "accepted TCP but completed no TLS handshake", true},
 	[V_CONNECT] = {"TLS_CONNECT_FAILED", APF_ERROR, "could not be connected to", true},
@@ -302,7 +312,6 @@ out:
 static void judge(struct host *h, time_t now)
 {
 	const struct apf_tls_probe *p = &h->probe;
-	bool self;
 
 	if (!h->probed) {
 		if (!h->flags)
@@ -329,11 +338,13 @@ static void judge(struct host *h, time_t now)
 		h->flags |= 1u << V_UNREADABLE;
 		return;
 	}
-	self = h->leaf->self_signed;
-	if (self)
+	/* A self-signed certificate, or on AMT 19+ one from the CSME on-die CA, is
+	 * the device's own, from before provisioning: nobody compares it with DNS,
+	 * so its name is evidence, not a failure. */
+	if (h->leaf->self_signed)
 		h->flags |= 1u << V_SELF_SIGNED;
-	/* A self-signed certificate is the device's own, from before provisioning:
-	 * nobody compares it with DNS, so its name is evidence, not a failure. */
+	else if (apf_amt_odca_issued(h->leaf->issuer))
+		h->flags |= 1u << V_ODCA;
 	else if (p->name_match == 0)
 		h->flags |= 1u << V_NAME_MISMATCH;
 	if (now > h->leaf->not_after)

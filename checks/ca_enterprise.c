@@ -43,7 +43,7 @@ static const struct apf_code codes[] = {
 	{"CA_WEB_ENROLLMENT_FAILED", APF_WARN, "The configured web enrollment URL does not answer as expected",
 	 "Check the CA Web Enrollment role service, its IIS site and the URL in [ca] web_enrollment_url"},
 	{"CA_CERT_MISSING", APF_FAIL, "The enrollment service object holds no readable CA certificate (cACertificate)",
-	 "Re-publish the CA certificate (certutil -dspublish -f <ca.crt> NTAuthCA / restart the CA service so it re-registers)"},
+	 "The CA writes its certificate into its enrollment service object (CN=<CA name>,CN=Enrollment Services,CN=Public Key Services,CN=Services in the configuration partition) when it is installed or renewed: export the CA certificate on the CA (certutil -ca.cert ca.crt) and restore the object's cACertificate attribute (ADSI Edit, as an Enterprise Admin), or reinstall the CA certificate. Publishing to NTAuth (certutil -dspublish ... NTAuthCA) writes a different object and does not fix this"},
 	{"CA_CERT_EXPIRED", APF_FAIL, "The CA certificate has expired: the CA can issue no valid certificate",
 	 "Renew the CA certificate (Certification Authority console > All Tasks > Renew CA Certificate)"},
 	{"CA_CERT_EXPIRING", APF_WARN, "The CA certificate expires within a year: certificates it issues are shortened to its own lifetime",

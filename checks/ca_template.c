@@ -12,6 +12,7 @@
 
 #include "ad.h"
 #include "adcs.h"
+#include "amt_rules.h"
 #include "check.h"
 #include "net/ldap.h"
 
@@ -47,7 +48,13 @@ static const struct apf_code codes[] = {
 	{"CA_TEMPLATE_SCHEMA_V3", APF_WARN,
 	 "A version 3+ template (Windows Server 2008 or later compatibility): Configuration Manager's out-of-band service point cannot use it",
 	 "Duplicate the template with 'Windows Server 2003 Enterprise' compatibility (schema version 2) when ConfigMgr provisions AMT"},
-	{"CA_TEMPLATE_OK", APF_PASS, "The template's issuance settings suit AMT provisioning", NULL},
+	{"CA_TEMPLATE_OK", APF_PASS,
+	 "The template's own settings in AD let requests be issued without approval, with the usages, subject and key "
+	 "size AMT needs. Not verified: the CA's policy module, which LDAP cannot read and which can still hold every "
+	 "request pending (the field notes' failure)",
+	 "On the CA run `certutil -getreg policy\\RequestDisposition`: the 0x100 bit (REQDISP_PENDINGFIRST) set means "
+	 "every request waits for a manager; clear it in CA Properties > Policy Module > Properties ('Follow the settings "
+	 "in the certificate template...')"},
 	{0},
 };
 
@@ -108,7 +115,8 @@ static void check_template(struct apf_ctx *ctx, const struct apf_ldap_entry *t, 
 	char buf[512], *pub, *list;
 	const char **oids = NULL;
 	bool provisioning, server_auth = false, amt_oid = false;
-	int max_bits;
+	const char *const *gens = (const char *const *)cfg->amt.generations.v;
+	struct apf_amt_gen_rules rules;
 
 	if (!cn)
 		cn = wanted;
@@ -199,14 +207,16 @@ static void check_template(struct apf_ctx *ctx, const struct apf_ldap_entry *t, 
 		apf_evidence(f, "decoded", "%s", apf_adcs_name_flags_str(name_flags, buf, sizeof(buf)));
 		problems = true;
 	}
-	max_bits = apf_adcs_amt_max_key_bits((const char *const *)cfg->amt.generations.v, cfg->amt.generations.n);
-	if (keysize > (uint32_t)max_bits) {
-		f = apf_report(ctx, APF_FAIL, "CA_TEMPLATE_KEY_SIZE", "Template %s requires %u-bit keys; the targeted AMT generations take at most %d",
-			       cn, (unsigned int)keysize, max_bits);
+	apf_amt_target_rules(gens, cfg->amt.generations.n, &rules);
+	if (rules.rsa_max_bits && keysize > rules.rsa_max_bits) {
+		f = apf_report(ctx, APF_FAIL, "CA_TEMPLATE_KEY_SIZE", "Template %s requires %u-bit keys; the targeted AMT generations take at most %u",
+			       cn, (unsigned int)keysize, rules.rsa_max_bits);
 		apf_evidence(f, "template_dn", "%s", t->dn);
 		apf_evidence(f, "attribute", "msPKI-Minimal-Key-Size");
 		apf_evidence(f, "value", "%u", (unsigned int)keysize);
-		apf_evidence(f, "amt_generations", "%s", cfg->amt.generations.n ? "see [amt] generations" : "(not set)");
+		apf_evidence(f, "amt_generations", "%s",
+			     apf_amt_targets_str(gens, cfg->amt.generations.n, buf, sizeof(buf)));
+		apf_evidence(f, "rule_source", "%s", rules.rsa_max_source);
 		problems = true;
 	} else if (keysize && keysize < 2048) {
 		f = apf_report(ctx, APF_WARN, "CA_TEMPLATE_KEY_WEAK", "Template %s allows %u-bit keys", cn, (unsigned int)keysize);
@@ -223,10 +233,19 @@ static void check_template(struct apf_ctx *ctx, const struct apf_ldap_entry *t, 
 		problems = true;
 	}
 	if (!problems) {
-		f = apf_report(ctx, APF_PASS, "CA_TEMPLATE_OK", "Template %s: issued without approval, %s, %s", cn,
-			       provisioning ? "provisioning EKUs" : "server authentication",
+		f = apf_report(ctx, APF_PASS, "CA_TEMPLATE_OK",
+			       "Template %s allows issuance without approval (%s, %s); the CA's policy module was not checked",
+			       cn, provisioning ? "provisioning EKUs" : "server authentication",
 			       provisioning ? "subject per policy" : "subject supplied in the request");
 		apf_evidence(f, "template_dn", "%s", t->dn);
+		apf_evidence(f, "verified", "the template object in AD: manager approval, authorized signatures, "
+					    "application policies, subject name source, minimum key size, schema version");
+		/* The seed's pending requests came from the CA's policy module, not the
+		 * template; LDAP cannot see it, so the PASS says so and how to look. */
+		apf_evidence(f, "not_verified_ca_policy_module",
+			     "RequestDisposition of the CA's policy module (LDAP cannot read it): run `certutil -getreg "
+			     "policy\\RequestDisposition` on the CA; the 0x100 bit (REQDISP_PENDINGFIRST) set means every "
+			     "request is held pending whatever the template says");
 		apf_evidence(f, "msPKI-Enrollment-Flag", "%s", has_enroll ? apf_adcs_enrollment_flags_str(enroll, buf, sizeof(buf)) : "(absent)");
 		apf_evidence(f, "msPKI-Certificate-Name-Flag", "%s", has_name ? apf_adcs_name_flags_str(name_flags, buf, sizeof(buf)) : "(absent)");
 		apf_evidence(f, "msPKI-RA-Signature", "%u", (unsigned int)ra);

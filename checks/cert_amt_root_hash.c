@@ -1,25 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cert.amt-root-hash: AMT trusts a provisioning chain only when the hash of the
- * chain's root certificate (SHA-256; SHA-1 before ME 16) is in the device's
- * trusted root hash list. This check hashes the root of the configured chain
- * and compares it with AMT's built-in default roots (data/amt-root-hashes.csv,
- * compiled in) and with the lists exported from real devices ([amt]
- * device_hashes: `rpc amtinfo --cert --json` output or one hash a line), which
- * are the ground truth. Sources: shared/reference/amt-domain.md 1.1-1.6.
+ * chain's root certificate (SHA-256 or SHA-384; SHA-1 on old firmware) is in
+ * the device's trusted root hash list (Intel AMT SDK "Root Certificate
+ * Hashes"; rpc-go compareCertHashes). This check hashes the root of the
+ * configured chain and compares it with AMT's built-in default roots
+ * (data/amt-root-hashes.csv, compiled in, each row with its source) and with
+ * the lists exported from real devices ([amt] device_hashes: `rpc amtinfo
+ * --cert --json` output or one hash a line), which are the ground truth.
  *
  * Status policy:
  *   device lists given: every list holds the root -> PASS; a list lacks it -> FAIL
  *   (naming the device); no lists: a built-in root -> PASS, a private root -> WARN.
  *   A built-in root not known in a targeted generation's default list -> WARN.
- *   An expired root -> FAIL. A SHA-1/MD5/MD2-signed root -> FAIL when ME 16+ is
- *   targeted (or no generation is configured), else WARN.
+ *   An expired root -> FAIL. A SHA-1/MD5/MD2-signed root -> FAIL when a targeted
+ *   generation refuses SHA-1 (data/amt-generations.csv; the newest rules when
+ *   none is configured), else WARN.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "check.h"
@@ -37,7 +38,9 @@ static const struct apf_code codes[] = {
 	 "The chain's root is a built-in AMT root, but not one known in the default list of a targeted firmware "
 	 "generation",
 	 "Check a device of that generation with `rpc amtinfo --cert` and list its output in [amt] device_hashes; "
-	 "prefer a certificate chaining to a root all generations carry (e.g. DigiCert Global Root G2)"},
+	 "if it lacks the root, use a certificate chaining to a root the table lists for every targeted generation "
+	 "(`amt-preflight hash ROOT.cer` names a built-in root's generations), or add the root's hash to those "
+	 "devices"},
 	{"ROOT_PRIVATE", APF_WARN,
 	 "The chain's root is not a built-in AMT root: its hash must be added to every device before remote "
 	 "configuration (USB provisioning file on AMT 16+, where MEBx no longer offers it; MEBx on older firmware "
@@ -53,18 +56,15 @@ static const struct apf_code codes[] = {
 	{"ROOT_EXPIRED", APF_FAIL, "The chain's root certificate has expired",
 	 "Use a provisioning certificate from a CA whose current root has not expired"},
 	{"ROOT_SHA1_SIGNED", APF_FAIL,
-	 "The root is self-signed with SHA-1/MD5/MD2; ME 16 and later accept no SHA-1 certificate in the chain, the "
-	 "root included",
-	 "Use a certificate chaining to a SHA-256 root the devices carry (e.g. DigiCert Global Root G2)"},
+	 "The root is self-signed with SHA-1/MD5/MD2; ME 15 on H-series platforms and ME 16 and later accept no SHA-1 "
+	 "certificate in the chain, the root included (Intel article 000090051); WARN when only older generations "
+	 "are targeted",
+	 "Use a certificate chaining to a SHA-256 (or stronger) root the devices carry; Intel article 000090051 names "
+	 "DigiCert Global Root G2 for DigiCert customers"},
 	{0},
 };
 
 static const char *const requires_keys[] = {"provisioning.certificate", NULL};
-
-static bool weak_hash(const char *h)
-{
-	return h && (!strcasecmp(h, "sha1") || !strcasecmp(h, "md5") || !strcasecmp(h, "md2") || !strcasecmp(h, "md4"));
-}
 
 static void root_evidence(struct apf_finding *f, const struct apf_cert *root)
 {
@@ -72,6 +72,7 @@ static void root_evidence(struct apf_finding *f, const struct apf_cert *root)
 	apf_evidence(f, "root_subject", "%s", root->subject);
 	apf_evidence(f, "root_sha256", "%s", root->sha256_hex);
 	apf_evidence(f, "root_sha1", "%s", root->sha1_hex);
+	apf_evidence(f, "root_sha384", "%s", root->sha384_hex);
 	apf_evidence(f, "root_not_after", "%s", apf_pki_time_str(root->not_after, t, sizeof(t)));
 }
 
@@ -158,7 +159,10 @@ static int run(struct apf_ctx *ctx)
 		goto out;
 	}
 
+	/* the table may know a root by any of its hashes */
 	r = apf_amt_root_find(root->sha256_hex);
+	if (!r)
+		r = apf_amt_root_find(root->sha384_hex);
 	missing = check_devices(ctx, root);
 	if (r) {
 		f = apf_report(ctx, APF_PASS, "ROOT_HASH_DEFAULT", "The root %s is AMT's built-in root \"%s\"",
@@ -200,14 +204,21 @@ static int run(struct apf_ctx *ctx)
 		if (r && r->expiry[0])
 			apf_evidence(f, "table_expiry", "%s", r->expiry);
 	}
-	if (weak_hash(root->sig_hash)) {
-		bool strict = apf_amt_strict_crypto(cfg);
-		f = apf_report(ctx, strict ? APF_FAIL : APF_WARN, "ROOT_SHA1_SIGNED", "The root %s is signed with %s",
-			       root->subject, root->sig_alg);
+	if (apf_amt_hash_is_weak(root->sig_hash)) {
+		struct apf_amt_gen_rules g;
+		char tg[128];
+		apf_amt_cfg_rules(cfg, &g);
+		f = apf_report(ctx, g.sha1_refused ? APF_FAIL : APF_WARN, "ROOT_SHA1_SIGNED",
+			       "The root %s is signed with %s", root->subject, root->sig_alg);
 		root_evidence(f, root);
 		apf_evidence(f, "signature", "%s", root->sig_alg);
-		apf_evidence(f, "strict_generations", "%s", strict ? "yes (ME 16 or later targeted, or none configured)"
-								   : "no (only generations before 16 targeted)");
+		apf_evidence(f, "generations", "%s", apf_amt_cfg_targets(cfg, tg, sizeof(tg)));
+		if (g.sha1_refused) {
+			if (g.gen)
+				apf_evidence(f, "rule_generation", "%d", g.gen);
+			apf_evidence(f, "rule_scope", "%s", g.sha1_scope);
+			apf_evidence(f, "rule_source", "%s", g.sha1_source);
+		}
 	}
 out:
 	apf_chain_clear(&ch);
@@ -219,8 +230,8 @@ out:
 const struct apf_check apf_check_cert_amt_root_hash = {
 	.id = "cert.amt-root-hash",
 	.title = "Provisioning chain root in AMT's trusted hashes",
-	.summary = "Hashes the provisioning chain's root (SHA-256, SHA-1) and compares it with AMT's built-in root "
-		   "hashes and with hash lists exported from devices; flags private, expired and SHA-1 roots.",
+	.summary = "Hashes the provisioning chain's root (SHA-256, SHA-1, SHA-384) and compares it with AMT's built-in "
+		   "root hashes and with hash lists exported from devices; flags private, expired and SHA-1 roots.",
 	.requires_keys = requires_keys,
 	.timeout_ms = 5000,
 	.codes = codes,

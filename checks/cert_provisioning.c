@@ -6,8 +6,9 @@
  * amtopmgr.log), so every rule AMT applies is checked here, by name: key, a
  * complete chain to a self-signed root, validity of every certificate (the
  * field notes' expired intermediate), the AMT OID or OU, the domain suffix,
- * SHA-1/short keys for ME 16+, chain length and revocation.
- * Sources: shared/reference/amt-domain.md sections 1.1, 1.6 and 2.
+ * SHA-1/short keys per targeted generation (data/amt-generations.csv), chain
+ * length and revocation.
+ * Sources: docs/checks/cert.provisioning.md and docs/sources.md.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "amt_rules.h"
 #include "check.h"
 #include "net/http.h"
 #include "pki.h"
@@ -76,10 +78,14 @@ static const struct apf_code codes[] = {
 	 "The leaf's OU is almost \"Intel(R) Client Setup Certificate\" but AMT compares it exactly (case, spaces and "
 	 "a trailing period count)",
 	 "Reissue with OU exactly \"Intel(R) Client Setup Certificate\", or use the OID 2.16.840.1.113741.1.2.3"},
-	{"CERT_DOMAIN_MATCH", APF_PASS, "The leaf CN's last two labels match every AMT domain suffix", NULL},
+	{"CERT_DOMAIN_MATCH", APF_PASS,
+	 "The leaf CN satisfies every AMT domain suffix under the firmware's rule (in the suffix's domain, or, for "
+	 ".com and .net names only, equal last two labels)",
+	 NULL},
 	{"CERT_DOMAIN_MISMATCH", APF_FAIL,
-	 "The leaf CN's last two labels differ from an AMT domain suffix; AMT only trusts a provisioning certificate "
-	 "whose domain matches the suffix it learned (DHCP option 15 or MEBx)",
+	 "The leaf CN does not satisfy an AMT domain suffix under the firmware's rule (the last-two-labels relaxation "
+	 "holds for .com and .net names only); AMT only trusts a provisioning certificate whose domain matches the "
+	 "suffix it learned (DHCP option 15 or MEBx)",
 	 "Use a provisioning certificate for the domain AMT clients get, or fix the suffix (DHCP option 15 / MEBx)"},
 	{"CERT_DOMAIN_UNKNOWN", APF_INFO,
 	 "No AMT domain suffix is known ([amt] domain_suffixes is empty and dhcp.options published none), so the "
@@ -90,18 +96,24 @@ static const struct apf_code codes[] = {
 	 "and Intel reports ACM failing with such suffixes",
 	 "Give AMT clients a public DNS suffix the company owns (DHCP option 15) and a certificate for it"},
 	{"CERT_WEAK_SIGNATURE", APF_FAIL,
-	 "A certificate of the chain (the root included) is signed with SHA-1 or MD5: ME 16 and later reject the chain",
+	 "A certificate of the chain (the root included) is signed with SHA-1 or MD5: ME 15 on H-series platforms and "
+	 "ME 16 and later on all platforms reject the chain (data/amt-generations.csv); WARN when only older "
+	 "generations are targeted",
 	 "Get a SHA-256 chain (intermediate and root included) from the CA"},
-	{"CERT_WEAK_KEY", APF_FAIL, "A certificate of the chain has an RSA key under 2048 bits: ME 16 and later reject it",
+	{"CERT_WEAK_KEY", APF_FAIL,
+	 "A certificate of the chain has an RSA key under 2048 bits: ME 15 on H-series platforms and ME 16 and later "
+	 "reject it (data/amt-generations.csv); WARN when only older generations are targeted",
 	 "Reissue with an RSA key of at least 2048 bits"},
 	{"CERT_CHAIN_TOO_LONG", APF_WARN,
 	 "The chain has more than four certificates; Open AMT supports at most four and AMT's chain slots are limited",
 	 "Use a CA hierarchy with at most two intermediates for the provisioning certificate"},
 	{"CERT_CRYPTO_OK", APF_PASS, "Keys and signature algorithms of the chain suit the targeted AMT generations", NULL},
 	{"CERT_CRYPTO_NEWER", APF_INFO,
-	 "Newer AMT platforms also accept SHA-384 and 3072-bit provisioning chains; the chain uses less, which every "
-	 "supported generation still takes",
-	 "None needed now; prefer SHA-384 / RSA 3072 when the certificate is renewed"},
+	 "The chain uses SHA-384/512 signatures or RSA keys over 2048 bits; sources disagree whether AMT firmware "
+	 "takes them in a provisioning chain (rpc-go says newer platforms take SHA-384 provisioning certificates; "
+	 "Configuration Manager says AMT takes no CA key over 2048 bits)",
+	 "Activate one device of each targeted generation with this chain before the rollout, or use a SHA-256 / "
+	 "RSA 2048 chain, which every source says firmware takes"},
 	{"CERT_REVOKED", APF_FAIL, "A certificate of the chain is revoked (CRL or OCSP)",
 	 "Replace the revoked certificate and rebuild the PFX"},
 	{"CERT_REVOCATION_UNREACHABLE", APF_WARN,
@@ -126,21 +138,6 @@ static bool has(const struct apf_strlist *l, const char *s)
 		if (!strcmp(l->v[i], s))
 			return true;
 	return false;
-}
-
-/* ---- generations -------------------------------------------------------- */
-
-static const char *targets(const struct apf_config *cfg, char *buf, size_t size)
-{
-	size_t off = 0;
-	buf[0] = '\0';
-	if (!cfg->amt.generations.n) {
-		snprintf(buf, size, "not configured (assumed 16 and later)");
-		return buf;
-	}
-	for (size_t i = 0; i < cfg->amt.generations.n && off < size; i++)
-		off += (size_t)snprintf(buf + off, size - off, "%s%s", i ? ", " : "", cfg->amt.generations.v[i]);
-	return buf;
 }
 
 /* ---- steps ------------------------------------------------------------- */
@@ -392,40 +389,6 @@ evidence:
 	apf_evidence(f, "sha1", "%s", leaf->sha1_hex);
 }
 
-/* Pointer to the last two labels of a DNS name ("example.com" of "a.b.example.com"),
- * ignoring a trailing dot; copied lowercased into out. */
-static const char *last_two(const char *name, char *out, size_t size)
-{
-	size_t n = strlen(name), dots = 0, i;
-
-	while (n && name[n - 1] == '.')
-		n--;
-	for (i = n; i > 0; i--) {
-		if (name[i - 1] == '.' && ++dots == 2)
-			break;
-	}
-	snprintf(out, size, "%.*s", (int)(n - i), name + i);
-	for (char *p = out; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	return out;
-}
-
-static bool nonpublic_tld(const char *name)
-{
-	static const char *const tlds[] = {"local", "corp", "lan", "internal", "intranet", "home", "localdomain",
-					   "private", "domain", NULL};
-	char two[256];
-	const char *dot;
-
-	last_two(name, two, sizeof(two));
-	dot = strrchr(two, '.');
-	dot = dot ? dot + 1 : two;
-	for (size_t i = 0; tlds[i]; i++)
-		if (!strcmp(dot, tlds[i]))
-			return true;
-	return false;
-}
-
 static void check_domain(struct apf_ctx *ctx, const struct apf_cert *leaf, const struct apf_chain *ch)
 {
 	const struct apf_config *cfg = apf_cfg(ctx);
@@ -433,7 +396,8 @@ static void check_domain(struct apf_ctx *ctx, const struct apf_cert *leaf, const
 	const struct apf_cert *root = ch->complete ? ch->v[ch->n - 1] : NULL;
 	bool public_root = root && apf_amt_root_find(root->sha256_hex);
 	const char *cn = leaf->subject_cn;
-	char cn2[256], s2[256];
+	/* The firmware's own rule: the strictest one no activation server relaxes. */
+	const enum apf_suffix_rule rule = APF_SUFFIX_RULE_FIRMWARE;
 	size_t total = 0, matched = 0;
 	bool warned = false;
 
@@ -449,20 +413,19 @@ static void check_domain(struct apf_ctx *ctx, const struct apf_cert *leaf, const
 			const char *src = pass == 0 ? "[amt] domain_suffixes" : "dhcp.options (DHCP option 15)";
 			struct apf_finding *f;
 			total++;
-			last_two(suffix, s2, sizeof(s2));
-			if (cn && !strcmp(last_two(cn, cn2, sizeof(cn2)), s2)) {
+			if (apf_amt_suffix_match(cn, suffix, rule)) {
 				matched++;
 			} else {
 				f = apf_report(ctx, APF_FAIL, "CERT_DOMAIN_MISMATCH",
-					       "The leaf CN %s does not end in %s, the last two labels of AMT suffix %s",
-					       cn ? cn : "(none)", s2, suffix);
+					       "The leaf CN %s does not satisfy AMT suffix %s under the %s rule",
+					       cn ? cn : "(none)", suffix, apf_suffix_rule_name(rule));
 				apf_evidence(f, "cn", "%s", cn ? cn : "(none)");
-				apf_evidence(f, "cn_last_two_labels", "%s", cn ? cn2 : "");
 				apf_evidence(f, "amt_suffix", "%s", suffix);
-				apf_evidence(f, "suffix_last_two_labels", "%s", s2);
 				apf_evidence(f, "suffix_source", "%s", src);
+				apf_evidence(f, "suffix_rule", "%s", apf_suffix_rule_name(rule));
+				apf_evidence(f, "rule_source", "%s", apf_suffix_rule_source(rule));
 			}
-			if (public_root && !warned && (nonpublic_tld(suffix) || (cn && nonpublic_tld(cn)))) {
+			if (public_root && !warned && (apf_amt_private_tld(suffix) || (cn && apf_amt_private_tld(cn)))) {
 				f = apf_report(ctx, APF_WARN, "CERT_DOMAIN_NONPUBLIC",
 					       "Suffix %s with a certificate from the public root %s", suffix,
 					       root->subject);
@@ -481,56 +444,67 @@ static void check_domain(struct apf_ctx *ctx, const struct apf_cert *leaf, const
 		apf_evidence(f, "cn", "%s", cn ? cn : "(none)");
 	} else if (matched == total) {
 		struct apf_finding *f = apf_report(ctx, APF_PASS, "CERT_DOMAIN_MATCH",
-						   "The leaf CN %s matches all %zu AMT domain suffixes on %s", cn, total,
-						   cn2);
+						   "The leaf CN %s satisfies all %zu AMT domain suffixes", cn, total);
 		apf_evidence(f, "cn", "%s", cn);
-		apf_evidence(f, "last_two_labels", "%s", cn2);
 		apf_evidence(f, "suffixes_checked", "%zu", total);
+		apf_evidence(f, "suffix_rule", "%s", apf_suffix_rule_name(rule));
+		apf_evidence(f, "rule_source", "%s", apf_suffix_rule_source(rule));
 	}
 }
 
-static bool weak_hash(const char *h)
+/* Evidence naming the generation rule a finding applies, and its source. */
+static void rule_evidence(struct apf_finding *f, const struct apf_amt_gen_rules *g, const char *source, const char *tg)
 {
-	return h && (!strcasecmp(h, "sha1") || !strcasecmp(h, "md5") || !strcasecmp(h, "md2") || !strcasecmp(h, "md4"));
+	apf_evidence(f, "generations", "%s", tg);
+	if (g->gen)
+		apf_evidence(f, "rule_generation", "%d", g->gen);
+	if (g->sha1_scope)
+		apf_evidence(f, "rule_scope", "%s", g->sha1_scope);
+	if (source)
+		apf_evidence(f, "rule_source", "%s", source);
 }
 
 static void check_crypto(struct apf_ctx *ctx, const struct apf_chain *ch)
 {
 	const struct apf_config *cfg = apf_cfg(ctx);
-	bool strict = apf_amt_strict_crypto(cfg), bad = false, below_newer = false;
-	enum apf_status st = strict ? APF_FAIL : APF_WARN;
+	struct apf_amt_gen_rules g;
+	bool bad = false, stronger = false;
 	char tg[128];
 
-	targets(cfg, tg, sizeof(tg));
+	apf_amt_cfg_rules(cfg, &g);
+	apf_amt_cfg_targets(cfg, tg, sizeof(tg));
 	for (size_t i = 0; i < ch->n; i++) {
 		const struct apf_cert *c = ch->v[i];
+		bool rsa = !strcmp(c->key_type, "RSA") || !strcmp(c->key_type, "DSA");
 		char *pos = apf_chain_position(ch, i);
 		struct apf_finding *f;
 
-		if (weak_hash(c->sig_hash)) {
-			f = apf_report(ctx, st, "CERT_WEAK_SIGNATURE", "%s %s is signed with %s", pos, c->subject, c->sig_alg);
+		if (apf_amt_hash_is_weak(c->sig_hash)) {
+			f = apf_report(ctx, g.sha1_refused ? APF_FAIL : APF_WARN, "CERT_WEAK_SIGNATURE",
+				       "%s %s is signed with %s", pos, c->subject, c->sig_alg);
 			apf_evidence(f, "signature", "%s", c->sig_alg);
-			apf_evidence(f, "generations", "%s", tg);
+			rule_evidence(f, &g, g.sha1_source, tg);
 			apf_cert_evidence(f, c, pos);
-			if (!strict)
-				apf_remedy(f, "Fine for the targeted generations, but ME 16 and later reject it: get a SHA-256 "
-					      "chain before newer devices arrive");
+			if (!g.sha1_refused)
+				apf_remedy(f, "Fine for the targeted generations, but ME 15 H-series and ME 16 and later "
+					      "reject it: get a SHA-256 chain before newer devices arrive");
 			bad = true;
 		}
-		if ((!strcmp(c->key_type, "RSA") || !strcmp(c->key_type, "DSA")) && c->key_bits < 2048) {
-			f = apf_report(ctx, st, "CERT_WEAK_KEY", "%s %s has a %d-bit %s key", pos, c->subject, c->key_bits,
-				       c->key_type);
+		if (rsa && c->key_bits < 2048) {
+			bool refused = g.rsa_min_bits && (unsigned)c->key_bits < g.rsa_min_bits;
+			f = apf_report(ctx, refused ? APF_FAIL : APF_WARN, "CERT_WEAK_KEY", "%s %s has a %d-bit %s key",
+				       pos, c->subject, c->key_bits, c->key_type);
 			apf_evidence(f, "key", "%s %d", c->key_type, c->key_bits);
-			apf_evidence(f, "generations", "%s", tg);
+			rule_evidence(f, &g, g.rsa_source, tg);
 			apf_cert_evidence(f, c, pos);
-			if (!strict)
-				apf_remedy(f, "Fine for the targeted generations, but ME 16 and later reject it: reissue "
-					      "with 2048 bits or more");
+			if (!refused)
+				apf_remedy(f, "Fine for the targeted generations, but ME 15 H-series and ME 16 and later "
+					      "reject it: reissue with 2048 bits or more");
 			bad = true;
 		}
-		if ((!strcmp(c->key_type, "RSA") && c->key_bits < 3072) ||
-		    (c->sig_hash && (!strcasecmp(c->sig_hash, "sha256") || weak_hash(c->sig_hash))))
-			below_newer = true;
+		if ((rsa && c->key_bits > 2048) || (c->sig_hash && (!strcasecmp(c->sig_hash, "sha384") ||
+								    !strcasecmp(c->sig_hash, "sha512"))))
+			stronger = true;
 		free(pos);
 	}
 	if (ch->n > 4) {
@@ -549,12 +523,14 @@ static void check_crypto(struct apf_ctx *ctx, const struct apf_chain *ch)
 		apf_evidence(f, "leaf_signature", "%s", leaf->sig_alg);
 		apf_evidence(f, "generations", "%s", tg);
 	}
-	if (!bad && below_newer && apf_amt_strict_crypto(cfg)) {
+	if (stronger) {
+		/* The sources disagree (docs/checks/cert.provisioning.md): say so, never FAIL. */
 		struct apf_finding *f = apf_report(ctx, APF_INFO, "CERT_CRYPTO_NEWER",
-						   "The chain uses SHA-256 or RSA 2048; newer AMT platforms also take "
-						   "SHA-384 and 3072-bit keys");
+						   "The chain uses SHA-384/512 signatures or RSA keys over 2048 bits, which "
+						   "not every AMT firmware is documented to take");
 		apf_evidence(f, "leaf_key", "%s %d", ch->v[0]->key_type, ch->v[0]->key_bits);
 		apf_evidence(f, "leaf_signature", "%s", ch->v[0]->sig_alg);
+		apf_evidence(f, "generations", "%s", tg);
 	}
 }
 
@@ -707,7 +683,7 @@ const struct apf_check apf_check_cert_provisioning = {
 	.title = "Provisioning certificate and chain",
 	.summary = "Loads the provisioning (setup) certificate (PFX, PEM or DER) and checks what AMT checks: key, a "
 		   "complete chain to a root, validity of every certificate, the AMT OID or OU, the domain suffix, "
-		   "SHA-1/short keys for ME 16+, chain length and revocation.",
+		   "SHA-1/short keys per targeted AMT generation, chain length and revocation.",
 	.requires_keys = requires_keys,
 	.after = after,
 	.needs = APF_NEED_NETWORK,

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "amt_rules.h"
 #include "check.h"
 #include "dhcp/codec.h"
 #include "net/dhcp.h"
@@ -59,12 +60,13 @@ static const struct apf_code codes[] = {
 	{"DHCP_OPTION15_INVALID", APF_FAIL, "Option 15 is not a usable domain name (empty, control characters, too long)",
 	 "Set option 15 to a plain DNS suffix such as corp.example.com"},
 	{"DHCP_SUFFIX_MATCH", APF_PASS,
-	 "Option 15 matches an AMT domain suffix on the last two labels, as AMT compares it with the provisioning "
-	 "certificate",
+	 "Option 15 satisfies an AMT domain suffix under the firmware's rule: the certificate domain lies in the "
+	 "option 15 domain, or, for .com and .net names only, the last two labels are equal",
 	 "None"},
 	{"DHCP_SUFFIX_MISMATCH", APF_FAIL,
-	 "The last two labels of option 15 match none of [amt] domain_suffixes: AMT rejects the provisioning "
-	 "certificate, whose domain does not match the suffix it got from DHCP",
+	 "Option 15 satisfies none of [amt] domain_suffixes under the firmware's rule (the last-two-labels "
+	 "relaxation holds for .com and .net names only): AMT rejects the provisioning certificate, whose domain "
+	 "does not match the suffix it got from DHCP",
 	 "Serve the domain the provisioning certificate was issued for in option 15, or use a provisioning "
 	 "certificate for this domain (and list it in [amt] domain_suffixes)"},
 	{"DHCP_OPTION6_OK", APF_PASS, "The server sends option 6 (DNS servers)", "None"},
@@ -142,26 +144,6 @@ static void hex_evidence(struct apf_finding *f, const char *key, const uint8_t *
 	apf_evidence(f, key, "%s", buf);
 }
 
-/* Lowercase copy of the last two labels of `name` (trailing dot ignored) into out. */
-static void last_two_labels(const char *name, char *out, size_t size)
-{
-	size_t n = strlen(name), dots = 0, start = 0;
-
-	if (n > 0 && name[n - 1] == '.')
-		n--;
-	for (size_t i = n; i > 0; i--) {
-		if (name[i - 1] == '.' && ++dots == 2) {
-			start = i;
-			break;
-		}
-	}
-	if (n - start >= size)
-		n = start + size - 1;
-	for (size_t i = start; i < n; i++)
-		out[i - start] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
-	out[n - start] = '\0';
-}
-
 static void common_evidence(struct apf_finding *f, const struct seg *sg, const struct apf_dhcp_msg *m)
 {
 	char a[INET_ADDRSTRLEN];
@@ -176,7 +158,9 @@ static void common_evidence(struct apf_finding *f, const struct seg *sg, const s
 static void check_option15(struct apf_ctx *ctx, struct seg *sg, const struct apf_dhcp_msg *m)
 {
 	const struct apf_strlist *want = &apf_cfg(ctx)->amt.domain_suffixes;
-	char name[APF_DHCP_NAME_MAX], tail[APF_DHCP_NAME_MAX], wtail[APF_DHCP_NAME_MAX];
+	/* The firmware's own rule: the strictest one no activation server relaxes. */
+	const enum apf_suffix_rule rule = APF_SUFFIX_RULE_FIRMWARE;
+	char name[APF_DHCP_NAME_MAX];
 	char a[INET_ADDRSTRLEN];
 	struct apf_finding *f;
 	size_t len;
@@ -210,16 +194,14 @@ static void check_option15(struct apf_ctx *ctx, struct seg *sg, const struct apf
 
 	if (want->n == 0)
 		return;
-	last_two_labels(name, tail, sizeof(tail));
 	for (size_t i = 0; i < want->n; i++) {
-		last_two_labels(want->v[i], wtail, sizeof(wtail));
-		if (strcmp(tail, wtail) == 0) {
-			f = apf_report(ctx, APF_PASS, "DHCP_SUFFIX_MATCH",
-				       "Option 15 %s matches AMT domain suffix %s on the last two labels", name, want->v[i]);
+		if (apf_amt_suffix_match(want->v[i], name, rule)) {
+			f = apf_report(ctx, APF_PASS, "DHCP_SUFFIX_MATCH", "Option 15 %s satisfies AMT domain suffix %s",
+				       name, want->v[i]);
 			common_evidence(f, sg, m);
 			apf_evidence(f, "option_15", "%s", name);
 			apf_evidence(f, "amt_domain_suffix", "%s", want->v[i]);
-			apf_evidence(f, "compared_labels", "%s", tail);
+			apf_evidence(f, "suffix_rule", "%s", apf_suffix_rule_name(rule));
 			return;
 		}
 	}
@@ -228,12 +210,13 @@ static void check_option15(struct apf_ctx *ctx, struct seg *sg, const struct apf
 		       ip_str(apf_dhcp_server_id(m), a));
 	common_evidence(f, sg, m);
 	apf_evidence(f, "option_15", "%s", name);
-	apf_evidence(f, "option_15_last_two_labels", "%s", tail);
 	{
 		char *list = apf_strv_join((const char *const *)want->v, want->n, ", ");
 		apf_evidence(f, "amt_domain_suffixes", "%s", list);
 		free(list);
 	}
+	apf_evidence(f, "suffix_rule", "%s", apf_suffix_rule_name(rule));
+	apf_evidence(f, "rule_source", "%s", apf_suffix_rule_source(rule));
 }
 
 static void check_option6(struct apf_ctx *ctx, const struct seg *sg, const struct apf_dhcp_msg *m)

@@ -147,21 +147,3 @@ bool apf_adcs_is_provisioning_template(const char *name, const char *const *ekus
 			return true;
 	return false;
 }
-
-int apf_adcs_amt_max_key_bits(const char *const *generations, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		char *end;
-		long g;
-
-		if (!generations[i])
-			continue;
-		g = strtol(generations[i], &end, 10);
-		if (end == generations[i] || g <= 0)
-			continue;
-		/* AMT before 6.0 takes 1024- and 2048-bit keys only (ConfigMgr PKI requirements) */
-		if (g < 6)
-			return 2048;
-	}
-	return 4096;
-}

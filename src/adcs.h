@@ -68,10 +68,3 @@ char *apf_ldap_filter_escape(const char *s);
 /* True when a template looks like the AMT provisioning (setup) template: its name
  * mentions "provision" or its EKU list has the AMT setup OID. */
 bool apf_adcs_is_provisioning_template(const char *name, const char *const *ekus, size_t n_ekus);
-
-/*
- * Largest RSA key size AMT accepts for the generations listed (AMT/CSME
- * majors). 2048 when any target is older than AMT 6.0, else 4096; 4096 when
- * the list is empty. Unparseable entries are ignored.
- */
-int apf_adcs_amt_max_key_bits(const char *const *generations, size_t n);

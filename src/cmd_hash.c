@@ -1,29 +1,34 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `amt-preflight hash FILE...`: every certificate's SHA-1 and SHA-256 in the
- * forms the AMT tools take:
+ * `amt-preflight hash FILE...`: every certificate's SHA-1, SHA-256 and SHA-384
+ * (newer firmware stores root hashes as SHA-384: rpc-go compareCertHashes) in
+ * the forms the AMT tools take:
  *   - lowercase continuous hex: rpc-go/RPS/MeshCentral compare hashes this way
  *     (amtinfo --cert prints it, RPS lowercases before comparing);
  *   - uppercase colon-separated: what `openssl x509 -fingerprint` and many
  *     CA portals show;
  *   - uppercase continuous hex: the Windows "thumbprint" (certutil, ConfigMgr's
- *     amtopmgr.log "provisioning certificate with the thumbprint ...").
- * MEBx takes only a SHA-1 hash (Intel article 000059996: a SHA-256 string is
- * too long for it), and AMT 16+ MEBx no longer offers the option at all (USB
- * provisioning only); the note printed says so. We found no public source for
- * a MEBx-specific grouping, so none is invented here.
+ *     amtopmgr.log "provisioning certificate with the thumbprint ...");
+ *   - uppercase hex in groups of four separated by hyphens: what the MEBx
+ *     "Manage Certificate Hashes" screen asks for (the MEBx screen shown in the
+ *     Open AMT Cloud Toolkit documentation).
+ * Older MEBx takes only a SHA-1 hash (Intel article 000059996: a SHA-256
+ * string is too long for it), and AMT 16+ MEBx no longer offers the option at
+ * all (USB provisioning only); the note printed says so.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "amt_rules.h"
 #include "cmd_hash.h"
 #include "pki.h"
 #include "pki_roots.h"
 
 static void print_forms(const char *label, const char *hex)
 {
+	char *mebx = apf_amt_mebx_hash_new(hex);
 	size_t n = strlen(hex);
 
 	printf("  %-7s %s\n", label, hex);
@@ -35,6 +40,9 @@ static void print_forms(const char *label, const char *hex)
 	for (size_t i = 0; i < n; i++)
 		putchar(hex[i] >= 'a' ? hex[i] - 32 : hex[i]);
 	putchar('\n');
+	if (mebx)
+		printf("  %-7s %s (MEBx)\n", "", mebx);
+	free(mebx);
 }
 
 static void print_cert(const struct apf_cert *c, size_t i, size_t n, bool leaf)
@@ -51,10 +59,11 @@ static void print_cert(const struct apf_cert *c, size_t i, size_t n, bool leaf)
 	       apf_pki_time_str(c->not_after, na, sizeof(na)));
 	print_forms("SHA-1", c->sha1_hex);
 	print_forms("SHA-256", c->sha256_hex);
+	print_forms("SHA-384", c->sha384_hex);
 	if (c->self_signed) {
 		if (r)
-			printf("  AMT     built-in default root \"%s\" (firmware generations %s)\n", r->name,
-			       r->generations);
+			printf("  AMT     built-in default root \"%s\" (firmware generations %s%s)\n", r->name,
+			       r->generations, !strcmp(r->generations, "?") ? ": seen on recent devices" : "");
 		else
 			printf("  AMT     not a built-in AMT root: add its SHA-256 to each device (USB "
 			       "provisioning on AMT 16+; MEBx only takes the SHA-1 on older firmware)\n");
@@ -90,9 +99,10 @@ int apf_cmd_hash(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			puts("usage: amt-preflight hash FILE...\n"
-			     "Prints the SHA-1 and SHA-256 of every certificate in each PEM, DER, PKCS#7 or PFX file,\n"
-			     "lowercase, colon-separated uppercase and as a Windows thumbprint. The PFX password is\n"
-			     "read from $AMT_PREFLIGHT_PFX_PASSWORD. Exit status: 0, or 3 when a file could not be read.");
+			     "Prints the SHA-1, SHA-256 and SHA-384 of every certificate in each PEM, DER, PKCS#7 or PFX\n"
+			     "file: lowercase, colon-separated uppercase, as a Windows thumbprint and in the MEBx form\n"
+			     "(uppercase, groups of four separated by hyphens). The PFX password is read from\n"
+			     "$AMT_PREFLIGHT_PFX_PASSWORD. Exit status: 0, or 3 when a file could not be read.");
 			return 0;
 		}
 	}

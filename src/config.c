@@ -190,8 +190,9 @@ const struct apf_cfg_key apf_cfg_keys[] = {
 	{"amt", "domain_suffixes", APF_CFG_LIST, OFF(amt.domain_suffixes), NULL, 0, 0, NULL, NULL, v_hostname,
 	 "The AMT domain suffixes: what DHCP option 15 hands out or the MEBx PKI DNS suffix is set to."},
 	{"amt", "generations", APF_CFG_LIST, OFF(amt.generations), NULL, 0, 0, NULL, NULL, v_generation,
-	 "AMT/CSME major versions in the fleet (e.g. 11, 12, 16). ME 16 and later reject SHA-1 and RSA "
-	 "keys under 2048 bits anywhere in the provisioning chain."},
+	 "AMT/CSME major versions in the fleet (e.g. 11, 12, 16). Each gets the rules of "
+	 "data/amt-generations.csv: ME 15 on H-series platforms and ME 16 and later reject SHA-1 and RSA keys "
+	 "under 2048 bits anywhere in the provisioning chain; unset, the newest rules apply."},
 	{"amt", "device_hashes", APF_CFG_LIST, OFF(amt.device_hashes), NULL, 0, 0, NULL, NULL, NULL,
 	 "Files with the trusted root hashes of real devices: `rpc amtinfo --cert --json` output, or one hex "
 	 "hash a line. Used to say which devices will accept the provisioning chain."},

@@ -84,28 +84,32 @@ static void hex_lower(const unsigned char *d, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-void apf_pki_sha1_hex(const void *data, size_t len, char out[41])
+/* Lowercase hex of the `md` digest of data into out (2 * want + 1 bytes); "" on failure. */
+static void digest_hex(const EVP_MD *md, unsigned int want, const void *data, size_t len, char *out)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned char d[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
 
-	if (!EVP_Digest(data, len, md, &n, EVP_sha1(), NULL) || n != 20) {
+	if (!EVP_Digest(data, len, d, &n, md, NULL) || n != want) {
 		out[0] = '\0';
 		return;
 	}
-	hex_lower(md, n, out);
+	hex_lower(d, n, out);
+}
+
+void apf_pki_sha1_hex(const void *data, size_t len, char out[41])
+{
+	digest_hex(EVP_sha1(), 20, data, len, out);
 }
 
 void apf_pki_sha256_hex(const void *data, size_t len, char out[65])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
+	digest_hex(EVP_sha256(), 32, data, len, out);
+}
 
-	if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) || n != 32) {
-		out[0] = '\0';
-		return;
-	}
-	hex_lower(md, n, out);
+void apf_pki_sha384_hex(const void *data, size_t len, char out[97])
+{
+	digest_hex(EVP_sha384(), 48, data, len, out);
 }
 
 const char *apf_pki_time_str(time_t t, char *buf, size_t size)
@@ -363,6 +367,7 @@ static int cert_from_x509_take(X509 *x, struct apf_cert **out)
 	c->der_len = (size_t)len;
 	apf_pki_sha1_hex(c->der, c->der_len, c->sha1_hex);
 	apf_pki_sha256_hex(c->der, c->der_len, c->sha256_hex);
+	apf_pki_sha384_hex(c->der, c->der_len, c->sha384_hex);
 
 	subj = X509_get_subject_name(c->native);
 	c->subject = name_text(subj);

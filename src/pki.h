@@ -21,6 +21,7 @@ struct apf_cert {
 	char *serial_hex;         /* uppercase hex, no separators */
 	char sha1_hex[41];        /* lowercase hex of the DER */
 	char sha256_hex[65];
+	char sha384_hex[97];      /* newer AMT firmware stores root hashes as SHA-384 */
 	time_t not_before, not_after;
 	char *key_type;           /* "RSA", "EC", "ED25519", ... */
 	int key_bits;
@@ -132,6 +133,7 @@ void apf_chain_clear(struct apf_chain *c);
 /* SHA-1 / SHA-256 of arbitrary data, lowercase hex. */
 void apf_pki_sha1_hex(const void *data, size_t len, char out[41]);
 void apf_pki_sha256_hex(const void *data, size_t len, char out[65]);
+void apf_pki_sha384_hex(const void *data, size_t len, char out[97]);
 
 /* Formats a time_t as "2025-05-12T23:59:00Z" into buf (at least 21 bytes). */
 const char *apf_pki_time_str(time_t t, char *buf, size_t size);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* See pki_check.h. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,20 +56,12 @@ int apf_amt_generation(const struct apf_config *cfg, size_t i)
 	return g > 0 && g < 100 ? (int)g : 0;
 }
 
-int apf_amt_max_generation(const struct apf_config *cfg)
+void apf_amt_cfg_rules(const struct apf_config *cfg, struct apf_amt_gen_rules *out)
 {
-	int m = 0;
-
-	for (size_t i = 0; i < cfg->amt.generations.n; i++) {
-		if (apf_amt_generation(cfg, i) > m)
-			m = apf_amt_generation(cfg, i);
-	}
-	return m;
+	apf_amt_target_rules((const char *const *)cfg->amt.generations.v, cfg->amt.generations.n, out);
 }
 
-bool apf_amt_strict_crypto(const struct apf_config *cfg)
+const char *apf_amt_cfg_targets(const struct apf_config *cfg, char *buf, size_t size)
 {
-	int m = apf_amt_max_generation(cfg);
-
-	return m == 0 || m >= 16;
+	return apf_amt_targets_str((const char *const *)cfg->amt.generations.v, cfg->amt.generations.n, buf, size);
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "amt_rules.h"
 #include "check.h"
 #include "pki.h"
 
@@ -29,16 +30,9 @@ void apf_cert_evidence(struct apf_finding *f, const struct apf_cert *c, const ch
 /* AMT generation i of `[amt] generations` (validated 1-99 when the config was read). */
 int apf_amt_generation(const struct apf_config *cfg, size_t i);
 
-/* The newest targeted AMT generation, or 0 when none is configured. */
-int apf_amt_max_generation(const struct apf_config *cfg);
-
-/*
- * Whether the ME 16 rules apply (no SHA-1 or MD* signature, no RSA key under
- * 2048 bits anywhere in the chain): when any ME 16+ generation is targeted, or
- * when none is configured, since every vPro platform sold since 2022 runs
- * CSME 16 or later.
- */
-bool apf_amt_strict_crypto(const struct apf_config *cfg);
+/* apf_amt_target_rules() / apf_amt_targets_str() over `[amt] generations`. */
+void apf_amt_cfg_rules(const struct apf_config *cfg, struct apf_amt_gen_rules *out);
+const char *apf_amt_cfg_targets(const struct apf_config *cfg, char *buf, size_t size);
 
 /* "leaf", "intermediate" or "root" with the index: "chain[1] (intermediate)". Caller frees. */
 char *apf_chain_position(const struct apf_chain *ch, size_t i);

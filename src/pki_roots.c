@@ -39,7 +39,7 @@ const struct apf_amt_root *apf_amt_root_find(const char *hex)
 		return NULL;
 	for (size_t i = 0; i < apf_amt_roots_count; i++) {
 		const struct apf_amt_root *r = &apf_amt_roots[i];
-		if (!strcmp(r->sha256, h) || (r->sha1[0] && !strcmp(r->sha1, h)))
+		if (!strcmp(r->sha256, h) || (r->sha1[0] && !strcmp(r->sha1, h)) || (r->sha384[0] && !strcmp(r->sha384, h)))
 			return r;
 	}
 	return NULL;

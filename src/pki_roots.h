@@ -15,6 +15,7 @@ struct apf_amt_root {
 	const char *name;
 	const char *sha256;      /* lowercase hex */
 	const char *sha1;        /* lowercase hex, "" when unknown */
+	const char *sha384;      /* lowercase hex, "" when unknown */
 	const char *generations; /* as in the CSV: "7-10", "11-", "?" ... */
 	int gen_min, gen_max;    /* parsed: 0 = unknown / open-ended */
 	const char *expiry;      /* "YYYY-MM-DD" or "" */
@@ -26,7 +27,8 @@ struct apf_amt_root {
 extern const struct apf_amt_root apf_amt_roots[];
 extern const size_t apf_amt_roots_count;
 
-/* The row whose SHA-256 or SHA-1 equals `hex` (any case, separators ignored), or NULL. */
+/* The row whose SHA-256, SHA-1 or SHA-384 equals `hex` (40, 64 or 96 hex digits;
+ * any case, separators ignored), or NULL. */
 const struct apf_amt_root *apf_amt_root_find(const char *hex);
 
 /*

@@ -3,7 +3,8 @@
  * amt.tls against real TLS servers: `openssl s_server` children on loopback
  * addresses 127.0.0.2-.8 (one port for all, as AMT's 16993 is one port for a
  * fleet), certificates made at test time with the openssl tool (good, wrong
- * name, expired, not yet valid, self-signed, TLS 1.0 only), a closed port, a
+ * name, expired, not yet valid, self-signed, TLS 1.0 only, one shaped like the
+ * on-die CA certificate of AMT 19+), a closed port, a
  * listener that accepts TCP and never speaks, and the scripted DNS responder
  * for the A records. Every child is stopped by its PID.
  */
@@ -41,6 +42,7 @@ static const struct dnsr_rule zone[] = {
 	{"silent.amt.test.", 1, 0, {"silent.amt.test. 60 IN A 127.0.0.10"}, 0},
 	{"nodata.amt.test.", 28, 0, {"nodata.amt.test. 60 IN AAAA 2001:db8::1"}, 0},
 	{"refused.amt.test.", 1, 5, {NULL}, 0},
+	{"odca.amt.test.", 1, 0, {"odca.amt.test. 60 IN A 127.0.0.11"}, 0},
 };
 
 /* One s_server per address: the certificate it serves and extra options. */
@@ -49,15 +51,18 @@ static const struct {
 	const char *cert;
 	bool chain; /* send the CA certificate too */
 	const char *extra[4];
+	const char *key, *ca; /* when not leaf.key / ca.pem */
 } servers[] = {
-	{"127.0.0.2", "ok.pem", true, {NULL}},
-	{"127.0.0.3", "mismatch.pem", true, {NULL}},
-	{"127.0.0.4", "expired.pem", true, {NULL}},
-	{"127.0.0.5", "self.pem", false, {NULL}},
-	{"127.0.0.6", "selfother.pem", false, {NULL}},
-	{"127.0.0.7", "future.pem", true, {NULL}},
+	{"127.0.0.2", "ok.pem", true, {NULL}, NULL, NULL},
+	{"127.0.0.3", "mismatch.pem", true, {NULL}, NULL, NULL},
+	{"127.0.0.4", "expired.pem", true, {NULL}, NULL, NULL},
+	{"127.0.0.5", "self.pem", false, {NULL}, NULL, NULL},
+	{"127.0.0.6", "selfother.pem", false, {NULL}, NULL, NULL},
+	{"127.0.0.7", "future.pem", true, {NULL}, NULL, NULL},
 	/* What AMT 11 and older may speak: TLS 1.0 only. */
-	{"127.0.0.8", "legacy.pem", true, {"-tls1", "-cipher", "DEFAULT:@SECLEVEL=0", NULL}},
+	{"127.0.0.8", "legacy.pem", true, {"-tls1", "-cipher", "DEFAULT:@SECLEVEL=0", NULL}, NULL, NULL},
+	/* What AMT 19+ presents before provisioning: an on-die CA (ODCA) certificate, P-384. */
+	{"127.0.0.11", "odca-leaf.pem", true, {NULL}, "odca-leaf.key", "odca-ca.pem"},
 };
 #define N_SERVERS (sizeof(servers) / sizeof(servers[0]))
 
@@ -182,6 +187,15 @@ static int make_pki(void)
 	    "-addext", "subjectAltName=DNS:self.amt.test", "-days", "30", "-out", "self.pem");
 	RUN("openssl", "req", "-config", "ca.cnf", "-x509", "-new", "-key", "leaf.key", "-subj", "/CN=AMT-0A1B2C3D",
 	    "-days", "30", "-out", "selfother.pem");
+	/* Shaped like AMT 19+'s (rpc-go pull request 1329's log): "AMT RCFG", P-384, serverAuth,
+	 * issued by "ODCA 2 CSME LNL SOC SVN 01 AMT   CA" (the spaces are Intel's). */
+	RUN("openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", "odca-ca.key");
+	RUN("openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", "odca-leaf.key");
+	RUN("openssl", "req", "-config", "ca.cnf", "-x509", "-new", "-key", "odca-ca.key", "-subj",
+	    "/CN=ODCA 2 CSME LNL SOC SVN 01 AMT   CA", "-extensions", "v3_ca", "-days", "30", "-out", "odca-ca.pem");
+	RUN("openssl", "req", "-config", "ca.cnf", "-x509", "-new", "-key", "odca-leaf.key", "-subj", "/CN=AMT RCFG",
+	    "-CA", "odca-ca.pem", "-CAkey", "odca-ca.key", "-addext", "extendedKeyUsage=serverAuth", "-addext",
+	    "basicConstraints=critical,CA:false", "-days", "30", "-out", "odca-leaf.pem");
 	return 0;
 }
 
@@ -219,10 +233,10 @@ static pid_t start_server(size_t i)
 	argv[k++] = "-cert";
 	argv[k++] = (char *)servers[i].cert;
 	argv[k++] = "-key";
-	argv[k++] = "leaf.key";
+	argv[k++] = (char *)(servers[i].key ? servers[i].key : "leaf.key");
 	if (servers[i].chain) {
 		argv[k++] = "-cert_chain";
-		argv[k++] = "ca.pem";
+		argv[k++] = (char *)(servers[i].ca ? servers[i].ca : "ca.pem");
 	}
 	for (size_t j = 0; servers[i].extra[j]; j++)
 		argv[k++] = (char *)servers[i].extra[j];
@@ -476,6 +490,28 @@ static void test_all_good_passes(void **state)
 	apf_run_free(run);
 }
 
+/* AMT 19+ before provisioning: an on-die CA certificate without the DNS name is INFO, never a name FAIL. */
+static void test_odca_certificate(void **state)
+{
+	struct apf_run *run;
+	const struct apf_check_result *r = run_hosts("odca.amt.test, ok.amt.test", 0, &run);
+	const struct apf_finding *f;
+
+	(void)state;
+	f = apf_test_expect(r, "TLS_ODCA_ISSUED", APF_INFO);
+	expect_ev(f, "count", "1");
+	expect_ev_prefix(f, "host_1", "odca.amt.test -> 127.0.0.11:");
+	expect_ev(f, "host_1_subject", "CN=AMT RCFG");
+	expect_ev(f, "host_1_issuer", "CN=ODCA 2 CSME LNL SOC SVN 01 AMT   CA");
+	expect_ev(f, "host_1_name_match", "no");
+	expect_ev(f, "host_1_self_signed", "no");
+	assert_null(apf_test_find(r, "TLS_NAME_MISMATCH"));
+	assert_null(apf_test_find(r, "TLS_SELF_SIGNED"));
+	apf_test_expect(r, "TLS_OK", APF_PASS);
+	assert_int_equal(r->status, APF_INFO);
+	apf_run_free(run);
+}
+
 static void test_silent_peer_times_out(void **state)
 {
 	struct apf_run *run;
@@ -652,6 +688,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fleet_verdicts),
 		cmocka_unit_test(test_all_good_passes),
+		cmocka_unit_test(test_odca_certificate),
 		cmocka_unit_test(test_silent_peer_times_out),
 		cmocka_unit_test(test_address_entry_needs_no_dns),
 		cmocka_unit_test(test_hosts_file_fallback_and_cap),

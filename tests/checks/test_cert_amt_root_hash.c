@@ -161,7 +161,35 @@ static void test_public_roots(void **state)
 		run = run_with(balt, "generations = 11\n");
 		apf_test_expect(apf_test_result(run, ID), "ROOT_SHA1_SIGNED", APF_WARN);
 		apf_run_free(run);
+		/* ME 15 (H-series) already refuses a SHA-1 root */
+		run = run_with(balt, "generations = 15\n");
+		f = apf_test_expect(apf_test_result(run, ID), "ROOT_SHA1_SIGNED", APF_FAIL);
+		expect_ev(f, "rule_generation", "15");
+		expect_ev(f, "rule_scope", "H-series");
+		apf_run_free(run);
 	}
+}
+
+/* A Sectigo chain ends at USERTrust RSA, a default root of recent devices: not private. */
+static void test_usertrust(void **state)
+{
+	const char *ut = public_root("e793c9b02fd8aa13e21c31228accb08119643b749c898964b1746d46c3d4cbd2", "pub-ut.der");
+	struct apf_run *run;
+	const struct apf_check_result *r;
+	const struct apf_finding *f;
+
+	(void)state;
+	if (!ut)
+		skip();
+	run = run_with(ut, NULL);
+	r = apf_test_result(run, ID);
+	f = apf_test_expect(r, "ROOT_HASH_DEFAULT", APF_PASS);
+	expect_ev(f, "amt_name", "USERTrust RSA Certification Authority");
+	expect_ev(f, "root_sha384", "b1ab8368ba51aeca61214363ccbd3c8e67ed3b67be376d93f4ce44ba438c8e812b0e3de53804e6d7c4f4b37"
+				    "bd84ed650");
+	assert_null(apf_test_find(r, "ROOT_PRIVATE"));
+	assert_int_equal(r->status, APF_PASS);
+	apf_run_free(run);
 }
 
 /* Every row of data/amt-root-hashes.csv whose root is still in Debian's bundle:
@@ -187,6 +215,9 @@ static void test_table_against_bundle(void **state)
 			matched++;
 			if (strcmp(row->sha1, c->sha1_hex))
 				fail_msg("%s: table SHA-1 %s, certificate %s", row->name, row->sha1, c->sha1_hex);
+			if (strcmp(row->sha384, c->sha384_hex))
+				fail_msg("%s: table SHA-384 %s, certificate %s", row->name, row->sha384, c->sha384_hex);
+			assert_ptr_equal(apf_amt_root_find(c->sha384_hex), row);
 			gmtime_r(&c->not_after, &tm);
 			strftime(day, sizeof(day), "%Y-%m-%d", &tm);
 			if (strcmp(row->expiry, day))
@@ -218,6 +249,10 @@ static void test_generation_ranges(void **state)
 	assert_int_equal(apf_amt_root_in_generation(g1, 16), 0);
 	assert_int_equal(apf_amt_root_in_generation(g2, 16), -1);
 	assert_null(apf_amt_root_find("00"));
+	/* SHA-384 (96 hex digits, any case and separators) finds the row too */
+	assert_ptr_equal(apf_amt_root_find("D005D872A59E2B3C69D301E262FF2F13B4D1794BDB19DB1CB32415BFFC66E5E0671A41B2A3BC4E54E6D2"
+					   "F66DFEE09403"),
+			 g2);
 }
 
 int main(void)
@@ -229,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_unreadable_list),
 		cmocka_unit_test(test_incomplete_chain),
 		cmocka_unit_test(test_public_roots),
+		cmocka_unit_test(test_usertrust),
 		cmocka_unit_test(test_table_against_bundle),
 		cmocka_unit_test(test_generation_ranges),
 	};

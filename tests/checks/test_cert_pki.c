@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "apf_test.h"
 #include "cmd_hash.h"
@@ -212,6 +213,56 @@ static void test_cmd_hash(void **state)
 	assert_int_equal(apf_cmd_hash(1, argv_none), 3);
 }
 
+/* Runs `hash FILE` with stdout captured; returns what it printed (caller frees). */
+static char *hash_output(const char *file)
+{
+	char *argv[] = {"hash", (char *)file, NULL};
+	char *out = NULL;
+	size_t len = 0;
+	FILE *tmp = tmpfile();
+	int saved;
+
+	assert_non_null(tmp);
+	fflush(stdout);
+	saved = dup(1);
+	assert_true(saved >= 0);
+	assert_true(dup2(fileno(tmp), 1) >= 0);
+	assert_int_equal(apf_cmd_hash(2, argv), 0);
+	fflush(stdout);
+	assert_true(dup2(saved, 1) >= 0);
+	close(saved);
+	rewind(tmp);
+	out = calloc(1, 65536);
+	assert_non_null(out);
+	len = fread(out, 1, 65535, tmp);
+	out[len] = '\0';
+	fclose(tmp);
+	return out;
+}
+
+/* The exact forms for a fixed certificate (USERTrust RSA, a built-in AMT root). */
+static void test_cmd_hash_forms(void **state)
+{
+	char *out = hash_output(apf_test_srcpath("fixtures/certs/usertrust-rsa.pem"));
+	static const char *const want[] = {
+		"SHA-256 e793c9b02fd8aa13e21c31228accb08119643b749c898964b1746d46c3d4cbd2",
+		"E793C9B02FD8AA13E21C31228ACCB08119643B749C898964B1746D46C3D4CBD2",
+		"E793-C9B0-2FD8-AA13-E21C-3122-8ACC-B081-1964-3B74-9C89-8964-B174-6D46-C3D4-CBD2 (MEBx)",
+		"SHA-384 b1ab8368ba51aeca61214363ccbd3c8e67ed3b67be376d93f4ce44ba438c8e812b0e3de53804e6d7c4f4b37bd84ed650",
+		"B1AB-8368-BA51-AECA-6121-4363-CCBD-3C8E-67ED-3B67-BE37-6D93-F4CE-44BA-438C-8E81-2B0E-3DE5-3804-E6D7-C4F4-"
+		"B37B-D84E-D650 (MEBx)",
+		"SHA-1   2b8f1b57330dbba2d07a6c51f70ee90ddab9ad8e",
+		"2B8F-1B57-330D-BBA2-D07A-6C51-F70E-E90D-DAB9-AD8E (MEBx)",
+		"built-in default root \"USERTrust RSA Certification Authority\"",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (!strstr(out, want[i]))
+			fail_msg("hash output lacks \"%s\":\n%s", want[i], out);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -222,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_model_fields),
 		cmocka_unit_test(test_device_lists),
 		cmocka_unit_test(test_cmd_hash),
+		cmocka_unit_test(test_cmd_hash_forms),
 	};
 	return cmocka_run_group_tests(tests, cert_fixture_setup, cert_fixture_teardown);
 }

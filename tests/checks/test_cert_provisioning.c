@@ -49,7 +49,7 @@ static void test_healthy(void **state)
 
 	(void)state;
 	assert_false(cert_has_fail(r));
-	assert_int_equal(r->status, APF_INFO); /* PASS findings plus the INFO about SHA-384 */
+	assert_int_equal(r->status, APF_PASS);
 	apf_test_expect(r, "CERT_KEY_OK", APF_PASS);
 	f = apf_test_expect(r, "CERT_CHAIN_COMPLETE", APF_PASS);
 	expect_ev(f, "chain_length", "3");
@@ -59,9 +59,10 @@ static void test_healthy(void **state)
 	f = apf_test_expect(r, "CERT_EKU_OK", APF_PASS);
 	expect_ev(f, "method", "oid");
 	f = apf_test_expect(r, "CERT_DOMAIN_MATCH", APF_PASS);
-	expect_ev(f, "last_two_labels", "example.com");
+	expect_ev(f, "suffix_rule", "firmware");
 	apf_test_expect(r, "CERT_CRYPTO_OK", APF_PASS);
-	apf_test_expect(r, "CERT_CRYPTO_NEWER", APF_INFO);
+	/* SHA-256 / RSA 2048: what every source says firmware takes, nothing to add */
+	assert_null(apf_test_find(r, "CERT_CRYPTO_NEWER"));
 	f = apf_test_expect(r, "CERT_REVOCATION_OK", APF_PASS);
 	expect_ev(f, "good", "1");
 	assert_null(apf_test_find(r, "CERT_PFX_LEGACY"));
@@ -210,9 +211,26 @@ static void test_weak_crypto(void **state)
 	assert_null(apf_test_find(apf_test_result(run, ID), "CERT_CRYPTO_OK"));
 	apf_run_free(run);
 
-	/* only pre-16 firmware targeted: a warning, not a failure */
-	run = run_pfx(cert_pki("sha1.pfx"), "[amt]\ngenerations = 11\n", false);
+	/* ME 15 H-series platforms already refuse SHA-1 (Intel 000090051): a FAIL naming the rule */
+	run = run_pfx(cert_pki("sha1.pfx"), "[amt]\ngenerations = 12, 15\n", false);
+	f = apf_test_expect(apf_test_result(run, ID), "CERT_WEAK_SIGNATURE", APF_FAIL);
+	expect_ev(f, "rule_generation", "15");
+	expect_ev(f, "rule_scope", "H-series");
+	assert_non_null(strstr(apf_test_evidence(f, "rule_source"), "000090051"));
+	apf_run_free(run);
+
+	/* only firmware before 15 targeted: a warning, not a failure */
+	run = run_pfx(cert_pki("sha1.pfx"), "[amt]\ngenerations = 11, 14\n", false);
 	apf_test_expect(apf_test_result(run, ID), "CERT_WEAK_SIGNATURE", APF_WARN);
+	assert_null(apf_test_find(apf_test_result(run, ID), "CERT_CRYPTO_OK"));
+	apf_run_free(run);
+
+	/* SHA-384 in the chain: sources disagree, an INFO, never a FAIL */
+	run = run_pfx(cert_pki("sha384.pfx"), "[amt]\ngenerations = 16\n", false);
+	f = apf_test_expect(apf_test_result(run, ID), "CERT_CRYPTO_NEWER", APF_INFO);
+	expect_ev(f, "leaf_signature", "sha384WithRSAEncryption");
+	apf_test_expect(apf_test_result(run, ID), "CERT_CRYPTO_OK", APF_PASS);
+	assert_false(cert_has_fail(apf_test_result(run, ID)));
 	apf_run_free(run);
 
 	run = run_pfx(cert_pki("k1024.pfx"), NULL, false);
@@ -265,14 +283,27 @@ static void test_domain(void **state)
 
 	(void)state;
 	expect_ev(f, "cn", "ProvisionServer.corp.example.com");
-	expect_ev(f, "cn_last_two_labels", "example.com");
-	expect_ev(f, "suffix_last_two_labels", "example.org");
+	expect_ev(f, "amt_suffix", "corp.example.org");
 	expect_ev(f, "suffix_source", "[amt] domain_suffixes");
+	expect_ev(f, "suffix_rule", "firmware");
 	apf_run_free(run);
 
-	/* only the last two labels count: another subdomain matches */
+	/* a .com name: only the last two labels count, another subdomain matches */
 	run = run_pfx(cert_pki("chain.pfx"), "[amt]\ndomain_suffixes = EU.Sales.Example.COM.\n", false);
 	apf_test_expect(apf_test_result(run, ID), "CERT_DOMAIN_MATCH", APF_PASS);
+	assert_null(apf_test_find(apf_test_result(run, ID), "CERT_DOMAIN_MISMATCH"));
+	apf_run_free(run);
+
+	/* co.uk is no .com: sharing "co.uk" with another company's suffix is no match */
+	run = run_pfx(cert_pki("couk.pfx"), "[amt]\ndomain_suffixes = branch.other.co.uk\n", false);
+	f = apf_test_expect(apf_test_result(run, ID), "CERT_DOMAIN_MISMATCH", APF_FAIL);
+	expect_ev(f, "cn", "ps.corp.example.co.uk");
+	assert_null(apf_test_find(apf_test_result(run, ID), "CERT_DOMAIN_MATCH"));
+	apf_run_free(run);
+	/* ... while the certificate's own domain matches */
+	run = run_pfx(cert_pki("couk.pfx"), "[amt]\ndomain_suffixes = corp.example.co.uk.\n", false);
+	apf_test_expect(apf_test_result(run, ID), "CERT_DOMAIN_MATCH", APF_PASS);
+	assert_null(apf_test_find(apf_test_result(run, ID), "CERT_DOMAIN_MISMATCH"));
 	apf_run_free(run);
 
 	run = run_pfx(cert_pki("chain.pfx"), NULL, false);

@@ -21,7 +21,7 @@ static const struct apf_check_result *run_with(const char *ini, const char *repl
 static void test_kea_inform_healthy(void **state)
 {
 	struct apf_run *run;
-	const struct apf_check_result *r = run_with("[dhcp]\ninterface = eth9\n[amt]\ndomain_suffixes = other.example.test\n",
+	const struct apf_check_result *r = run_with("[dhcp]\ninterface = eth9\n[amt]\ndomain_suffixes = corp.example.test\n",
 						    "kea-inform-ack.bin", &run);
 	const struct apf_finding *f;
 
@@ -29,9 +29,9 @@ static void test_kea_inform_healthy(void **state)
 	assert_string_equal(apf_test_evidence(f, "option_15"), "corp.example.test");
 	assert_string_equal(apf_test_evidence(f, "server"), "192.0.2.1");
 	assert_string_equal(apf_test_evidence(f, "reply"), "DHCPACK");
-	/* AMT compares only the last two labels. */
 	f = apf_test_expect(r, "DHCP_SUFFIX_MATCH", APF_PASS);
-	assert_string_equal(apf_test_evidence(f, "compared_labels"), "example.test");
+	assert_string_equal(apf_test_evidence(f, "amt_domain_suffix"), "corp.example.test");
+	assert_string_equal(apf_test_evidence(f, "suffix_rule"), "firmware");
 	f = apf_test_expect(r, "DHCP_OPTION6_OK", APF_PASS);
 	assert_string_equal(apf_test_evidence(f, "option_6"), "192.0.2.1");
 	/* Kea does not echo option 81 on INFORM: INFO, never a failure. */
@@ -56,9 +56,41 @@ static void test_suffix_mismatch(void **state)
 	const struct apf_finding *f = apf_test_expect(r, "DHCP_SUFFIX_MISMATCH", APF_FAIL);
 
 	assert_string_equal(apf_test_evidence(f, "option_15"), "corp.example.test");
-	assert_string_equal(apf_test_evidence(f, "option_15_last_two_labels"), "example.test");
 	assert_string_equal(apf_test_evidence(f, "amt_domain_suffixes"), "corp.example.com, amt.example.org");
+	assert_string_equal(apf_test_evidence(f, "suffix_rule"), "firmware");
 	assert_int_equal(r->status, APF_FAIL);
+	apf_run_free(run);
+
+	/* The last-two-labels relaxation is for .com and .net only: another company's
+	 * (or another branch's) domain under the same .test parent does not match. */
+	r = run_with("[dhcp]\ninterface = eth9\n[amt]\ndomain_suffixes = other.example.test\n", "kea-inform-ack.bin",
+		     &run);
+	f = apf_test_expect(r, "DHCP_SUFFIX_MISMATCH", APF_FAIL);
+	assert_string_equal(apf_test_evidence(f, "amt_domain_suffixes"), "other.example.test");
+	assert_null(apf_test_find(r, "DHCP_SUFFIX_MATCH"));
+	apf_run_free(run);
+}
+
+/* co.uk is no .com: a suffix sharing only "example.co.uk"/"co.uk" with option 15 fails. */
+static void test_suffix_couk(void **state)
+{
+	struct apf_run *run;
+	const struct apf_check_result *r;
+	const struct apf_finding *f;
+
+	(void)state;
+	r = run_with("[dhcp]\ninterface = eth9\n[amt]\ndomain_suffixes = branch.other.co.uk\n",
+		     "synthetic-couk-inform-ack.bin", &run);
+	f = apf_test_expect(r, "DHCP_SUFFIX_MISMATCH", APF_FAIL);
+	assert_string_equal(apf_test_evidence(f, "option_15"), "corp.example.co.uk");
+	assert_null(apf_test_find(r, "DHCP_SUFFIX_MATCH"));
+	apf_run_free(run);
+
+	r = run_with("[dhcp]\ninterface = eth9\n[amt]\ndomain_suffixes = Corp.Example.CO.UK.\n",
+		     "synthetic-couk-inform-ack.bin", &run);
+	f = apf_test_expect(r, "DHCP_SUFFIX_MATCH", APF_PASS);
+	assert_string_equal(apf_test_evidence(f, "option_15"), "corp.example.co.uk");
+	assert_null(apf_test_find(r, "DHCP_SUFFIX_MISMATCH"));
 	apf_run_free(run);
 }
 
@@ -254,6 +286,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kea_inform_healthy),
 		cmocka_unit_test(test_suffix_mismatch),
+		cmocka_unit_test(test_suffix_couk),
 		cmocka_unit_test(test_dnsmasq_without_domain),
 		cmocka_unit_test(test_two_servers),
 		cmocka_unit_test(test_long_expected_servers),

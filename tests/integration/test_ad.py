@@ -96,8 +96,12 @@ class AdHealthy(AdLabCase):
         self.assertEqual(rpc["status"].upper(), "WARN")
         self.assertEqual(rpc["evidence"]["dNSHostName"], "ca1.corp.example.test")
 
-        ok = {f["evidence"]["template_dn"] for f in by_code(report, "ca.template", "CA_TEMPLATE_OK")}
+        oks = by_code(report, "ca.template", "CA_TEMPLATE_OK")
+        ok = {f["evidence"]["template_dn"] for f in oks}
         self.assertEqual(ok, {WEB_DN, PROV_DN})
+        # a template PASS names what LDAP could not see: the CA's policy module
+        for f in oks:
+            self.assertIn("RequestDisposition", f["evidence"]["not_verified_ca_policy_module"])
         self.assertEqual(check_status(report, "ca.template").upper(), "PASS")
 
         crls = {f["evidence"]["url"] for f in by_code(report, "ca.revocation", "CA_CRL_OK")}

@@ -36,7 +36,7 @@ class CertProvisioning(LabTestCase):
             self.assertEqual(codes[code]["status"], "PASS")
         self.assertEqual(codes["CERT_CHAIN_COMPLETE"]["evidence"]["root_sha256"],
                          openssl_field(self.lab.path("pki", "root.crt"), "-fingerprint", "-sha256").lower())
-        self.assertEqual(codes["CERT_DOMAIN_MATCH"]["evidence"]["last_two_labels"], "example.test")
+        self.assertEqual(codes["CERT_DOMAIN_MATCH"]["evidence"]["suffix_rule"], "firmware")
         # the lab serves CRLs and OCSP: revocation is checked and good
         self.assertIn("CERT_REVOCATION_OK", codes)
         self.assertNotEqual(rc, 2)

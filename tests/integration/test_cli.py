@@ -462,17 +462,21 @@ class CliTest(LabTestCase):
     def root_sha256(self):
         with open(self.lab.path("pki", "root.crt")) as f:
             der = ssl.PEM_cert_to_DER_cert(f.read())
-        return hashlib.sha256(der).hexdigest(), hashlib.sha1(der).hexdigest()
+        return hashlib.sha256(der).hexdigest(), hashlib.sha1(der).hexdigest(), hashlib.sha384(der).hexdigest()
 
     def test_hash_command(self):
-        sha256, sha1 = self.root_sha256()
+        sha256, sha1, sha384 = self.root_sha256()
         for name in ("root.crt", "root.der"):
             with self.subTest(file=name):
                 res = self.apf("hash", self.lab.path("pki", name), ns=False)
                 self.assertEqual(res.returncode, 0, res.stderr)
                 self.assertIn(sha256, res.stdout)
                 self.assertIn(sha1, res.stdout)
+                self.assertIn(sha384, res.stdout)
                 self.assertIn(sha256.upper(), res.stdout)  # the Windows thumbprint form
+                # the MEBx form: uppercase, groups of four, hyphens
+                mebx = "-".join(sha256.upper()[i:i + 4] for i in range(0, 64, 4))
+                self.assertIn(mebx + " (MEBx)", res.stdout)
         pfx = self.lab.path("pki", "prov-chain.pfx")
         env = {k: v for k, v in os.environ.items() if not k.startswith("AMT_PREFLIGHT_")}
         res = self.apf("hash", pfx, ns=False, env=dict(env, AMT_PREFLIGHT_PFX_PASSWORD=self.secrets()["pfx.pw"]))

@@ -96,7 +96,7 @@ class DhcpLab(LabTestCase):
         self.assertEqual(ok[0]["evidence"]["server"], "192.0.2.1")
         self.assertEqual(ok[0]["evidence"]["segment"], self.lab.prefix + "v1")
         match = by_code(report, OPTIONS, "DHCP_SUFFIX_MATCH")
-        self.assertEqual(match[0]["evidence"]["compared_labels"], "example.test")
+        self.assertEqual(match[0]["evidence"]["amt_domain_suffix"], "corp.example.test")
         self.assertEqual(by_code(report, OPTIONS, "DHCP_OPTION6_OK")[0]["evidence"]["option_6"], "192.0.2.1")
         # Kea answers DHCPINFORM without option 81: INFO, not a failure.
         self.assertEqual(by_code(report, OPTIONS, "DHCP_FQDN_NOT_ECHOED")[0]["status"].upper(), "INFO")
@@ -330,7 +330,7 @@ class DhcpDnsmasq(unittest.TestCase):
         code, report = self.run_checks([OPTIONS])
         mm = by_code(report, OPTIONS, "DHCP_SUFFIX_MISMATCH")
         self.assertEqual(len(mm), 1, findings(report, OPTIONS))
-        self.assertEqual(mm[0]["evidence"]["option_15_last_two_labels"], "example.net")
+        self.assertEqual(mm[0]["evidence"]["option_15"], "corp.example.net")
         self.assertEqual(mm[0]["evidence"]["amt_domain_suffixes"], DOMAIN)
 
     def test_rogue_server(self):

@@ -89,17 +89,6 @@ static void test_provisioning_detection(void **state)
 	assert_false(apf_adcs_is_provisioning_template(NULL, NULL, 0));
 }
 
-static void test_amt_max_key_bits(void **state)
-{
-	const char *old[] = {"16", "5"};
-	const char *new[] = {"11", "16", "junk"};
-
-	(void)state;
-	assert_int_equal(apf_adcs_amt_max_key_bits(old, 2), 2048);
-	assert_int_equal(apf_adcs_amt_max_key_bits(new, 3), 4096);
-	assert_int_equal(apf_adcs_amt_max_key_bits(NULL, 0), 4096);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -109,7 +98,6 @@ int main(void)
 		cmocka_unit_test(test_flags_truncate_safely),
 		cmocka_unit_test(test_filter_escape),
 		cmocka_unit_test(test_provisioning_detection),
-		cmocka_unit_test(test_amt_max_key_bits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -139,9 +139,11 @@ sign ca_int v3_serverauth "/O=APF Test/OU=Intel(R) client setup certificate/CN=$
 sign ca_int v3_serverauth "/O=APF Test/OU=Intel(R) Client Setup Certificate./CN=$P" leaf.key leaf-ou-period.pem
 sign ca_int v3_oidonly "/O=APF Test/CN=$P" leaf.key leaf-oidonly.pem
 sign ca_int v3_oid "/O=APF Test/CN=$P" leaf.key leaf-sha1.pem -md sha1
+sign ca_int v3_oid "/O=APF Test/CN=$P" leaf.key leaf-sha384.pem -md sha384
 sign ca_int v3_oid "/O=APF Test/CN=$P" leaf.key leaf-expiring.pem -startdate "$(day '-1 day')" -enddate "$(day '+10 days')"
 sign ca_int v3_oid "/O=APF Test/CN=$P" leaf.key leaf-notyet.pem -startdate "$(day '+2 days')" -enddate "$(day '+400 days')"
 sign ca_int v3_oid "/O=APF Test/CN=ProvisionServer.corp.local" leaf.key leaf-local.pem
+sign ca_int v3_oid "/O=APF Test/CN=ps.corp.example.co.uk" leaf.key leaf-couk.pem
 sign ca_int v3_oid "/O=APF Test/CN=<script>alert(1)<\\/script>.example.com" leaf.key leaf-hostile.pem
 key leaf1024.key 1024
 sign ca_int v3_oid "/O=APF Test/CN=$P" leaf1024.key leaf-1024.pem
@@ -178,10 +180,12 @@ pfx oucase.pfx leaf.key leaf-ou-case.pem int.pem root.pem
 pfx ouperiod.pfx leaf.key leaf-ou-period.pem int.pem root.pem
 pfx oidonly.pfx leaf.key leaf-oidonly.pem int.pem root.pem
 pfx sha1.pfx leaf.key leaf-sha1.pem int.pem root.pem
+pfx sha384.pfx leaf.key leaf-sha384.pem int.pem root.pem
 pfx k1024.pfx leaf1024.key leaf-1024.pem int.pem root.pem
 pfx expiring.pfx leaf.key leaf-expiring.pem int.pem root.pem
 pfx notyet.pfx leaf.key leaf-notyet.pem int.pem root.pem
 pfx local.pfx leaf.key leaf-local.pem int.pem root.pem
+pfx couk.pfx leaf.key leaf-couk.pem int.pem root.pem
 pfx hostile.pfx leaf.key leaf-hostile.pem int.pem root.pem
 pfx long.pfx leaf.key leaf-long.pem sub2.pem sub1.pem int.pem root.pem
 pfx revoked.pfx leaf.key leaf-revoked.pem int.pem root.pem
