@@ -34,6 +34,14 @@ static const struct apf_code codes[] = {
 	 "valid or expired",
 	 "Fix the server's time synchronisation: the PDC emulator from a reliable NTP source, members and the setup "
 	 "server from the domain hierarchy (w32tm /resync)"},
+	{"TIME_SERVERS_AGREE", APF_PASS, "The time servers that answered agree with each other within "
+	 "[time] warn_offset_seconds", NULL},
+	{"TIME_SERVERS_DISAGREE", APF_FAIL,
+	 "Two time servers differ by more than [time] max_offset_seconds: machines that follow one and machines that "
+	 "follow the other cannot use Kerberos with each other, even when each is close to this host (WARN above "
+	 "warn_offset_seconds)",
+	 "Make every time server follow the same upstream (the PDC emulator and the NTP servers from one reliable "
+	 "source)"},
 	{"TIME_LOCAL_CLOCK_OFF", APF_WARN,
 	 "The time servers agree with each other but not with this host: this host's clock is off, so its own "
 	 "certificate-date and clock-skew results (ad.ldap) are off by as much",
@@ -204,6 +212,37 @@ static double reference(struct apf_ctx *ctx, const struct target *v, size_t n, d
 	return median;
 }
 
+/* How far apart the usable servers are from each other (each may still be close to this host). */
+static void report_spread(struct apf_ctx *ctx, const struct target *v, size_t n, double warn, double max)
+{
+	const struct target *lo = NULL, *hi = NULL;
+	size_t k = 0;
+	double spread;
+	struct apf_finding *f;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].usable)
+			continue;
+		k++;
+		if (!lo || v[i].s.offset < lo->s.offset)
+			lo = &v[i];
+		if (!hi || v[i].s.offset > hi->s.offset)
+			hi = &v[i];
+	}
+	if (k < 2)
+		return;
+	spread = hi->s.offset - lo->s.offset;
+	if (spread > warn)
+		f = apf_report(ctx, spread > max ? APF_FAIL : APF_WARN, "TIME_SERVERS_DISAGREE",
+			       "%s and %s differ by %.1f s", hi->name, lo->name, spread);
+	else
+		f = apf_report(ctx, APF_PASS, "TIME_SERVERS_AGREE", "%zu time servers agree within %.3f s", k, spread);
+	apf_evidence(f, "spread_ms", "%.1f", spread * 1000);
+	apf_evidence(f, "servers_compared", "%zu", k);
+	apf_evidence(f, "fastest", "%s (%+.1f ms)", hi->name, hi->s.offset * 1000);
+	apf_evidence(f, "slowest", "%s (%+.1f ms)", lo->name, lo->s.offset * 1000);
+}
+
 static int run(struct apf_ctx *ctx)
 {
 	const struct apf_config *cfg = apf_cfg(ctx);
@@ -254,6 +293,7 @@ static int run(struct apf_ctx *ctx)
 			if (!v[i].dc)
 				apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_NTP_ANSWERED), v[i].name);
 		}
+	report_spread(ctx, v, n, warn, max);
 	ref = reference(ctx, v, n, warn, &local_off);
 	for (size_t i = 0; i < n; i++) {
 		const struct target *t = &v[i];

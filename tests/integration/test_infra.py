@@ -87,6 +87,7 @@ class TimeNtp(InfraLab):
         self.assertEqual(ok["dc1.corp.example.test"]["role"], "domain controller")
         self.assertEqual(ok["dc1.corp.example.test"]["reference"], "this host's clock")
         self.assertLess(abs(float(ok["ntp1.corp.example.test"]["offset_ms"])), 1000)
+        self.assertEqual(self.one(report, TIME, "TIME_SERVERS_AGREE", "PASS")["evidence"]["servers_compared"], "2")
         self.assertEqual(code, 0)
 
     def test_skewed_server(self):
@@ -96,6 +97,9 @@ class TimeNtp(InfraLab):
         self.assertEqual(ev["server"], "192.0.2.123")
         self.assertAlmostEqual(float(ev["deviation_ms"]), 600000, delta=2000)
         self.assertEqual(ev["reference"], "this host's clock")
+        ev = self.one(report, TIME, "TIME_SERVERS_DISAGREE", "FAIL")["evidence"]
+        self.assertEqual(ev["servers_compared"], "3")
+        self.assertTrue(ev["fastest"].startswith("192.0.2.123 "))
         self.assertEqual(code, 2)
 
     def test_unsynchronised_server(self):
