@@ -59,6 +59,14 @@ static size_t distinct(const char *const *v, const char **out, size_t cap)
 	return n;
 }
 
+/* Instances of the service the run asked (0: its check did not run or had nothing to ask). */
+static size_t n_asked(const struct apf_ctx *ctx, const struct service *s)
+{
+	const char *v[64];
+
+	return distinct(apf_fact_get(ctx, s->check, s->asked_key), v, 64);
+}
+
 static void report_service(struct apf_ctx *ctx, const struct service *s)
 {
 	const char *asked[64], *answered[64];
@@ -91,7 +99,18 @@ static void report_service(struct apf_ctx *ctx, const struct service *s)
 
 static int run(struct apf_ctx *ctx)
 {
-	for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++)
+	const size_t n = sizeof(services) / sizeof(services[0]);
+	size_t checked = 0;
+
+	for (size_t i = 0; i < n; i++)
+		checked += n_asked(ctx, &services[i]) > 0;
+	/* Nothing to summarise is a skip, like any check with nothing to look at. */
+	if (checked == 0) {
+		apf_skip(ctx, "no service was checked in this run (dns.servers, ad.ldap, ca.enterprise, "
+			      "dns.provisionserver, time.ntp)");
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
 		report_service(ctx, &services[i]);
 	return 0;
 }
