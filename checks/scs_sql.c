@@ -200,11 +200,12 @@ static int run(struct apf_ctx *ctx)
 		}
 	}
 	rtt += apf_now_ms() - t0;
-	if (rc == -ETIMEDOUT && got == 0) {
-		f = apf_report(ctx, APF_ERROR, "SCS_SQL_NO_ANSWER", "SQL Server %s:%u accepted TCP but sent no PRELOGIN answer",
-			       host, port);
+	/* A stall, even half way through an answer, is "could not check", never a verdict. */
+	if (rc == -ETIMEDOUT) {
+		f = apf_report(ctx, APF_ERROR, "SCS_SQL_NO_ANSWER",
+			       "SQL Server %s:%u accepted TCP but sent no complete PRELOGIN answer", host, port);
 		target_evidence(f, host, ip, port);
-		apf_evidence(f, "error", "no answer within %llu ms", (unsigned long long)(apf_now_ms() - t0));
+		apf_evidence(f, "error", "%zu bytes within %llu ms", got, (unsigned long long)(apf_now_ms() - t0));
 		rc = 0;
 		goto out;
 	}
