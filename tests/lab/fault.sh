@@ -114,7 +114,7 @@ do_fault() {
 	sql-noencrypt:revert) echo off >"$LAB_DIR/sql-encryption" ;;
 	ntp-skew:* | ntp-unsync:*) lab_write_conf ;;
 	dc-ntp-down:apply) lab_stop dc1-ntp ;;
-	dc-ntp-down:revert) lab_start_chrony dc1-ntp "$NS_AD" "$LAB_DC_IP" 9; lab_wait "NTP on the DC" 10 lab_udp_listening "$NS_AD" 123 ;;
+	dc-ntp-down:revert) lab_start_chrony dc1-ntp "$NS_AD" "$LAB_DC_IP" 9; lab_wait "NTP on the DC" 10 lab_udp_listening "$NS_AD" "$LAB_DC_IP" 123 ;;
 	*) lab_die "no action for $name ($mode)" ;;
 	esac
 }

@@ -295,10 +295,10 @@ EOF
 	lab_spawn "$name" "$ns" "$LAB_DIR/logs/$name.log" chronyd -f "$dir/chrony.conf" -x -d -u root
 }
 
-# A UDP socket is bound to PORT inside NS.
+# A UDP socket is bound to ADDR:PORT inside NS.
 lab_udp_listening() {
-	local ns=$1 port=$2
-	ip netns exec "$ns" ss -Hlun "sport = :$port" | grep -q .
+	local ns=$1 addr=$2 port=$3
+	ip netns exec "$ns" ss -Hlun "sport = :$port" | grep -qF "$addr:$port"
 }
 
 # The SQL Server stand-in; its ENCRYPTION answer is read from $LAB_DIR/sql-encryption.

@@ -275,8 +275,9 @@ lab_wait "Kea DHCP-DDNS" 10 grep -q DHCP_DDNS_STARTED "$LOGS/kea-dhcp-ddns.log"
 for port in 8080 8888 443 9971 16993; do
 	lab_wait "listener on port $port" 10 lab_listening "$NS_SRV" "$port"
 done
-lab_wait "NTP on srv" 10 lab_udp_listening "$NS_SRV" 123
-lab_wait "NTP on the DC" 10 lab_udp_listening "$NS_AD" 123
+lab_wait "chrony ntp1" 10 lab_udp_listening "$NS_SRV" "$LAB_SRV_IP" 123
+lab_wait "NTP stand-ins" 10 lab_udp_listening "$NS_SRV" "$LAB_NTP_SKEW2_IP" 123
+lab_wait "NTP on the DC" 10 lab_udp_listening "$NS_AD" "$LAB_DC_IP" 123
 lab_wait "SQL Server stand-in" 10 lab_listening "$NS_AD" 1433
 lab_log "DNS, DHCP, PKI servers ready"
 
