@@ -132,18 +132,6 @@ static const char *ip_str(uint32_t a, char *buf)
 	return inet_ntop(AF_INET, &in, buf, INET_ADDRSTRLEN) ? buf : "?";
 }
 
-/* Hex of the first bytes of an option, for evidence on malformed data. */
-static void hex_evidence(struct apf_finding *f, const char *key, const uint8_t *p, size_t len)
-{
-	char buf[2 * 64 + 4];
-	size_t n = len > 64 ? 64 : len, pos = 0;
-
-	for (size_t i = 0; i < n; i++)
-		pos += (size_t)snprintf(buf + pos, sizeof(buf) - pos, "%02x", p[i]);
-	snprintf(buf + pos, sizeof(buf) - pos, "%s", len > n ? "..." : "");
-	apf_evidence(f, key, "%s", buf);
-}
-
 static void common_evidence(struct apf_finding *f, const struct seg *sg, const struct apf_dhcp_msg *m)
 {
 	char a[INET_ADDRSTRLEN];
@@ -181,7 +169,7 @@ static void check_option15(struct apf_ctx *ctx, struct seg *sg, const struct apf
 			       ip_str(apf_dhcp_server_id(m), a));
 		common_evidence(f, sg, m);
 		apf_evidence(f, "option_15_length", "%zu", len);
-		hex_evidence(f, "option_15_hex", p, len);
+		apf_evidence_hex(f, "option_15_hex", p, len, 64);
 		return;
 	}
 	apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_DHCP_DOMAIN_SUFFIX), name);
@@ -277,7 +265,7 @@ static void check_option81(struct apf_ctx *ctx, const struct seg *sg, const stru
 		f = apf_report(ctx, APF_FAIL, "DHCP_FQDN_INVALID", "DHCP server %s sends a malformed option 81", a);
 		common_evidence(f, sg, m);
 		apf_evidence(f, "option_81_length", "%zu", len);
-		hex_evidence(f, "option_81_hex", p, len);
+		apf_evidence_hex(f, "option_81_hex", p, len, 64);
 		return;
 	}
 	apf_dhcp_fqdn_flags_str(fq.flags, flags, sizeof(flags));

@@ -75,17 +75,6 @@ static void target_evidence(struct apf_finding *f, const char *host, const char 
 	apf_evidence(f, "port", "%u", port);
 }
 
-static void hex_evidence(struct apf_finding *f, const uint8_t *p, size_t n)
-{
-	char buf[2 * 16 + 4];
-	size_t k = n > 16 ? 16 : n, pos = 0;
-
-	for (size_t i = 0; i < k; i++)
-		pos += (size_t)snprintf(buf + pos, sizeof(buf) - pos, "%02x", p[i]);
-	snprintf(buf + pos, sizeof(buf) - pos, "%s", n > k ? "..." : "");
-	apf_evidence(f, "first_bytes", "%s", n ? buf : "(none)");
-}
-
 /* Today as YYYY-MM-DD (UTC), to compare with the support dates. */
 static void today(char out[11])
 {
@@ -217,7 +206,7 @@ static int run(struct apf_ctx *ctx)
 		apf_evidence(f, "reason", "%s", got ? apf_tds_strerror(st) : "closed the connection without answering");
 		if (rc && rc != -ECONNRESET)
 			apf_evidence(f, "error", "%s", strerror(-rc));
-		hex_evidence(f, resp, got);
+		apf_evidence_hex(f, "first_bytes", resp, got, 16);
 		/* 0x16/0x15 0x03: a TLS record, what a TDS 8.0 strict-only instance would send. */
 		if (got >= 2 && (resp[0] == 0x15 || resp[0] == 0x16) && resp[1] == 0x03)
 			apf_evidence(f, "looks_like", "a TLS record (TDS 8.0 strict encryption?)");
