@@ -483,11 +483,14 @@ static int run(struct apf_ctx *ctx)
 		apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_AD_DC_CHECKED), dc->name);
 		if (!dc->ip) {
 			enum apf_status st = apf_ad_unresolved_status(dc->resolve_rc);
-			f = apf_report(ctx, st,
-				       dc->resolve_rc == -EDESTADDRREQ ? "AD_NO_DNS_SERVER"
-				       : st == APF_ERROR	       ? "AD_DNS_TIMEOUT"
-							       : "AD_DC_UNRESOLVED",
-				       "%s has no address: %s", dc->name, dc->resolve_error ? dc->resolve_error : "?");
+			const char *code = "AD_DNS_TIMEOUT";
+
+			if (st != APF_ERROR)
+				code = "AD_DC_UNRESOLVED";
+			else if (dc->resolve_rc == -EDESTADDRREQ)
+				code = "AD_NO_DNS_SERVER";
+			f = apf_report(ctx, st, code, "%s has no address: %s", dc->name,
+				       dc->resolve_error ? dc->resolve_error : "?");
 			apf_evidence(f, "query", "%s A", dc->name);
 			apf_evidence(f, "result", "%s", dc->resolve_error ? dc->resolve_error : "?");
 			apf_evidence(f, "source", "%s", dc->source);

@@ -16,7 +16,7 @@
 #include "ad.h"
 #include "check.h"
 #include "facts.h"
-#include "net/http.h"
+#include "net/fetch.h"
 #include "net/ldap.h"
 #include "net/tcp.h"
 #include "pki.h"
@@ -146,9 +146,10 @@ static void check_host(struct apf_ctx *ctx, const struct apf_ldap_entry *e, cons
 	if (cfg->ca.web_enrollment_url && *cfg->ca.web_enrollment_url) {
 		struct apf_http_response *resp = NULL;
 		char *herr = NULL;
+		struct apf_fetch_opts fo = apf_ad_fetch_opts(ctx, apf_ad_op_timeout(ctx, OP_CAP_MS), 256 * 1024, NULL);
 
 		apf_ctx_step(ctx, "GET %s", cfg->ca.web_enrollment_url);
-		rc = apf_http_get(cfg->ca.web_enrollment_url, 256 * 1024, apf_ad_op_timeout(ctx, OP_CAP_MS), NULL, &resp, &herr);
+		rc = apf_fetch(cfg->ca.web_enrollment_url, &fo, &resp, &herr);
 		/* certsrv asks for Windows authentication: 401 proves the site is there */
 		if (rc == 0 && (resp->status == 200 || resp->status == 401)) {
 			f = apf_report(ctx, APF_PASS, "CA_WEB_ENROLLMENT_OK", "Web enrollment at %s answers (HTTP %ld)",

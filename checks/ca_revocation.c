@@ -15,8 +15,7 @@
 
 #include "ad.h"
 #include "check.h"
-#include "net/http.h"
-#include "net/ldap.h"
+#include "net/fetch.h"
 #include "pki.h"
 #include "revocation.h"
 
@@ -103,11 +102,6 @@ static const struct apf_cert *find_issuer(const struct pool *p, const struct apf
 	return NULL;
 }
 
-static bool is_ldap_url(const char *u)
-{
-	return strncasecmp(u, "ldap:", 5) == 0;
-}
-
 /* Fetches an AIA caIssuers URL into the pool. */
 static void fetch_aia(struct apf_ctx *ctx, struct pool *p, const char *url, struct apf_ad_session *s)
 {
@@ -119,21 +113,8 @@ static void fetch_aia(struct apf_ctx *ctx, struct pool *p, const char *url, stru
 	int rc;
 
 	apf_ctx_step(ctx, "fetching AIA %s", url);
-	if (is_ldap_url(url)) {
-		rc = s ? apf_ldap_url_fetch_on(s->ldap, url, AIA_MAX_BYTES, &data, &len, &err)
-		       : apf_ldap_url_fetch(url, AIA_MAX_BYTES, apf_ad_op_timeout(ctx, OP_CAP_MS), &data, &len, &err);
-	} else {
-		struct apf_http_response *resp = NULL;
-		rc = apf_http_get(url, AIA_MAX_BYTES, apf_ad_op_timeout(ctx, OP_CAP_MS), NULL, &resp, &err);
-		if (rc == 0 && resp->status == 200 && resp->body) {
-			data = resp->body;
-			len = resp->len;
-			resp->body = NULL;
-		} else if (rc == 0) {
-			rc = -ENOENT;
-		}
-		apf_http_response_free(resp);
-	}
+	struct apf_fetch_opts fo = apf_ad_fetch_opts(ctx, apf_ad_op_timeout(ctx, OP_CAP_MS), AIA_MAX_BYTES, s);
+	rc = apf_fetch_body(url, &fo, &data, &len, &err);
 	if (rc == 0 && apf_certs_from_data(data, len, &certs, &n) == 0) {
 		char *origin = apf_xasprintf("AIA %s", url);
 		for (size_t i = 0; i < n; i++) {
@@ -158,130 +139,75 @@ static void ev_cert(struct apf_finding *f, const struct pool *p, size_t i)
 	apf_evidence(f, "source", "%s", p->origin[i]);
 }
 
-static void ev_rev(struct apf_finding *f, const struct apf_rev_result *r, const struct apf_cert *issuer)
-{
-	char b[32];
+/* This check's codes per revocation state, for CRLs and OCSP; statuses come from apf_rev_status(). */
+static const char *const crl_codes[APF_REV_STATE_COUNT] = {
+	[APF_REV_GOOD] = "CA_CRL_OK",
+	[APF_REV_REVOKED] = "CA_CERT_REVOKED",
+	[APF_REV_UNREACHABLE] = "CA_CRL_UNREACHABLE",
+	[APF_REV_INVALID] = "CA_CRL_INVALID",
+	[APF_REV_EXPIRED] = "CA_CRL_EXPIRED",
+	[APF_REV_NONE] = "CA_NO_CDP",
+};
+static const char *const ocsp_codes[APF_REV_STATE_COUNT] = {
+	[APF_REV_GOOD] = "CA_OCSP_OK",
+	[APF_REV_REVOKED] = "CA_CERT_REVOKED",
+	[APF_REV_UNREACHABLE] = "CA_OCSP_UNREACHABLE",
+	[APF_REV_INVALID] = "CA_OCSP_INVALID",
+	[APF_REV_EXPIRED] = "CA_OCSP_STALE",
+	[APF_REV_NONE] = "CA_NO_OCSP",
+};
 
-	if (r->url)
-		apf_evidence(f, "url", "%s", r->url);
-	if (issuer)
-		apf_evidence(f, "issuer", "%s", issuer->subject ? issuer->subject : "?");
-	apf_evidence(f, "state", "%s", apf_rev_state_name(r->state));
-	if (r->this_update)
-		apf_evidence(f, "this_update", "%s", apf_pki_time_str(r->this_update, b, sizeof(b)));
-	if (r->next_update)
-		apf_evidence(f, "next_update", "%s", apf_pki_time_str(r->next_update, b, sizeof(b)));
-	if (r->revoked_at)
-		apf_evidence(f, "revoked_at", "%s", apf_pki_time_str(r->revoked_at, b, sizeof(b)));
-	if (r->reason)
-		apf_evidence(f, "reason", "%s", r->reason);
-	if (r->detail)
-		apf_evidence(f, "detail", "%s", r->detail);
+/* A current CRL whose nextUpdate is within [ca] crl_warn_hours: the CA must publish soon. */
+static bool near_expiry(struct apf_ctx *ctx, const struct apf_rev_result *r)
+{
+	return r->next_update && r->next_update - time(NULL) < (time_t)apf_cfg(ctx)->ca.crl_warn_hours * 3600;
+}
+
+/* Reports one lookup's state with this check's code for it; the certificate and issuer as evidence. */
+static void report_rev(struct apf_ctx *ctx, const struct pool *p, size_t i, const struct apf_cert *issuer,
+		       const struct apf_rev_result *r, const char *method, const char *const state_codes[])
+{
+	const char *subject = p->v[i]->subject ? p->v[i]->subject : "?";
+	struct apf_finding *f;
+
+	if (r->state == APF_REV_GOOD && state_codes == crl_codes && near_expiry(ctx, r)) {
+		f = apf_report(ctx, APF_WARN, "CA_CRL_NEAR_EXPIRY", "The CRL for %s expires in %lld hours", subject,
+			       (long long)((r->next_update - time(NULL)) / 3600));
+		apf_rev_evidence(f, r, method);
+	} else {
+		f = apf_rev_report(ctx, r, method, subject, state_codes);
+	}
+	ev_cert(f, p, i);
+	if (r->state != APF_REV_NONE)
+		apf_evidence(f, "issuer", "%s", issuer && issuer->subject ? issuer->subject : "?");
+	if (r->state == APF_REV_GOOD && state_codes == crl_codes)
+		apf_evidence(f, "warn_hours", "%d", apf_cfg(ctx)->ca.crl_warn_hours);
 }
 
 static void check_crl(struct apf_ctx *ctx, struct pool *p, size_t i, const struct apf_cert *issuer,
 		      struct apf_ad_session *s)
 {
 	const struct apf_cert *c = p->v[i];
-	const struct apf_config *cfg = apf_cfg(ctx);
+	struct apf_fetch_opts fo;
 	struct apf_rev_result r;
-	struct apf_finding *f;
-	time_t now = time(NULL);
 
-	if (c->crl_dp.n == 0) {
-		f = apf_report(ctx, APF_INFO, "CA_NO_CDP", "%s names no CRL distribution point", c->subject ? c->subject : "?");
-		ev_cert(f, p, i);
-		return;
-	}
 	apf_ctx_step(ctx, "CRL for %s", c->subject ? c->subject : "?");
-	apf_rev_check_crl(c, issuer, apf_ad_op_timeout(ctx, OP_CAP_MS), &r);
-	/* Microsoft's ldap:/// CDPs name no server: they are read from the DC we are bound to. */
-	if (r.state == APF_REV_UNREACHABLE && s) {
-		for (size_t u = 0; u < c->crl_dp.n; u++) {
-			unsigned char *data = NULL;
-			size_t len = 0;
-			char *err = NULL;
-
-			if (strncasecmp(c->crl_dp.v[u], "ldap:///", 8) != 0)
-				continue;
-			if (apf_ldap_url_fetch_on(s->ldap, c->crl_dp.v[u], 16u * 1024 * 1024, &data, &len, &err) == 0) {
-				apf_rev_result_clear(&r);
-				apf_rev_check_crl_data(data, len, c->crl_dp.v[u], c, issuer, &r);
-				free(data);
-				free(err);
-				break;
-			}
-			free(err);
-		}
-	}
-	switch (r.state) {
-	case APF_REV_GOOD:
-		if (r.next_update && r.next_update - now < (time_t)cfg->ca.crl_warn_hours * 3600)
-			f = apf_report(ctx, APF_WARN, "CA_CRL_NEAR_EXPIRY", "The CRL for %s expires in %lld hours",
-				       c->subject ? c->subject : "?", (long long)((r.next_update - now) / 3600));
-		else
-			f = apf_report(ctx, APF_PASS, "CA_CRL_OK", "The CRL for %s verifies and is current", c->subject ? c->subject : "?");
-		break;
-	case APF_REV_EXPIRED:
-		f = apf_report(ctx, APF_FAIL, "CA_CRL_EXPIRED", "The CRL for %s is out of date (nextUpdate passed)",
-			       c->subject ? c->subject : "?");
-		break;
-	case APF_REV_REVOKED:
-		f = apf_report(ctx, APF_FAIL, "CA_CERT_REVOKED", "%s is revoked (%s)", c->subject ? c->subject : "?",
-			       r.reason ? r.reason : "no reason given");
-		break;
-	case APF_REV_INVALID:
-		f = apf_report(ctx, APF_FAIL, "CA_CRL_INVALID", "The CRL for %s is unusable: %s", c->subject ? c->subject : "?",
-			       r.detail ? r.detail : "?");
-		break;
-	default:
-		f = apf_report(ctx, APF_ERROR, "CA_CRL_UNREACHABLE", "No CRL for %s could be fetched: %s",
-			       c->subject ? c->subject : "?", r.detail ? r.detail : "?");
-		break;
-	}
-	ev_cert(f, p, i);
-	ev_rev(f, &r, issuer);
-	if (r.state == APF_REV_GOOD)
-		apf_evidence(f, "warn_hours", "%d", cfg->ca.crl_warn_hours);
+	/* Microsoft's ldap:/// CDPs name no server: the fetcher reads them from the DC we are bound to. */
+	fo = apf_ad_fetch_opts(ctx, apf_ad_op_timeout(ctx, OP_CAP_MS), 0, s);
+	apf_rev_check_crl(c, issuer, &fo, &r);
+	report_rev(ctx, p, i, issuer, &r, "CRL", crl_codes);
 	apf_rev_result_clear(&r);
 }
 
 static void check_ocsp(struct apf_ctx *ctx, struct pool *p, size_t i, const struct apf_cert *issuer)
 {
-	const struct apf_cert *c = p->v[i];
+	struct apf_fetch_opts fo;
 	struct apf_rev_result r;
-	struct apf_finding *f;
 
-	if (c->aia_ocsp.n == 0) {
-		f = apf_report(ctx, APF_INFO, "CA_NO_OCSP", "%s names no OCSP responder", c->subject ? c->subject : "?");
-		ev_cert(f, p, i);
-		return;
-	}
-	apf_ctx_step(ctx, "OCSP for %s", c->subject ? c->subject : "?");
-	apf_rev_check_ocsp(c, issuer, apf_ad_op_timeout(ctx, OP_CAP_MS), &r);
-	switch (r.state) {
-	case APF_REV_GOOD:
-		f = apf_report(ctx, APF_PASS, "CA_OCSP_OK", "The OCSP responder says %s is good", c->subject ? c->subject : "?");
-		break;
-	case APF_REV_REVOKED:
-		f = apf_report(ctx, APF_FAIL, "CA_CERT_REVOKED", "The OCSP responder says %s is revoked (%s)",
-			       c->subject ? c->subject : "?", r.reason ? r.reason : "no reason given");
-		break;
-	case APF_REV_EXPIRED:
-		f = apf_report(ctx, APF_FAIL, "CA_OCSP_STALE", "The OCSP response for %s is outside its validity window",
-			       c->subject ? c->subject : "?");
-		break;
-	case APF_REV_INVALID:
-		f = apf_report(ctx, APF_FAIL, "CA_OCSP_INVALID", "The OCSP answer for %s is unusable: %s",
-			       c->subject ? c->subject : "?", r.detail ? r.detail : "?");
-		break;
-	default:
-		f = apf_report(ctx, APF_ERROR, "CA_OCSP_UNREACHABLE", "The OCSP responder for %s could not be asked: %s",
-			       c->subject ? c->subject : "?", r.detail ? r.detail : "?");
-		break;
-	}
-	ev_cert(f, p, i);
-	ev_rev(f, &r, issuer);
+	apf_ctx_step(ctx, "OCSP for %s", p->v[i]->subject ? p->v[i]->subject : "?");
+	fo = apf_ad_fetch_opts(ctx, apf_ad_op_timeout(ctx, OP_CAP_MS), 0, NULL);
+	apf_rev_check_ocsp(p->v[i], issuer, &fo, &r);
+	report_rev(ctx, p, i, issuer, &r, "OCSP", ocsp_codes);
 	apf_rev_result_clear(&r);
 }
 

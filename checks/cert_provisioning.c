@@ -18,9 +18,9 @@
 #include <strings.h>
 #include <time.h>
 
+#include "dnscheck.h"
 #include "amt_rules.h"
 #include "check.h"
-#include "net/http.h"
 #include "pki.h"
 #include "pki_check.h"
 #include "pki_roots.h"
@@ -116,11 +116,13 @@ static const struct apf_code codes[] = {
 	 "RSA 2048 chain, which every source says firmware takes"},
 	{"CERT_REVOKED", APF_FAIL, "A certificate of the chain is revoked (CRL or OCSP)",
 	 "Replace the revoked certificate and rebuild the PFX"},
-	{"CERT_REVOCATION_UNREACHABLE", APF_WARN,
-	 "A CRL or OCSP URL of the chain could not be fetched from here; the setup server (Intel SCS) fails when it "
-	 "cannot get the CRL either",
+	{"CERT_REVOCATION_UNREACHABLE", APF_ERROR,
+	 "A CRL or OCSP URL of the chain could not be fetched from here, so revocation could not be checked; the "
+	 "setup server (Intel SCS) fails when it cannot get the CRL either",
 	 "Make the CRL distribution point / OCSP URL reachable over HTTP from the setup server"},
-	{"CERT_REVOCATION_UNUSABLE", APF_WARN, "A CRL or OCSP answer was fetched but is expired, unsigned or malformed",
+	{"CERT_REVOCATION_UNUSABLE", APF_FAIL,
+	 "A CRL or OCSP answer was fetched but is expired, not signed by the issuer or malformed: relying parties that "
+	 "check revocation reject the chain",
 	 "Publish a fresh CRL (check the CA's CRL publication schedule) or fix the OCSP responder"},
 	{"CERT_REVOCATION_OK", APF_PASS, "No certificate of the chain is revoked per its CRL/OCSP", NULL},
 	{"CERT_REVOCATION_NONE", APF_INFO,
@@ -171,24 +173,25 @@ static void fetch_aia(struct apf_ctx *ctx, struct apf_finding *f, const struct a
 {
 	for (size_t i = 0; i < top->aia_ca_issuers.n && i < 3; i++) {
 		const char *url = top->aia_ca_issuers.v[i];
-		struct apf_http_response *resp = NULL;
+		unsigned char *data = NULL;
+		size_t len = 0;
 		struct apf_cert **certs = NULL;
 		size_t n = 0;
 		char *err = NULL;
 		unsigned int ms = apf_ctx_remaining_ms(ctx) / 3;
+		struct apf_fetch_opts fo;
 		int rc;
 
 		if (ms > FETCH_MAX_MS)
 			ms = FETCH_MAX_MS;
+		fo = apf_dnscheck_fetch_opts(ctx, ms, AIA_MAX_BYTES);
 		apf_ctx_step(ctx, "fetching AIA caIssuers %s", url);
 		apf_evidence(f, "aia_ca_issuers", "%s", url);
-		rc = ms ? apf_http_get(url, AIA_MAX_BYTES, ms, NULL, &resp, &err) : -ETIMEDOUT;
+		rc = apf_fetch_body(url, &fo, &data, &len, &err);
 		if (rc) {
 			apf_evidence(f, "aia_fetch", "failed: %s", err ? err : strerror(-rc));
-		} else if (resp->status != 200) {
-			apf_evidence(f, "aia_fetch", "HTTP %ld", resp->status);
-		} else if (apf_certs_from_data(resp->body, resp->len, &certs, &n) != 0) {
-			apf_evidence(f, "aia_fetch", "HTTP 200 but no certificate in %zu bytes", resp->len);
+		} else if (apf_certs_from_data(data, len, &certs, &n) != 0) {
+			apf_evidence(f, "aia_fetch", "no certificate in %zu bytes", len);
 		} else {
 			bool ok = apf_cert_issued_by(top, certs[0]);
 			char t[32];
@@ -201,13 +204,13 @@ static void fetch_aia(struct apf_ctx *ctx, struct apf_finding *f, const struct a
 					      "chain, up to its root",
 					   certs[0]->subject, url);
 				apf_certs_free(certs, n);
-				apf_http_response_free(resp);
+				free(data);
 				free(err);
 				return;
 			}
 		}
 		apf_certs_free(certs, n);
-		apf_http_response_free(resp);
+		free(data);
 		free(err);
 	}
 }
@@ -534,40 +537,24 @@ static void check_crypto(struct apf_ctx *ctx, const struct apf_chain *ch)
 	}
 }
 
+/* This check's code per revocation state; statuses come from apf_rev_status(). */
+static const char *const rev_codes[APF_REV_STATE_COUNT] = {
+	[APF_REV_REVOKED] = "CERT_REVOKED",
+	[APF_REV_UNREACHABLE] = "CERT_REVOCATION_UNREACHABLE",
+	[APF_REV_INVALID] = "CERT_REVOCATION_UNUSABLE",
+	[APF_REV_EXPIRED] = "CERT_REVOCATION_UNUSABLE",
+};
+
 static void report_rev(struct apf_ctx *ctx, const struct apf_rev_result *r, const char *method, const struct apf_cert *c,
 		       const char *pos, bool *bad)
 {
-	struct apf_finding *f = NULL;
-	char t[32];
+	char *who = apf_xasprintf("%s %s", pos, c->subject);
+	struct apf_finding *f = apf_rev_report(ctx, r, method, who, rev_codes);
 
-	switch (r->state) {
-	case APF_REV_REVOKED:
-		f = apf_report(ctx, APF_FAIL, "CERT_REVOKED", "%s %s is revoked (%s)", pos, c->subject, method);
-		if (r->revoked_at)
-			apf_evidence(f, "revoked_at", "%s", apf_pki_time_str(r->revoked_at, t, sizeof(t)));
-		if (r->reason)
-			apf_evidence(f, "reason", "%s", r->reason);
-		break;
-	case APF_REV_UNREACHABLE:
-		f = apf_report(ctx, APF_WARN, "CERT_REVOCATION_UNREACHABLE", "%s URL %s of %s could not be fetched", method,
-			       r->url ? r->url : "?", c->subject);
-		break;
-	case APF_REV_INVALID:
-	case APF_REV_EXPIRED:
-		f = apf_report(ctx, APF_WARN, "CERT_REVOCATION_UNUSABLE", "The %s answer from %s for %s is %s", method,
-			       r->url ? r->url : "?", c->subject, apf_rev_state_name(r->state));
-		if (r->next_update)
-			apf_evidence(f, "next_update", "%s", apf_pki_time_str(r->next_update, t, sizeof(t)));
-		break;
-	default:
+	free(who);
+	if (!f)
 		return;
-	}
 	*bad = true;
-	apf_evidence(f, "method", "%s", method);
-	if (r->url)
-		apf_evidence(f, "url", "%s", r->url);
-	if (r->detail)
-		apf_evidence(f, "detail", "%s", r->detail);
 	apf_cert_evidence(f, c, pos);
 }
 
@@ -591,6 +578,7 @@ static void check_revocation(struct apf_ctx *ctx, const struct apf_chain *ch)
 		char *pos = apf_chain_position(ch, i);
 		for (int m = 0; m < 2; m++) {
 			struct apf_rev_result r = {0};
+			struct apf_fetch_opts fo;
 			unsigned int ms;
 			if ((m == 0 && !c->crl_dp.n) || (m == 1 && !c->aia_ocsp.n))
 				continue;
@@ -600,10 +588,11 @@ static void check_revocation(struct apf_ctx *ctx, const struct apf_chain *ch)
 				ms = FETCH_MAX_MS;
 			left--;
 			apf_ctx_step(ctx, "%s check of %s", m ? "OCSP" : "CRL", c->subject);
+			fo = apf_dnscheck_fetch_opts(ctx, ms, 0);
 			if (m == 0)
-				apf_rev_check_crl(c, issuer, ms, &r);
+				apf_rev_check_crl(c, issuer, &fo, &r);
 			else
-				apf_rev_check_ocsp(c, issuer, ms, &r);
+				apf_rev_check_ocsp(c, issuer, &fo, &r);
 			checks++;
 			if (r.state == APF_REV_GOOD)
 				good++;

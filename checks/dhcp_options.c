@@ -108,14 +108,11 @@ struct seg {
 	bool suffix;    /* some server sent a usable option 15 */
 };
 
-/* Facts are published for the union ("domain_suffix", which downstream checks
- * read) and per segment ("domain_suffix:eth1"), for readers that care where. */
-static void seg_fact(struct apf_ctx *ctx, const char *key, const struct seg *sg, const char *value)
+/* Facts are published for the union (which downstream checks read) and per segment
+ * as "<interface> <value>" ("eth1 corp.example.com"), for readers that care where. */
+static char *seg_value(const struct seg *sg, const char *value)
 {
-	char k[64];
-
-	snprintf(k, sizeof(k), "%s:%s", key, sg->ifname);
-	apf_fact_add(ctx, k, value);
+	return apf_xasprintf("%s %s", sg->ifname, value);
 }
 
 /* Every finding names its segment: with several VLANs, "option 15 missing" is only
@@ -148,7 +145,7 @@ static void check_option15(struct apf_ctx *ctx, struct seg *sg, const struct apf
 	const struct apf_strlist *want = &apf_cfg(ctx)->amt.domain_suffixes;
 	/* The firmware's own rule: the strictest one no activation server relaxes. */
 	const enum apf_suffix_rule rule = APF_SUFFIX_RULE_FIRMWARE;
-	char name[APF_DHCP_NAME_MAX];
+	char name[APF_DHCP_NAME_MAX], *sv;
 	char a[INET_ADDRSTRLEN];
 	struct apf_finding *f;
 	size_t len;
@@ -173,7 +170,9 @@ static void check_option15(struct apf_ctx *ctx, struct seg *sg, const struct apf
 		return;
 	}
 	apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_DHCP_DOMAIN_SUFFIX), name);
-	seg_fact(ctx, APF_FACT_KEY(APF_FACT_DHCP_DOMAIN_SUFFIX), sg, name);
+	sv = seg_value(sg, name);
+	apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_DHCP_SEGMENT_DOMAIN_SUFFIX), sv);
+	free(sv);
 	sg->suffix = true;
 	f = apf_report(ctx, APF_PASS, "DHCP_OPTION15_OK", "DHCP server %s sends domain name %s",
 		       ip_str(apf_dhcp_server_id(m), a), name);
@@ -209,7 +208,7 @@ static void check_option15(struct apf_ctx *ctx, struct seg *sg, const struct apf
 
 static void check_option6(struct apf_ctx *ctx, const struct seg *sg, const struct apf_dhcp_msg *m)
 {
-	char a[INET_ADDRSTRLEN], list[16 * (INET_ADDRSTRLEN + 2)];
+	char a[INET_ADDRSTRLEN], list[16 * (INET_ADDRSTRLEN + 2)], *sv;
 	struct apf_finding *f;
 	size_t len, pos = 0;
 	const uint8_t *p = apf_dhcp_opt_get(m, APF_DHCP_OPT_DNS_SERVERS, &len);
@@ -230,7 +229,9 @@ static void check_option6(struct apf_ctx *ctx, const struct seg *sg, const struc
 		memcpy(&addr, p + i, 4);
 		ip_str(addr, a);
 		apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_DHCP_DNS_SERVERS), a);
-		seg_fact(ctx, APF_FACT_KEY(APF_FACT_DHCP_DNS_SERVERS), sg, a);
+		sv = seg_value(sg, a);
+		apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_DHCP_SEGMENT_DNS_SERVERS), sv);
+		free(sv);
 		if (i / 4 < 16)
 			pos += (size_t)snprintf(list + pos, sizeof(list) - pos, "%s%s", i ? ", " : "", a);
 	}

@@ -296,7 +296,7 @@ static int run(struct apf_ctx *ctx)
 		goto out;
 	}
 	if (!nsrv) {
-		apf_skip(ctx, "no DNS servers: set [dns] servers, or run dhcp.options to learn DHCP option 6");
+		apf_skip(ctx, "%s", APF_DNSCHECK_NO_SERVER);
 		goto out;
 	}
 	for (size_t s = 0; s < nsuf; s++) {

@@ -227,7 +227,7 @@ static int run(struct apf_ctx *ctx)
 
 	nsrv = apf_dnscheck_servers(ctx, &srv, &source);
 	if (!nsrv) {
-		apf_skip(ctx, "no DNS servers: set [dns] servers, or run dhcp.options to learn DHCP option 6");
+		apf_skip(ctx, "%s", APF_DNSCHECK_NO_SERVER);
 		goto out;
 	}
 	if (!zone) {

@@ -143,7 +143,7 @@ static int run(struct apf_ctx *ctx)
 	struct apf_tds_prelogin pl;
 	enum apf_tds_status st;
 	struct apf_finding *f;
-	uint64_t rtt = 0, t0, deadline;
+	uint64_t rtt, t0, deadline;
 	unsigned int share;
 	int fd = -1, rc;
 
@@ -160,7 +160,8 @@ static int run(struct apf_ctx *ctx)
 
 	apf_ctx_step(ctx, "TCP to %s:%u", ip, port);
 	share = apf_ctx_remaining_ms(ctx);
-	rc = apf_tcp_connect(ip, port, share < CONNECT_CAP_MS ? share : CONNECT_CAP_MS, &fd, &rtt);
+	t0 = apf_now_ms();
+	rc = apf_tcp_connect(ip, port, share < CONNECT_CAP_MS ? share : CONNECT_CAP_MS, &fd);
 	if (rc) {
 		bool refused = rc == -ECONNREFUSED;
 		f = apf_report(ctx, refused ? APF_FAIL : APF_ERROR, refused ? "SCS_SQL_REFUSED" : "SCS_SQL_NO_ANSWER",
@@ -174,8 +175,7 @@ static int run(struct apf_ctx *ctx)
 	}
 
 	apf_ctx_step(ctx, "TDS PRELOGIN to %s:%u", ip, port);
-	apf_tds_prelogin_encode(req, sizeof(req), &req_len);
-	t0 = apf_now_ms();
+	apf_tds_prelogin_encode(req, sizeof(req), &req_len); /* 47 bytes: always fits */
 	deadline = apf_ctx_deadline_ms(ctx);
 	rc = apf_tcp_send_all(fd, req, req_len, deadline);
 	if (rc == 0)
@@ -188,7 +188,7 @@ static int run(struct apf_ctx *ctx)
 			got += more;
 		}
 	}
-	rtt += apf_now_ms() - t0;
+	rtt = apf_now_ms() - t0; /* connect and exchange */
 	/* A stall, even half way through an answer, is "could not check", never a verdict. */
 	if (rc == -ETIMEDOUT) {
 		f = apf_report(ctx, APF_ERROR, "SCS_SQL_NO_ANSWER",
@@ -225,7 +225,8 @@ out:
 }
 
 static const char *const requires_keys[] = {"scs.sql_server", NULL};
-static const char *const after[] = {"dhcp.options", NULL};
+/* Names are resolved through the clients' DNS servers, which dhcp.options and dns.ad-records may supply. */
+static const char *const after[] = {"dhcp.options", "dns.ad-records", NULL};
 
 const struct apf_check apf_check_scs_sql = {
 	.id = "scs.sql",

@@ -29,20 +29,29 @@ static const struct apf_code codes[] = {
 	{0},
 };
 
-/* One service: its two facts, each "check id, key" (see src/facts.h), lists of instance names. */
+/* One service: the instances its check asked, and those that answered (fact values). */
 struct service {
 	const char *name;
-	const char *check, *asked_key;
-	const char *answered_check, *answered_key;
+	const char *check;
+	const char *const *asked, *const *answered;
 };
 
-static const struct service services[] = {
-	{"DNS servers clients use", APF_FACT_DNS_ASKED, APF_FACT_DNS_ANSWERED},
-	{"Domain controllers", APF_FACT_AD_DC_CHECKED, APF_FACT_AD_DC_ANSWERED},
-	{"Enterprise CAs offering the AMT templates", APF_FACT_CA_FOUND, APF_FACT_CA_OFFERING},
-	{"Setup and configuration server (Hello port)", APF_FACT_PS_HELLO_PROBED, APF_FACT_PS_HELLO_OK},
-	{"NTP servers", APF_FACT_NTP_ASKED, APF_FACT_NTP_ANSWERED},
-};
+#define N_SERVICES 5
+
+/* Each row names its facts (src/facts.h); the runner orders this check after their publishers. */
+static void services_read(const struct apf_ctx *ctx, struct service v[N_SERVICES])
+{
+	v[0] = (struct service){"DNS servers clients use", APF_FACT_CHECK(APF_FACT_DNS_ASKED),
+				apf_fact_get(ctx, APF_FACT_DNS_ASKED), apf_fact_get(ctx, APF_FACT_DNS_ANSWERED)};
+	v[1] = (struct service){"Domain controllers", APF_FACT_CHECK(APF_FACT_AD_DC_CHECKED),
+				apf_fact_get(ctx, APF_FACT_AD_DC_CHECKED), apf_fact_get(ctx, APF_FACT_AD_DC_ANSWERED)};
+	v[2] = (struct service){"Enterprise CAs offering the AMT templates", APF_FACT_CHECK(APF_FACT_CA_FOUND),
+				apf_fact_get(ctx, APF_FACT_CA_FOUND), apf_fact_get(ctx, APF_FACT_CA_OFFERING)};
+	v[3] = (struct service){"Setup and configuration server (Hello port)", APF_FACT_CHECK(APF_FACT_PS_HELLO_PROBED),
+				apf_fact_get(ctx, APF_FACT_PS_HELLO_PROBED), apf_fact_get(ctx, APF_FACT_PS_HELLO_OK)};
+	v[4] = (struct service){"NTP servers", APF_FACT_CHECK(APF_FACT_NTP_ASKED), apf_fact_get(ctx, APF_FACT_NTP_ASKED),
+				apf_fact_get(ctx, APF_FACT_NTP_ANSWERED)};
+}
 
 /* Distinct values of a fact (checks may publish one instance more than once). */
 static size_t distinct(const char *const *v, const char **out, size_t cap)
@@ -60,18 +69,18 @@ static size_t distinct(const char *const *v, const char **out, size_t cap)
 }
 
 /* Instances of the service the run asked (0: its check did not run or had nothing to ask). */
-static size_t n_asked(const struct apf_ctx *ctx, const struct service *s)
+static size_t n_asked(const struct service *s)
 {
 	const char *v[64];
 
-	return distinct(apf_fact_get(ctx, s->check, s->asked_key), v, 64);
+	return distinct(s->asked, v, 64);
 }
 
 static void report_service(struct apf_ctx *ctx, const struct service *s)
 {
 	const char *asked[64], *answered[64];
-	size_t n_asked = distinct(apf_fact_get(ctx, s->check, s->asked_key), asked, 64);
-	size_t n_ok = distinct(apf_fact_get(ctx, s->answered_check, s->answered_key), answered, 64);
+	size_t n_asked = distinct(s->asked, asked, 64);
+	size_t n_ok = distinct(s->answered, answered, 64);
 	char *a = apf_strv_join(asked, n_asked, ", "), *ok = apf_strv_join(answered, n_ok, ", ");
 	struct apf_finding *f;
 
@@ -99,19 +108,20 @@ static void report_service(struct apf_ctx *ctx, const struct service *s)
 
 static int run(struct apf_ctx *ctx)
 {
-	const size_t n = sizeof(services) / sizeof(services[0]);
+	struct service v[N_SERVICES];
 	size_t checked = 0;
 
-	for (size_t i = 0; i < n; i++)
-		checked += n_asked(ctx, &services[i]) > 0;
+	services_read(ctx, v);
+	for (size_t i = 0; i < N_SERVICES; i++)
+		checked += n_asked(&v[i]) > 0;
 	/* Nothing to summarise is a skip, like any check with nothing to look at. */
 	if (checked == 0) {
 		apf_skip(ctx, "no service was checked in this run (dns.servers, ad.ldap, ca.enterprise, "
 			      "dns.provisionserver, time.ntp)");
 		return 0;
 	}
-	for (size_t i = 0; i < n; i++)
-		report_service(ctx, &services[i]);
+	for (size_t i = 0; i < N_SERVICES; i++)
+		report_service(ctx, &v[i]);
 	return 0;
 }
 

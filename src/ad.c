@@ -41,60 +41,19 @@ static char *strip_dot(const char *name)
 	return r;
 }
 
-/* One lookup through the servers AMT clients use (src/dnscheck.c owns which and how). */
-static int query_any(struct apf_ctx *ctx, const char *name, uint16_t type, unsigned int timeout_ms,
-		     struct apf_dns_answer **ans, char **err_out)
-{
-	struct apf_dnscheck_resolver r;
-	int rc;
-
-	apf_dnscheck_resolver_init(&r, ctx, NULL, NULL);
-	rc = apf_dnscheck_ask(&r, apf_ctx_deadline_ms(ctx), timeout_ms, name, type, ans, NULL, err_out);
-	apf_dnscheck_resolver_clear(&r);
-	return rc;
-}
-
 int apf_ad_resolve(struct apf_ctx *ctx, const char *name, unsigned int timeout_ms, char **ip_out, char **server_out,
 		   char **err_out)
 {
-	struct apf_dns_answer *ans = NULL;
-	char *err = NULL;
-	int rc;
+	return apf_dnscheck_resolve(ctx, name, timeout_ms, ip_out, server_out, err_out);
+}
 
-	*ip_out = NULL;
-	if (server_out)
-		*server_out = NULL;
-	if (err_out)
-		*err_out = NULL;
-	if (is_ip_literal(name)) {
-		*ip_out = apf_xstrdup(name);
-		return 0;
-	}
-	rc = query_any(ctx, name, APF_RR_A, timeout_ms, &ans, &err);
-	if (rc < 0) {
-		if (err_out)
-			*err_out = err ? err : apf_xstrdup(strerror(-rc));
-		else
-			free(err);
-		return rc;
-	}
-	free(err);
-	if (server_out && ans->server)
-		*server_out = apf_xstrdup(ans->server);
-	for (size_t i = 0; i < ans->n_rr; i++) {
-		if (ans->rr[i].type == APF_RR_A && ans->rr[i].data) {
-			*ip_out = apf_xstrdup(ans->rr[i].data);
-			break;
-		}
-	}
-	if (!*ip_out) {
-		if (err_out)
-			*err_out = apf_xasprintf("%s: %s A -> %s, no address", ans->server ? ans->server : "?", name,
-						 ans->rcode_name ? ans->rcode_name : "?");
-		rc = -ENOENT;
-	}
-	apf_dns_answer_free(ans);
-	return rc;
+struct apf_fetch_opts apf_ad_fetch_opts(struct apf_ctx *ctx, unsigned int timeout_ms, size_t max_bytes,
+					struct apf_ad_session *s)
+{
+	struct apf_fetch_opts o = apf_dnscheck_fetch_opts(ctx, timeout_ms, max_bytes);
+
+	o.ldap_session = s ? s->ldap : NULL;
+	return o;
 }
 
 enum apf_status apf_ad_unresolved_status(int rc)
@@ -121,8 +80,10 @@ void apf_ad_find_dcs(struct apf_ctx *ctx, unsigned int timeout_ms, struct apf_ad
 {
 	const struct apf_config *cfg = apf_cfg(ctx);
 	const char *const *facts;
+	struct apf_dnscheck_resolver r;
 
 	memset(out, 0, sizeof(*out));
+	apf_dnscheck_resolver_init(&r, ctx, NULL, NULL);
 	for (size_t i = 0; i < cfg->ad.domain_controllers.n; i++)
 		dcs_add(out, cfg->ad.domain_controllers.v[i], 389, "config [ad] domain_controllers");
 	if (out->n == 0 && (facts = apf_fact_get(ctx, APF_FACT_AD_DC)) != NULL) {
@@ -137,7 +98,8 @@ void apf_ad_find_dcs(struct apf_ctx *ctx, unsigned int timeout_ms, struct apf_ad
 		int rc;
 
 		out->srv_query = apf_xasprintf("_ldap._tcp.dc._msdcs.%s", cfg->ad.domain);
-		rc = query_any(ctx, out->srv_query, APF_RR_SRV, timeout_ms, &ans, &err);
+		rc = apf_dnscheck_ask(&r, apf_ctx_deadline_ms(ctx), timeout_ms, out->srv_query, APF_RR_SRV, &ans, NULL,
+				      &err);
 		if (rc < 0) {
 			out->srv_error = err ? err : apf_xstrdup(strerror(-rc));
 			out->srv_timeout = true;
@@ -161,8 +123,9 @@ void apf_ad_find_dcs(struct apf_ctx *ctx, unsigned int timeout_ms, struct apf_ad
 	for (size_t i = 0; i < out->n; i++) {
 		struct apf_ad_dc *dc = &out->v[i];
 		apf_ctx_step(ctx, "resolving %s", dc->name);
-		dc->resolve_rc = apf_ad_resolve(ctx, dc->name, timeout_ms, &dc->ip, &dc->dns_server, &dc->resolve_error);
+		dc->resolve_rc = apf_dnscheck_resolve_with(&r, ctx, dc->name, timeout_ms, &dc->ip, &dc->dns_server, &dc->resolve_error);
 	}
+	apf_dnscheck_resolver_clear(&r);
 }
 
 void apf_ad_dcs_clear(struct apf_ad_dcs *d)

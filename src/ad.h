@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "check.h"
+#include "net/fetch.h"
 #include "net/ldap.h"
 
 struct apf_ad_dc {
@@ -97,6 +98,14 @@ struct apf_ad_session {
  */
 int apf_ad_session_open(struct apf_ctx *ctx, struct apf_ad_session **out, char **why_out);
 void apf_ad_session_free(struct apf_ad_session *s);
+
+/*
+ * Options for apf_fetch() from a check: `timeout_ms` for the whole fetch, URL
+ * host names resolved through the client DNS servers (apf_dnscheck_fetch_opts()),
+ * and `s` (may be NULL) for "ldap:///" URLs.
+ */
+struct apf_fetch_opts apf_ad_fetch_opts(struct apf_ctx *ctx, unsigned int timeout_ms, size_t max_bytes,
+					struct apf_ad_session *s);
 
 /* Public Key Services container DN under a configuration NC; caller frees. */
 char *apf_ad_pks_dn(const char *config_nc);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +161,83 @@ int apf_dnscheck_ask(struct apf_dnscheck_resolver *r, uint64_t deadline_ms, unsi
 		free(err);
 	}
 	return rc;
+}
+
+static bool is_ip_literal(const char *s)
+{
+	unsigned char buf[16];
+
+	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+int apf_dnscheck_resolve_with(struct apf_dnscheck_resolver *r, struct apf_ctx *ctx, const char *name,
+			      unsigned int timeout_ms, char **ip_out, char **server_out, char **err_out)
+{
+	struct apf_dns_answer *ans = NULL;
+	char *err = NULL;
+	int rc;
+
+	*ip_out = NULL;
+	if (server_out)
+		*server_out = NULL;
+	if (err_out)
+		*err_out = NULL;
+	if (is_ip_literal(name)) {
+		*ip_out = apf_xstrdup(name);
+		return 0;
+	}
+	rc = apf_dnscheck_ask(r, apf_ctx_deadline_ms(ctx), timeout_ms, name, APF_RR_A, &ans, NULL, &err);
+	if (rc < 0) {
+		if (err_out)
+			*err_out = err ? err : apf_xstrdup(strerror(-rc));
+		else
+			free(err);
+		return rc;
+	}
+	free(err);
+	if (server_out && ans->server)
+		*server_out = apf_xstrdup(ans->server);
+	for (size_t i = 0; i < ans->n_rr; i++) {
+		if (ans->rr[i].type == APF_RR_A && ans->rr[i].data) {
+			*ip_out = apf_xstrdup(ans->rr[i].data);
+			break;
+		}
+	}
+	if (!*ip_out) {
+		if (err_out)
+			*err_out = apf_xasprintf("%s: %s A -> %s, no address", ans->server ? ans->server : "?", name,
+						 ans->rcode_name ? ans->rcode_name : "?");
+		rc = -ENOENT;
+	}
+	apf_dns_answer_free(ans);
+	return rc;
+}
+
+int apf_dnscheck_resolve(struct apf_ctx *ctx, const char *name, unsigned int timeout_ms, char **ip_out,
+			 char **server_out, char **err_out)
+{
+	struct apf_dnscheck_resolver r;
+	int rc;
+
+	apf_dnscheck_resolver_init(&r, ctx, NULL, NULL);
+	rc = apf_dnscheck_resolve_with(&r, ctx, name, timeout_ms, ip_out, server_out, err_out);
+	apf_dnscheck_resolver_clear(&r);
+	return rc;
+}
+
+static int fetch_resolve(void *arg, const char *host, unsigned int timeout_ms, char **ip_out, char **why_out)
+{
+	return apf_dnscheck_resolve(arg, host, timeout_ms, ip_out, NULL, why_out);
+}
+
+struct apf_fetch_opts apf_dnscheck_fetch_opts(struct apf_ctx *ctx, unsigned int timeout_ms, size_t max_bytes)
+{
+	return (struct apf_fetch_opts){
+		.max_bytes = max_bytes,
+		.timeout_ms = timeout_ms,
+		.resolve = fetch_resolve,
+		.resolve_arg = ctx,
+	};
 }
 
 static void add_suffix(char ***v, size_t *n, const char *s)

@@ -12,6 +12,7 @@
 
 #include "check.h"
 #include "net/dns.h"
+#include "net/fetch.h"
 
 struct apf_dns_target {
 	char spec[80];  /* as configured: "192.0.2.1" or "127.0.0.1#5301" (for evidence) */
@@ -68,9 +69,10 @@ void apf_dnscheck_resolver_clear(struct apf_dnscheck_resolver *r);
  * *ans (rcode NOERROR or NXDOMAIN; *from, when not NULL, is the server that
  * gave it). An error rcode (SERVFAIL, REFUSED, ...) moves on to the next
  * server. Each query gets at most cap_ms, and at most the share of the time
- * left before deadline_ms (apf_now_ms() clock) that lets every live server time
- * out APF_DNSCHECK_DEAD_AFTER times with time to spare. Otherwise (nothing was learned about the name; *err_out, may be NULL,
- * names the server and what happened):
+ * left before deadline_ms (apf_now_ms() clock) that lets every live server
+ * time out APF_DNSCHECK_DEAD_AFTER times with time to spare. Otherwise nothing
+ * was learned about the name, and *err_out (may be NULL) names the server and
+ * what happened:
  *   -EDESTADDRREQ  no server at all (APF_DNSCHECK_NO_SERVER),
  *   -EHOSTDOWN     every server was given up before (timeouts, refusals),
  *   -ECANCELED     the deadline passed before any server was asked,
@@ -80,6 +82,27 @@ void apf_dnscheck_resolver_clear(struct apf_dnscheck_resolver *r);
  */
 int apf_dnscheck_ask(struct apf_dnscheck_resolver *r, uint64_t deadline_ms, unsigned int cap_ms, const char *name,
 		     uint16_t type, struct apf_dns_answer **ans, const struct apf_dns_target **from, char **err_out);
+
+/*
+ * Resolves host `name` (A) through the client DNS servers, the way AMT's
+ * infrastructure would. An IP literal is returned as is. 0 and *ip_out (caller
+ * frees), -ENOENT when a server said the name has no address (NXDOMAIN, no A
+ * record), or apf_dnscheck_ask()'s errors (the lookup could not be made);
+ * *err_out (may be NULL) explains, *server_out (may be NULL) names the server
+ * that answered. The _with form shares resolver r (and its dead servers)
+ * across several names.
+ */
+int apf_dnscheck_resolve(struct apf_ctx *ctx, const char *name, unsigned int timeout_ms, char **ip_out,
+			 char **server_out, char **err_out);
+int apf_dnscheck_resolve_with(struct apf_dnscheck_resolver *r, struct apf_ctx *ctx, const char *name,
+			      unsigned int timeout_ms, char **ip_out, char **server_out, char **err_out);
+
+/*
+ * Options for apf_fetch() from a check: `timeout_ms` for the whole fetch, URL
+ * host names resolved with apf_dnscheck_resolve() (the client DNS servers,
+ * never the host resolver; with none known a host name is not fetched).
+ */
+struct apf_fetch_opts apf_dnscheck_fetch_opts(struct apf_ctx *ctx, unsigned int timeout_ms, size_t max_bytes);
 
 /*
  * The AMT DNS suffixes: `[amt] domain_suffixes` plus the option-15 suffix that

@@ -17,9 +17,11 @@
 #define APF_FACT_DHCP_DOMAIN_SUFFIX "dhcp.options", "domain_suffix"
 /* The DNS servers (option 6) DHCP servers hand out, numeric addresses. */
 #define APF_FACT_DHCP_DNS_SERVERS "dhcp.options", "dns_servers"
-/* Each client segment (interface of [dhcp] interface) dhcp.options probed. The two
- * facts above are also published per segment, under "<key>:<interface>". */
+/* Each client segment (interface of [dhcp] interface) dhcp.options probed, and the two
+ * facts above per segment: "<interface> <value>" ("eth1 corp.example.com"). */
 #define APF_FACT_DHCP_SEGMENT "dhcp.options", "segment"
+#define APF_FACT_DHCP_SEGMENT_DOMAIN_SUFFIX "dhcp.options", "segment_domain_suffix"
+#define APF_FACT_DHCP_SEGMENT_DNS_SERVERS "dhcp.options", "segment_dns_servers"
 /* Host names of the domain controllers found in the AD SRV records. */
 #define APF_FACT_AD_DC "dns.ad-records", "dc"
 

@@ -18,9 +18,9 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "net/http.h"
-#include "net/ldap.h"
+#include "net/fetch.h"
 #include "alloc.h"
+#include "check.h"
 #include "revocation.h"
 #include "util.h"
 
@@ -38,6 +38,80 @@ static const char *const state_names[] = {
 	[APF_REV_EXPIRED] = "expired",
 	[APF_REV_NONE] = "none",
 };
+
+/* Paired with enum apf_rev_state; see apf_rev_status() in revocation.h for the reasons. */
+static const enum apf_status state_status[] = {
+	[APF_REV_GOOD] = APF_PASS,
+	[APF_REV_REVOKED] = APF_FAIL,
+	[APF_REV_UNREACHABLE] = APF_ERROR,
+	[APF_REV_INVALID] = APF_FAIL,
+	[APF_REV_EXPIRED] = APF_FAIL,
+	[APF_REV_NONE] = APF_INFO,
+};
+
+enum apf_status apf_rev_status(enum apf_rev_state s)
+{
+	/* An unknown state was not checked: never PASS, never FAIL. */
+	if ((size_t)s >= sizeof(state_status) / sizeof(state_status[0]))
+		return APF_ERROR;
+	return state_status[s];
+}
+
+struct apf_finding *apf_rev_report(struct apf_ctx *ctx, const struct apf_rev_result *r, const char *method,
+				   const char *subject, const char *const codes[APF_REV_STATE_COUNT])
+{
+	const char *code = (size_t)r->state < APF_REV_STATE_COUNT ? codes[r->state] : NULL;
+	const char *detail = r->detail ? r->detail : "?";
+	struct apf_finding *f;
+	char *msg;
+
+	if (!code)
+		return NULL;
+	switch (r->state) {
+	case APF_REV_GOOD:
+		msg = apf_xasprintf("The %s answer for %s verifies and is current", method, subject);
+		break;
+	case APF_REV_REVOKED:
+		msg = apf_xasprintf("%s is revoked per its %s (%s)", subject, method, r->reason ? r->reason : "no reason given");
+		break;
+	case APF_REV_UNREACHABLE:
+		msg = apf_xasprintf("The %s for %s could not be fetched: %s", method, subject, detail);
+		break;
+	case APF_REV_INVALID:
+		msg = apf_xasprintf("The %s answer for %s is unusable: %s", method, subject, detail);
+		break;
+	case APF_REV_EXPIRED:
+		msg = apf_xasprintf("The %s answer for %s is out of date (past its nextUpdate)", method, subject);
+		break;
+	default:
+		msg = apf_xasprintf("%s names no %s URL", subject, method);
+		break;
+	}
+	f = apf_report(ctx, apf_rev_status(r->state), code, "%s", msg);
+	free(msg);
+	apf_rev_evidence(f, r, method);
+	return f;
+}
+
+void apf_rev_evidence(struct apf_finding *f, const struct apf_rev_result *r, const char *method)
+{
+	char t[32];
+
+	apf_evidence(f, "method", "%s", method);
+	if (r->url)
+		apf_evidence(f, "url", "%s", r->url);
+	apf_evidence(f, "state", "%s", apf_rev_state_name(r->state));
+	if (r->this_update)
+		apf_evidence(f, "this_update", "%s", apf_pki_time_str(r->this_update, t, sizeof(t)));
+	if (r->next_update)
+		apf_evidence(f, "next_update", "%s", apf_pki_time_str(r->next_update, t, sizeof(t)));
+	if (r->revoked_at)
+		apf_evidence(f, "revoked_at", "%s", apf_pki_time_str(r->revoked_at, t, sizeof(t)));
+	if (r->reason)
+		apf_evidence(f, "reason", "%s", r->reason);
+	if (r->detail)
+		apf_evidence(f, "detail", "%s", r->detail);
+}
 
 const char *apf_rev_state_name(enum apf_rev_state s)
 {
@@ -192,60 +266,10 @@ out:
 	ERR_clear_error();
 }
 
-static bool scheme_is(const char *url, const char *scheme)
-{
-	size_t n = strlen(scheme);
-	return strncasecmp(url, scheme, n) == 0 && url[n] == ':';
-}
-
-/* Fetches one URL: 0 with the body, or -errno with *why set. */
-static int fetch(const char *url, size_t max, unsigned int timeout_ms, unsigned char **data, size_t *len, char **why)
-{
-	struct apf_http_response *resp = NULL;
-	char *err = NULL;
-	int rc;
-
-	*data = NULL;
-	*len = 0;
-	*why = NULL;
-	if (timeout_ms == 0) {
-		*why = apf_xstrdup("no time left to fetch");
-		return -ETIMEDOUT;
-	}
-	if (scheme_is(url, "ldap") || scheme_is(url, "ldaps")) {
-		rc = apf_ldap_url_fetch(url, max, timeout_ms, data, len, &err);
-		if (rc < 0)
-			*why = err ? err : apf_xstrdup(strerror(-rc));
-		else
-			free(err);
-		return rc;
-	}
-	if (!scheme_is(url, "http") && !scheme_is(url, "https")) {
-		*why = apf_xstrdup("unsupported URL scheme");
-		return -EPROTONOSUPPORT;
-	}
-	rc = apf_http_get(url, max, timeout_ms, NULL, &resp, &err);
-	if (rc < 0) {
-		*why = err ? err : apf_xstrdup(strerror(-rc));
-		return rc;
-	}
-	free(err);
-	if (resp->status != 200) {
-		*why = apf_xasprintf("HTTP status %ld", resp->status);
-		apf_http_response_free(resp);
-		return -ENOENT;
-	}
-	*data = resp->body;
-	*len = resp->len;
-	resp->body = NULL;
-	apf_http_response_free(resp);
-	return 0;
-}
-
-void apf_rev_check_crl(const struct apf_cert *cert, const struct apf_cert *issuer, unsigned int timeout_ms,
+void apf_rev_check_crl(const struct apf_cert *cert, const struct apf_cert *issuer, const struct apf_fetch_opts *how,
 		       struct apf_rev_result *out)
 {
-	uint64_t deadline = deadline_after(timeout_ms);
+	uint64_t deadline = deadline_after(how->timeout_ms);
 
 	memset(out, 0, sizeof(*out));
 	out->state = APF_REV_NONE;
@@ -259,8 +283,11 @@ void apf_rev_check_crl(const struct apf_cert *cert, const struct apf_cert *issue
 		unsigned char *data = NULL;
 		size_t len = 0;
 		char *why = NULL;
+		struct apf_fetch_opts fo = *how;
 
-		if (fetch(url, APF_REV_MAX_CRL, remaining_ms(deadline), &data, &len, &why) == 0) {
+		fo.max_bytes = APF_REV_MAX_CRL;
+		fo.timeout_ms = remaining_ms(deadline);
+		if (apf_fetch_body(url, &fo, &data, &len, &why) == 0) {
 			apf_rev_result_clear(out);
 			apf_rev_check_crl_data(data, len, url, cert, issuer, out);
 			free(data);
@@ -369,10 +396,10 @@ void apf_rev_check_ocsp_data(const unsigned char *data, size_t len, const struct
 	ERR_clear_error();
 }
 
-void apf_rev_check_ocsp(const struct apf_cert *cert, const struct apf_cert *issuer, unsigned int timeout_ms,
+void apf_rev_check_ocsp(const struct apf_cert *cert, const struct apf_cert *issuer, const struct apf_fetch_opts *how,
 			struct apf_rev_result *out)
 {
-	uint64_t deadline = deadline_after(timeout_ms);
+	uint64_t deadline = deadline_after(how->timeout_ms);
 	OCSP_CERTID *id = NULL;
 	OCSP_REQUEST *req = NULL;
 	unsigned char *der = NULL, nonce[16];
@@ -410,34 +437,28 @@ void apf_rev_check_ocsp(const struct apf_cert *cert, const struct apf_cert *issu
 	}
 	for (size_t i = 0; i < cert->aia_ocsp.n; i++) {
 		const char *url = cert->aia_ocsp.v[i];
-		struct apf_http_response *resp = NULL;
+		unsigned char *body = NULL;
+		size_t blen = 0;
 		char *err = NULL;
-		unsigned int left = remaining_ms(deadline);
-		int rc;
+		struct apf_fetch_opts fo = *how;
 
 		free(out->url);
 		out->url = apf_xstrdup(url);
-		if (!scheme_is(url, "http") && !scheme_is(url, "https")) {
-			set_state(out, APF_REV_UNREACHABLE, apf_xstrdup("unsupported URL scheme for OCSP"));
-			continue;
-		}
-		if (left == 0) {
+		fo.max_bytes = APF_REV_MAX_OCSP;
+		fo.timeout_ms = remaining_ms(deadline);
+		fo.content_type = "application/ocsp-request";
+		fo.body = der;
+		fo.body_len = (size_t)der_len;
+		if (fo.timeout_ms == 0) {
 			set_state(out, APF_REV_UNREACHABLE, apf_xstrdup("no time left to ask the responder"));
 			break;
 		}
-		rc = apf_http_post(url, "application/ocsp-request", der, (size_t)der_len, APF_REV_MAX_OCSP, left, &resp, &err);
-		if (rc < 0) {
-			set_state(out, APF_REV_UNREACHABLE, err ? err : apf_xstrdup(strerror(-rc)));
+		if (apf_fetch_body(url, &fo, &body, &blen, &err) < 0) {
+			set_state(out, APF_REV_UNREACHABLE, err);
 			continue;
 		}
-		free(err);
-		if (resp->status != 200) {
-			set_state(out, APF_REV_UNREACHABLE, apf_xasprintf("HTTP status %ld", resp->status));
-			apf_http_response_free(resp);
-			continue;
-		}
-		ocsp_judge(resp->body, resp->len, req, id, issuer, out);
-		apf_http_response_free(resp);
+		ocsp_judge(body, blen, req, id, issuer, out);
+		free(body);
 		break;
 	}
 out:

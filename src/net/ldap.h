@@ -122,6 +122,8 @@ bool apf_ldap_have_krb5_ticket(void);
 /*
  * Searches. `attrs` is NULL-terminated (NULL = all). At most `size_limit`
  * entries (0 = 1000) and 4 MiB of values are kept; beyond that ->truncated.
+ * The reply is read one message at a time and the search abandoned at either
+ * cap, so a server that ignores the size limit cannot make us hold more.
  * Returns 0 (also with zero entries, and when truncated), -ENOENT (base not
  * found), -EACCES (insufficient access / operation needs a bind), -ETIMEDOUT,
  * -ECONNRESET, -EPROTO.
@@ -138,14 +140,19 @@ const char *apf_ldap_entry_str(const struct apf_ldap_entry *e, const char *name)
 /* True when the attribute has `value` among its values (case-insensitive). */
 bool apf_ldap_attr_has(const struct apf_ldap_attr *a, const char *value);
 
+/* The host (NULL for "ldap:///..."; caller frees), port (default 389 or 636)
+ * and scheme of an ldap:// or ldaps:// URL. -EINVAL when it does not parse. */
+int apf_ldap_url_host(const char *url, char **host_out, uint16_t *port_out, bool *ldaps_out);
+
 /*
  * Fetches the first value of the attribute named in an ldap:// URL
- * ("ldap://host/DN?attr?base?filter"), anonymously, with a byte cap. The host
- * is resolved by libldap (used for CRL/AIA URLs only). -EINVAL for a URL with
- * no host or no attribute, -ENOENT when nothing came back; *err_out explains.
+ * ("ldap://host/DN?attr?base?filter"), anonymously, with a byte cap, from the
+ * server at `ip` (the caller resolved the URL's host: see net/fetch.h).
+ * -EINVAL for a URL with no attribute, -ENOENT when nothing came back; *err_out
+ * explains. Callers use apf_fetch().
  */
-int apf_ldap_url_fetch(const char *url, size_t max_bytes, unsigned int timeout_ms, unsigned char **data,
-		       size_t *len, char **err_out);
+int apf_ldap_url_fetch(const char *url, const char *ip, size_t max_bytes, unsigned int timeout_ms,
+		       unsigned char **data, size_t *len, char **err_out);
 
 /* Same, but over an open (bound) connection, whatever host the URL names: for
  * Microsoft's "ldap:///CN=...,CN=CDP,..." URLs, which mean "your own DC". */

@@ -47,11 +47,10 @@ static int poll_until(struct pollfd *pfd, uint64_t deadline_ms)
 	}
 }
 
-int apf_tcp_connect(const char *ip, uint16_t port, unsigned int timeout_ms, int *fd_out, uint64_t *rtt_ms)
+int apf_tcp_connect(const char *ip, uint16_t port, unsigned int timeout_ms, int *fd_out)
 {
-	struct sockaddr_storage ss = {0};
+	struct sockaddr_storage ss;
 	socklen_t sl;
-	uint64_t t0 = apf_now_ms();
 	int fd = -1, rc, err = 0;
 	socklen_t el = sizeof(err);
 	struct pollfd pfd;
@@ -71,15 +70,13 @@ int apf_tcp_connect(const char *ip, uint16_t port, unsigned int timeout_ms, int 
 	}
 	pfd.fd = fd;
 	pfd.events = POLLOUT;
-	rc = poll_until(&pfd, t0 + timeout_ms);
+	rc = poll_until(&pfd, apf_now_ms() + timeout_ms);
 	if (rc)
 		goto out;
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0)
 		err = errno;
 	rc = err ? -err : 0;
 out:
-	if (rtt_ms)
-		*rtt_ms = apf_now_ms() - t0;
 	if (rc == 0) {
 		*fd_out = fd;
 		fd = -1;
@@ -91,9 +88,13 @@ out:
 
 int apf_tcp_probe(const char *ip, uint16_t port, unsigned int timeout_ms, uint64_t *rtt_ms)
 {
-	int fd, rc = apf_tcp_connect(ip, port, timeout_ms, &fd, rtt_ms);
+	uint64_t t0 = apf_now_ms();
+	int fd = -1, rc;
 
-	if (rc == 0)
+	rc = apf_tcp_connect(ip, port, timeout_ms, &fd);
+	if (rtt_ms)
+		*rtt_ms = apf_now_ms() - t0;
+	if (fd >= 0)
 		close(fd);
 	return rc;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* TCP: a reachability probe, and a small bounded request/response exchange. */
+/* TCP connects bounded by a timeout: a reachability probe, a connect that hands the socket over,
+ * and a small bounded request/response exchange on it. */
 #pragma once
 
 #include <stddef.h>
@@ -15,14 +16,16 @@
  */
 int apf_tcp_probe(const char *ip, uint16_t port, unsigned int timeout_ms, uint64_t *rtt_ms);
 
+/*
+ * The same connect, keeping the connection: *fd_out is the connected socket,
+ * non-blocking and close-on-exec (the caller closes it), or -1 on error. For
+ * libraries (libldap) whose own connect and handshake waits are not bounded,
+ * and for apf_tcp_send_all()/apf_tcp_recv_exact().
+ */
+int apf_tcp_connect(const char *ip, uint16_t port, unsigned int timeout_ms, int *fd_out);
+
 /* "connection refused", "timed out", ... for the codes above. */
 const char *apf_tcp_strerror(int rc);
-
-/*
- * As apf_tcp_probe(), but keeps the connection: on 0, *fd_out is a connected
- * non-blocking socket the caller closes; otherwise it is -1.
- */
-int apf_tcp_connect(const char *ip, uint16_t port, unsigned int timeout_ms, int *fd_out, uint64_t *rtt_ms);
 
 /* Sends all of buf before deadline_ms (CLOCK_MONOTONIC ms): 0, -ETIMEDOUT or -errno (never SIGPIPE). */
 int apf_tcp_send_all(int fd, const void *buf, size_t len, uint64_t deadline_ms);

@@ -389,12 +389,25 @@ static void test_revocation(void **state)
 	expect_ev_owned(f, "serial", cert_openssl(cert_pki("leaf-revoked.pem"), "-serial"));
 	apf_run_free(run);
 
-	/* unreachable CDP: WARN with the URL, never FAIL */
+	/* unreachable CDP: could not check, so ERROR with the URL (src/revocation.c's mapping), never FAIL or PASS */
 	run = run_pfx(cert_pki_dead("chain.pfx"), NULL, true);
 	const struct apf_check_result *r = apf_test_result(run, ID);
-	f = apf_test_expect(r, "CERT_REVOCATION_UNREACHABLE", APF_WARN);
+	f = apf_test_expect(r, "CERT_REVOCATION_UNREACHABLE", APF_ERROR);
 	expect_ev(f, "url", "http://127.0.0.1:9/int.crl");
 	assert_false(cert_has_fail(r));
+	assert_null(apf_test_find(r, "CERT_REVOCATION_OK"));
+	assert_int_equal(r->status, APF_ERROR);
+	apf_run_free(run);
+
+	/* a CRL past its nextUpdate: seen and broken, FAIL, as in ca.revocation (CA_CRL_EXPIRED) */
+	assert_int_equal(rename(cert_pki("int.crl"), cert_pki("int-current.crl")), 0);
+	assert_int_equal(rename(cert_pki("int-expired.crl"), cert_pki("int.crl")), 0);
+	run = run_pfx(cert_pki("chain.pfx"), NULL, true);
+	assert_int_equal(rename(cert_pki("int.crl"), cert_pki("int-expired.crl")), 0);
+	assert_int_equal(rename(cert_pki("int-current.crl"), cert_pki("int.crl")), 0);
+	f = apf_test_expect(apf_test_result(run, ID), "CERT_REVOCATION_UNUSABLE", APF_FAIL);
+	expect_ev(f, "state", "expired");
+	expect_ev(f, "method", "CRL");
 	apf_run_free(run);
 
 	run = run_pfx(cert_pki("chain.pfx"), NULL, false);

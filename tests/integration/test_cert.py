@@ -71,12 +71,15 @@ class CertProvisioning(LabTestCase):
         self.assertEqual(ev["aia_sha1"],
                          openssl_field(self.lab.path("pki", "issuing.pem"), "-fingerprint", "-sha1").lower())
 
-    def test_expired_crl_is_a_warning(self):
+    def test_expired_crl_fails_as_in_ca_revocation(self):
+        # One mapping (src/revocation.c): an expired CRL is FAIL here as in ca.revocation (CA_CRL_EXPIRED).
         with self.lab.fault("crl-expired"):
             rc, report = self.run_check()
-        fs = findings(report, "cert.provisioning")
-        self.assertEqual([f["code"] for f in fs if f["status"] == "FAIL"], [], fs)
-        self.assertTrue([f for f in fs if f["code"] in ("CERT_REVOCATION_UNUSABLE", "CERT_REVOCATION_OK")], fs)
+        fs = by_code(report, "cert.provisioning", "CERT_REVOCATION_UNUSABLE")
+        self.assertTrue(fs, findings(report, "cert.provisioning"))
+        self.assertEqual({f["status"] for f in fs}, {"FAIL"}, fs)
+        self.assertIn("expired", {f["evidence"]["state"] for f in fs})
+        self.assertEqual(rc, 2)
 
     def test_root_hash_on_device_list(self):
         rc, report = self.run_check("cert.amt-root-hash")

@@ -12,6 +12,7 @@
 #include "alloc.h"
 #include "apf_test.h"
 #include "ad.h"
+#include "net/fetch.h"
 #include "net/ldap.h"
 #include "util.h"
 
@@ -148,18 +149,88 @@ static void test_url_fetch_times_out(void **state)
 	uint16_t port;
 	int fd = silent_listener(&port);
 	char *url = apf_xasprintf("ldap://127.0.0.1:%u/CN=x?certificateRevocationList", (unsigned int)port);
+	struct apf_fetch_opts fo = {.max_bytes = 1024, .timeout_ms = 300};
 	unsigned char *data = NULL;
 	size_t len = 0;
 	char *err = NULL;
 	uint64_t t0 = apf_now_ms();
 
 	(void)state;
-	assert_int_equal(apf_ldap_url_fetch(url, 1024, 300, &data, &len, &err), -ETIMEDOUT);
+	assert_int_equal(apf_fetch_body(url, &fo, &data, &len, &err), -ETIMEDOUT);
 	assert_null(data);
 	assert_non_null(err);
 	assert_true(apf_now_ms() - t0 < 2000);
 	free(err);
 	free(url);
+	close(fd);
+}
+
+/* Regression (issue 13 item 1): a DC that accepts 636 and never answers the
+ * TLS handshake kept libldap spinning in its handshake loop until the check's
+ * deadline; the handshake is now bounded by the per-operation timeout. */
+static void test_ldaps_handshake_times_out(void **state)
+{
+	uint16_t port;
+	int fd = silent_listener(&port);
+	struct apf_ldap_opts o = {.ip = "127.0.0.1", .tls = APF_LDAP_TLS_LDAPS, .timeout_ms = 300};
+	struct apf_ldap_status st = {0};
+	struct apf_ldap *l = NULL;
+	uint64_t t0 = apf_now_ms();
+
+	(void)state;
+	o.port = port;
+	assert_int_equal(apf_ldap_open(&o, &l, &st), -ETIMEDOUT);
+	assert_null(l);
+	assert_true(apf_now_ms() - t0 < 2000);
+	apf_ldap_status_clear(&st);
+	close(fd);
+}
+
+static int stub_resolve(void *arg, const char *host, unsigned int timeout_ms, char **ip_out, char **why_out)
+{
+	(void)timeout_ms;
+	(void)why_out;
+	*(int *)arg += 1;
+	if (strcmp(host, "crl.example.test") != 0)
+		return -ENOENT;
+	*ip_out = apf_xstrdup("127.0.0.1");
+	return 0;
+}
+
+/* Host names in fetched URLs go through the caller's resolver, never the host's;
+ * without one, only IP literals are fetched. */
+static void test_fetch_resolves_through_caller(void **state)
+{
+	uint16_t port;
+	int fd = silent_listener(&port), calls = 0;
+	char *url = apf_xasprintf("ldap://crl.example.test:%u/CN=x?certificateRevocationList", (unsigned int)port);
+	char *http = apf_xasprintf("http://crl.example.test:%u/x.crl", (unsigned int)port);
+	struct apf_fetch_opts fo = {.max_bytes = 1024, .timeout_ms = 300};
+	unsigned char *data = NULL;
+	size_t len = 0;
+	char *err = NULL;
+	uint64_t t0;
+
+	(void)state;
+	assert_int_equal(apf_fetch_body(url, &fo, &data, &len, &err), -EINVAL);
+	assert_non_null(err);
+	free(err);
+	fo.resolve = stub_resolve;
+	fo.resolve_arg = &calls;
+	t0 = apf_now_ms();
+	assert_int_equal(apf_fetch_body(url, &fo, &data, &len, &err), -ETIMEDOUT);
+	free(err);
+	assert_int_equal(apf_fetch_body(http, &fo, &data, &len, &err), -ETIMEDOUT);
+	free(err);
+	assert_int_equal(calls, 2);
+	assert_true(apf_now_ms() - t0 < 2000);
+	assert_int_equal(apf_fetch_body("http://nowhere.example.test/x.crl", &fo, &data, &len, &err), -ENOENT);
+	assert_non_null(strstr(err, "nowhere.example.test"));
+	free(err);
+	assert_int_equal(apf_fetch_body("ftp://crl.example.test/x.crl", &fo, &data, &len, &err), -EPROTONOSUPPORT);
+	free(err);
+	free(url);
+	free(http);
 	close(fd);
 }
 
@@ -177,20 +248,21 @@ static void test_unresolved_status(void **state)
 
 static void test_url_fetch_refuses_hostless(void **state)
 {
+	struct apf_fetch_opts fo = {.max_bytes = 1024, .timeout_ms = 1000};
 	unsigned char *data = NULL;
 	size_t len = 0;
 	char *err = NULL;
 
 	(void)state;
-	/* ldap:/// means "the client's own DC": it must not go to some default host */
-	assert_int_equal(apf_ldap_url_fetch("ldap:///CN=CA,CN=CDP,CN=Public Key Services?certificateRevocationList?base",
-					    1024, 1000, &data, &len, &err),
+	/* ldap:/// means "the client's own DC": without a session it must not go to some default host */
+	assert_int_equal(apf_fetch_body("ldap:///CN=CA,CN=CDP,CN=Public Key Services?certificateRevocationList?base",
+					&fo, &data, &len, &err),
 			 -EINVAL);
 	assert_null(data);
 	assert_non_null(err);
 	free(err);
 	err = NULL;
-	assert_int_equal(apf_ldap_url_fetch("not a url", 1024, 1000, &data, &len, &err), -EINVAL);
+	assert_int_equal(apf_fetch_body("ldap://[not a url", &fo, &data, &len, &err), -EINVAL);
 	free(err);
 }
 
@@ -206,6 +278,8 @@ int main(void)
 		cmocka_unit_test(test_search_stops_at_deadline),
 		cmocka_unit_test(test_unresolved_status),
 		cmocka_unit_test(test_url_fetch_times_out),
+		cmocka_unit_test(test_ldaps_handshake_times_out),
+		cmocka_unit_test(test_fetch_resolves_through_caller),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -233,12 +233,13 @@ static void test_no_cdp_and_no_ocsp(void **state)
 {
 	struct fixture *fx = *state;
 	struct apf_rev_result r;
+	struct apf_fetch_opts fo = {.timeout_ms = 1000};
 
 	/* the generated leaf names no CDP and no OCSP: nothing is fetched */
-	apf_rev_check_crl(fx->c_leaf, fx->c_ca, 1000, &r);
+	apf_rev_check_crl(fx->c_leaf, fx->c_ca, &fo, &r);
 	assert_int_equal(r.state, APF_REV_NONE);
 	apf_rev_result_clear(&r);
-	apf_rev_check_ocsp(fx->c_leaf, fx->c_ca, 1000, &r);
+	apf_rev_check_ocsp(fx->c_leaf, fx->c_ca, &fo, &r);
 	assert_int_equal(r.state, APF_REV_NONE);
 	apf_rev_result_clear(&r);
 }

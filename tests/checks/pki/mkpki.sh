@@ -167,6 +167,10 @@ rm -f ./*.csr
 # CRL of the issuing CA (DER, as served by a CDP) and chains.
 openssl ca -batch -config ca.cnf -name ca_int -gencrl -out int.crl.pem 2>/dev/null
 openssl crl -in int.crl.pem -outform DER -out int.crl
+# The same CRL past its nextUpdate (a test swaps it in for int.crl).
+openssl ca -batch -config ca.cnf -name ca_int -gencrl -crl_lastupdate 20200101000000Z \
+	-crl_nextupdate 20200102000000Z -out int-expired.crl.pem 2>/dev/null
+openssl crl -in int-expired.crl.pem -outform DER -out int-expired.crl
 cat int.pem root.pem >chain.pem
 cat int-expired.pem root.pem >chain-expired.pem
 
