@@ -6,12 +6,12 @@
  * Hashes"; rpc-go compareCertHashes). This check hashes the root of the
  * configured chain and compares it with AMT's built-in default roots
  * (data/amt-root-hashes.csv, compiled in, each row with its source) and with
- * the lists exported from real devices ([amt] device_hashes: `rpc amtinfo
+ * the lists exported from real devices ([amt] device_facts: `rpc amtinfo
  * --cert --json` output or one hash a line), which are the ground truth.
  *
  * Status policy:
- *   device lists given: every list holds the root -> PASS; a list lacks it -> FAIL
- *   (naming the device); no lists: a built-in root -> PASS, a private root -> WARN.
+ *   device lists given: every list holds the root -> PASS; lists lack it -> FAIL
+ *   (naming the devices; activated devices are not judged); no lists: a built-in root -> PASS, a private root -> WARN.
  *   A built-in root not known in a targeted generation's default list -> WARN.
  *   An expired root -> FAIL. A SHA-1/MD5/MD2-signed root -> FAIL when a targeted
  *   generation refuses SHA-1 (data/amt-generations.csv; the newest rules when
@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "devfacts.h"
 #include "pki.h"
 #include "pki_check.h"
 #include "pki_roots.h"
@@ -37,7 +38,7 @@ static const struct apf_code codes[] = {
 	{"ROOT_NOT_IN_GENERATION", APF_WARN,
 	 "The chain's root is a built-in AMT root, but not one known in the default list of a targeted firmware "
 	 "generation",
-	 "Check a device of that generation with `rpc amtinfo --cert` and list its output in [amt] device_hashes; "
+	 "Check a device of that generation with `rpc amtinfo --cert` and list its output in [amt] device_facts; "
 	 "if it lacks the root, use a certificate chaining to a root the table lists for every targeted generation "
 	 "(`amt-preflight hash ROOT.cer` names a built-in root's generations), or add the root's hash to those "
 	 "devices"},
@@ -46,12 +47,16 @@ static const struct apf_code codes[] = {
 	 "configuration (USB provisioning file on AMT 16+, where MEBx no longer offers it; MEBx on older firmware "
 	 "takes only a SHA-1 hash), and is erased again whenever a device is unprovisioned",
 	 "Add the root's hash to each device, or use a provisioning certificate from a CA whose root AMT carries"},
-	{"ROOT_ON_DEVICES", APF_PASS, "Every supplied device hash list contains the chain's root", NULL},
+	{"ROOT_ON_DEVICES", APF_PASS,
+	 "The hash list of every device not yet activated contains the chain's root (SHA-1, SHA-256 or SHA-384, "
+	 "by the hash's length)",
+	 NULL},
 	{"ROOT_NOT_ON_DEVICE", APF_FAIL,
-	 "A device's trusted root hash list does not contain the chain's root: that device will refuse remote "
-	 "configuration with this certificate",
+	 "Devices not yet activated report trusted root hash lists without the chain's root: they will refuse "
+	 "activation in admin control mode with this certificate",
 	 "Add the root hash to the device (USB provisioning / MEBx), or use a certificate chaining to a root it lists"},
-	{"ROOT_DEVICE_LIST_UNREADABLE", APF_ERROR, "A file of [amt] device_hashes cannot be read or holds no hash",
+	{"ROOT_DEVICE_LIST_UNREADABLE", APF_ERROR,
+	 "A file of [amt] device_facts / device_hashes cannot be read or holds no device fact",
 	 "Export it again with `rpc amtinfo --cert --json > FILE`, or write one hash a line"},
 	{"ROOT_EXPIRED", APF_FAIL, "The chain's root certificate has expired",
 	 "Use a provisioning certificate from a CA whose current root has not expired"},
@@ -76,59 +81,94 @@ static void root_evidence(struct apf_finding *f, const struct apf_cert *root)
 	apf_evidence(f, "root_not_after", "%s", apf_pki_time_str(root->not_after, t, sizeof(t)));
 }
 
-/* Compares the root with each device list; returns how many lists lack it (-1: none given). */
+/* The algorithm of the root hash the device lists, or NULL when it lists none of them. */
+static const char *device_trusts(const struct apf_device *d, const struct apf_cert *root)
+{
+	const char *const hashes[] = {root->sha384_hex, root->sha256_hex, root->sha1_hex};
+
+	for (size_t i = 0; i < sizeof(hashes) / sizeof(hashes[0]); i++)
+		for (size_t k = 0; k < d->n_hashes; k++)
+			if (!strcmp(d->hashes[k].hex, hashes[i]))
+				return d->hashes[k].algorithm;
+	return NULL;
+}
+
+static void names_add(const char ***v, size_t *n, const char *s)
+{
+	*v = apf_xrealloc(*v, (*n + 1) * sizeof(**v));
+	(*v)[(*n)++] = s;
+}
+
+/*
+ * Compares the root with each device's list ([amt] device_facts /
+ * device_hashes); returns how many devices lack it (-1: no list given).
+ * Devices already activated are not provisioning candidates: counted, not
+ * failed.
+ */
 static int check_devices(struct apf_ctx *ctx, const struct apf_cert *root)
 {
 	const struct apf_config *cfg = apf_cfg(ctx);
-	char accepted[1024] = "";
-	size_t off = 0, ok = 0;
-	int missing = 0, read = 0;
+	struct apf_devfacts *df;
+	const char **ok = NULL, **missing = NULL;
+	size_t n_ok = 0, n_missing = 0, n_activated = 0, n_lists = 0;
+	char algs[64] = "";
+	struct apf_finding *f = NULL;
+	int rc = -1;
 
-	for (size_t i = 0; i < cfg->amt.device_hashes.n; i++) {
-		const char *path = cfg->amt.device_hashes.v[i];
-		struct apf_device_hashes *d = NULL;
-		struct apf_finding *f;
-		char *err = NULL;
+	if (!apf_devfacts_configured(cfg))
+		return -1;
+	df = apf_devfacts_load_config(cfg, apf_ctx_deadline_ms(ctx));
+	for (size_t i = 0; i < df->n_errors; i++) {
+		f = apf_report(ctx, APF_ERROR, "ROOT_DEVICE_LIST_UNREADABLE", "%s: %s", df->errors[i].file,
+			       df->errors[i].message);
+		apf_evidence(f, "file", "%s", df->errors[i].file);
+	}
+	for (size_t i = 0; i < df->n; i++) {
+		const struct apf_device *d = &df->v[i];
+		const char *alg;
 
-		if (apf_device_hashes_load(path, &d, &err)) {
-			f = apf_report(ctx, APF_ERROR, "ROOT_DEVICE_LIST_UNREADABLE", "%s", err ? err : path);
-			apf_evidence(f, "file", "%s", path);
-			free(err);
+		if (!d->has_hashes)
+			continue;
+		n_lists++;
+		if (apf_device_activated(d)) {
+			n_activated++;
 			continue;
 		}
-		read++;
-		if (apf_device_hashes_has(d, root->sha256_hex) || apf_device_hashes_has(d, root->sha1_hex)) {
-			ok++;
-			if (off < sizeof(accepted))
-				off += (size_t)snprintf(accepted + off, sizeof(accepted) - off, "%s%s%s%s%s",
-							off ? ", " : "", d->device, d->amt_version ? " (AMT " : "",
-							d->amt_version ? d->amt_version : "", d->amt_version ? ")" : "");
-		} else {
-			f = apf_report(ctx, APF_FAIL, "ROOT_NOT_ON_DEVICE",
-				       "Device %s does not trust the root %s (%zu hashes in its list)", d->device,
-				       root->subject, d->n);
-			apf_evidence(f, "device", "%s", d->device);
-			apf_evidence(f, "file", "%s", path);
-			if (d->amt_version)
-				apf_evidence(f, "amt_version", "%s", d->amt_version);
-			apf_evidence(f, "device_hashes", "%zu", d->n);
-			root_evidence(f, root);
-			if (d->generation >= 16)
-				apf_remedy(f, "Add the root's SHA-256 to %s with a USB provisioning file (AMT 16+ has no MEBx "
-					      "option for it), or use a certificate chaining to a root it lists",
-					   d->device);
-			missing++;
+		alg = device_trusts(d, root);
+		if (!alg) {
+			names_add(&missing, &n_missing, d->name);
+			continue;
 		}
-		apf_device_hashes_free(d);
+		names_add(&ok, &n_ok, d->name);
+		if (!strstr(algs, alg))
+			snprintf(algs + strlen(algs), sizeof(algs) - strlen(algs), "%s%s", *algs ? ", " : "", alg);
 	}
-	if (read && !missing) {
-		struct apf_finding *f = apf_report(ctx, APF_PASS, "ROOT_ON_DEVICES",
-						   "The %zu supplied device list%s contain%s the root %s", ok,
-						   ok == 1 ? "" : "s", ok == 1 ? "s" : "", root->subject);
-		apf_evidence(f, "accepted_by", "%s", accepted);
+	if (n_missing) {
+		char *s = apf_names_summary(missing, n_missing, APF_DEVFACTS_NAMES_SHOWN);
+		f = apf_report(ctx, APF_FAIL, "ROOT_NOT_ON_DEVICE", "%s do%s not trust the root %s", s,
+			       n_missing == 1 ? "es" : "", root->subject);
+		apf_evidence(f, "devices", "%s", s);
+		apf_evidence(f, "count", "%zu", n_missing);
 		root_evidence(f, root);
+		free(s);
+	} else if (n_ok) {
+		char *s = apf_names_summary(ok, n_ok, APF_DEVFACTS_NAMES_SHOWN);
+		f = apf_report(ctx, APF_PASS, "ROOT_ON_DEVICES", "The hash lists of %s contain the root %s", s,
+			       root->subject);
+		apf_evidence(f, "accepted_by", "%s", s);
+		apf_evidence(f, "count", "%zu", n_ok);
+		apf_evidence(f, "matched_by", "%s", algs);
+		root_evidence(f, root);
+		free(s);
 	}
-	return read ? missing : -1;
+	if (n_activated && f && (n_ok || n_missing))
+		apf_evidence(f, "already_activated_not_judged", "%zu", n_activated);
+	if (n_lists)
+		rc = (int)n_missing;
+	free(ok);
+	free(missing);
+	apf_devfacts_free(df);
+	return rc;
 }
 
 static int run(struct apf_ctx *ctx)

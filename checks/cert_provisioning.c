@@ -18,9 +18,11 @@
 #include <strings.h>
 #include <time.h>
 
+#include "amt_profile.h"
 #include "dnscheck.h"
 #include "amt_rules.h"
 #include "check.h"
+#include "devfacts.h"
 #include "pki.h"
 #include "pki_check.h"
 #include "pki_roots.h"
@@ -84,8 +86,9 @@ static const struct apf_code codes[] = {
 	 NULL},
 	{"CERT_DOMAIN_MISMATCH", APF_FAIL,
 	 "The leaf CN does not satisfy an AMT domain suffix under the firmware's rule (the last-two-labels relaxation "
-	 "holds for .com and .net names only); AMT only trusts a provisioning certificate whose domain matches the "
-	 "suffix it learned (DHCP option 15 or MEBx)",
+	 "holds for .com and .net names only) or under the rule of a declared activation server ([amt] activation: "
+	 "RPS requires the exact suffix, MeshCentral its trusted FQDN); AMT only trusts a provisioning certificate "
+	 "whose domain matches the suffix it learned (MEBx/USB, else DHCP option 15)",
 	 "Use a provisioning certificate for the domain AMT clients get, or fix the suffix (DHCP option 15 / MEBx)"},
 	{"CERT_DOMAIN_UNKNOWN", APF_INFO,
 	 "No AMT domain suffix is known ([amt] domain_suffixes is empty and dhcp.options published none), so the "
@@ -392,51 +395,89 @@ evidence:
 	apf_evidence(f, "sha1", "%s", leaf->sha1_hex);
 }
 
+/* One DNS suffix to compare the certificate with, and where it came from. */
+struct suffix_src {
+	const char *suffix;
+	const char *source;
+	char *devices; /* devices reporting it (device facts), or NULL */
+};
+
+/* The devices' suffixes, one entry per distinct suffix naming its devices. */
+static size_t device_suffixes(const struct apf_devfacts *df, struct suffix_src *out, size_t max)
+{
+	struct apf_dev_group *g = NULL;
+	size_t n = apf_devfacts_group(df, apf_devkey_used_suffix, NULL, &g), k = 0;
+
+	for (size_t i = 0; i < n && k < max; i++, k++) {
+		bool mebx = false;
+
+		/* The key is borrowed from its first device: its MEBx field, or its OS one. */
+		for (size_t j = 0; j < df->n && !mebx; j++)
+			mebx = df->v[j].dns_suffix == g[i].key;
+		out[k].suffix = g[i].key;
+		out[k].source = mebx ? "device facts (MEBx/USB suffix)" : "device facts (OS suffix)";
+		out[k].devices = apf_names_summary(g[i].names, g[i].n, APF_DEVFACTS_NAMES_SHOWN);
+	}
+	apf_dev_groups_free(g, n);
+	return k;
+}
+
+/*
+ * The leaf CN against every known AMT suffix ([amt] domain_suffixes, option 15
+ * from dhcp.options, the devices' own), under every rule that applies: the
+ * firmware's, and the activation server's of each declared profile
+ * (src/amt_profile.h).
+ */
 static void check_domain(struct apf_ctx *ctx, const struct apf_cert *leaf, const struct apf_chain *ch)
 {
+	enum { MAX_SUFFIXES = 64 };
 	const struct apf_config *cfg = apf_cfg(ctx);
 	const char *const *facts = apf_fact_get(ctx, APF_FACT_DHCP_DOMAIN_SUFFIX);
 	const struct apf_cert *root = ch->complete ? ch->v[ch->n - 1] : NULL;
 	bool public_root = root && apf_amt_root_find(root->sha256_hex);
 	const char *cn = leaf->subject_cn;
-	/* The firmware's own rule: the strictest one no activation server relaxes. */
-	const enum apf_suffix_rule rule = APF_SUFFIX_RULE_FIRMWARE;
-	size_t total = 0, matched = 0;
+	struct apf_profile_rule rules[APF_SUFFIX_RULE_COUNT];
+	size_t n_rules = apf_profile_suffix_rules(cfg, rules);
+	struct suffix_src src[MAX_SUFFIXES];
+	struct apf_devfacts *df = apf_devfacts_configured(cfg) ? apf_devfacts_load_config(cfg, apf_ctx_deadline_ms(ctx)) : NULL;
+	size_t n = 0, total = 0, matched = 0;
 	bool warned = false;
 
-	for (int pass = 0; pass < 2; pass++) {
-		size_t n = 0;
-		if (pass == 0)
-			n = cfg->amt.domain_suffixes.n;
-		else
-			while (facts && facts[n])
-				n++;
-		for (size_t i = 0; i < n; i++) {
-			const char *suffix = pass == 0 ? cfg->amt.domain_suffixes.v[i] : facts[i];
-			const char *src = pass == 0 ? "[amt] domain_suffixes" : "dhcp.options (DHCP option 15)";
-			struct apf_finding *f;
+	for (size_t i = 0; i < cfg->amt.domain_suffixes.n && n < MAX_SUFFIXES; i++)
+		src[n++] = (struct suffix_src){cfg->amt.domain_suffixes.v[i], "[amt] domain_suffixes", NULL};
+	for (size_t i = 0; facts && facts[i] && n < MAX_SUFFIXES; i++)
+		src[n++] = (struct suffix_src){facts[i], "dhcp.options (DHCP option 15)", NULL};
+	if (df)
+		n += device_suffixes(df, src + n, MAX_SUFFIXES - n);
+
+	for (size_t i = 0; i < n; i++) {
+		struct apf_finding *f;
+
+		for (size_t r = 0; r < n_rules; r++) {
 			total++;
-			if (apf_amt_suffix_match(cn, suffix, rule)) {
+			if (apf_amt_suffix_match(cn, src[i].suffix, rules[r].rule)) {
 				matched++;
-			} else {
-				f = apf_report(ctx, APF_FAIL, "CERT_DOMAIN_MISMATCH",
-					       "The leaf CN %s does not satisfy AMT suffix %s under the %s rule",
-					       cn ? cn : "(none)", suffix, apf_suffix_rule_name(rule));
-				apf_evidence(f, "cn", "%s", cn ? cn : "(none)");
-				apf_evidence(f, "amt_suffix", "%s", suffix);
-				apf_evidence(f, "suffix_source", "%s", src);
-				apf_evidence(f, "suffix_rule", "%s", apf_suffix_rule_name(rule));
-				apf_evidence(f, "rule_source", "%s", apf_suffix_rule_source(rule));
+				continue;
 			}
-			if (public_root && !warned && (apf_amt_private_tld(suffix) || (cn && apf_amt_private_tld(cn)))) {
-				f = apf_report(ctx, APF_WARN, "CERT_DOMAIN_NONPUBLIC",
-					       "Suffix %s with a certificate from the public root %s", suffix,
-					       root->subject);
-				apf_evidence(f, "amt_suffix", "%s", suffix);
-				apf_evidence(f, "cn", "%s", cn ? cn : "(none)");
-				apf_evidence(f, "root", "%s", root->subject);
-				warned = true;
-			}
+			f = apf_report(ctx, APF_FAIL, "CERT_DOMAIN_MISMATCH",
+				       "The leaf CN %s does not satisfy AMT suffix %s under the %s rule (%s)",
+				       cn ? cn : "(none)", src[i].suffix, apf_suffix_rule_name(rules[r].rule), rules[r].profile);
+			apf_evidence(f, "cn", "%s", cn ? cn : "(none)");
+			apf_evidence(f, "amt_suffix", "%s", src[i].suffix);
+			apf_evidence(f, "suffix_source", "%s", src[i].source);
+			if (src[i].devices)
+				apf_evidence(f, "devices", "%s", src[i].devices);
+			apf_evidence(f, "suffix_rule", "%s", apf_suffix_rule_name(rules[r].rule));
+			apf_evidence(f, "profile", "%s", rules[r].profile);
+			apf_evidence(f, "rule_source", "%s", apf_suffix_rule_source(rules[r].rule));
+		}
+		if (public_root && !warned && (apf_amt_private_tld(src[i].suffix) || (cn && apf_amt_private_tld(cn)))) {
+			f = apf_report(ctx, APF_WARN, "CERT_DOMAIN_NONPUBLIC", "Suffix %s with a certificate from the public root %s",
+				       src[i].suffix, root->subject);
+			apf_evidence(f, "amt_suffix", "%s", src[i].suffix);
+			apf_evidence(f, "cn", "%s", cn ? cn : "(none)");
+			apf_evidence(f, "root", "%s", root->subject);
+			warned = true;
 		}
 	}
 	if (total == 0) {
@@ -447,12 +488,14 @@ static void check_domain(struct apf_ctx *ctx, const struct apf_cert *leaf, const
 		apf_evidence(f, "cn", "%s", cn ? cn : "(none)");
 	} else if (matched == total) {
 		struct apf_finding *f = apf_report(ctx, APF_PASS, "CERT_DOMAIN_MATCH",
-						   "The leaf CN %s satisfies all %zu AMT domain suffixes", cn, total);
+						   "The leaf CN %s satisfies all %zu AMT domain suffixes", cn, n);
 		apf_evidence(f, "cn", "%s", cn);
-		apf_evidence(f, "suffixes_checked", "%zu", total);
-		apf_evidence(f, "suffix_rule", "%s", apf_suffix_rule_name(rule));
-		apf_evidence(f, "rule_source", "%s", apf_suffix_rule_source(rule));
+		apf_evidence(f, "suffixes_checked", "%zu", n);
+		apf_profile_rules_evidence(f, rules, n_rules);
 	}
+	for (size_t i = 0; i < n; i++)
+		free(src[i].devices);
+	apf_devfacts_free(df);
 }
 
 /* Evidence naming the generation rule a finding applies, and its source. */

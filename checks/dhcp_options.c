@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dhcp.options: asks every DHCP server on the AMT client segment for its
+ * dhcp.options: asks every DHCP server on each AMT client segment for its
  * options (DHCPINFORM by default, or DHCPDISCOVER without a REQUEST) and
  * checks what AMT needs from them: option 15 (the DNS suffix AMT matches
  * against the provisioning certificate and uses to find ProvisionServer),
@@ -13,9 +13,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "amt_profile.h"
 #include "amt_rules.h"
 #include "check.h"
+#include "devfacts.h"
 #include "dhcp/codec.h"
+#include "facts.h"
 #include "net/dhcp.h"
 #include "util.h"
 
@@ -57,16 +60,31 @@ static const struct apf_code codes[] = {
 	 "The server sends no option 15: AMT learns no DNS suffix, so remote configuration fails "
 	 "(no ProvisionServer lookup, no certificate domain match)",
 	 "Set option 15 (domain-name) to the AMT domain suffix in the scope that serves this segment"},
+	{"DHCP_SUFFIX_FROM_MEBX", APF_INFO,
+	 "AMT devices take their DNS suffix from MEBx or a USB provisioning file ([amt] suffix_source, or the "
+	 "suffix the devices report), which AMT uses before DHCP option 15: option 15 does not decide their suffix "
+	 "(WARN when some devices have no such suffix and option 15 is missing)",
+	 "None, if the certificate matches the MEBx/USB suffix; devices without one need option 15 (or a MEBx "
+	 "suffix)"},
+	{"DHCP_DEVICE_SUFFIX_MATCH", APF_PASS,
+	 "The OS suffix the devices report (they have no MEBx/USB suffix) equals option 15 on this segment", NULL},
+	{"DHCP_DEVICE_SUFFIX_MISMATCH", APF_FAIL,
+	 "Devices without a MEBx/USB suffix report an OS suffix other than this segment's option 15: AMT's firmware "
+	 "takes option 15 while rpc-go (to RPS) and MeshCentral use the OS suffix to choose the certificate, so the "
+	 "certificate is picked for one domain and checked against another; or the devices are not on this segment",
+	 "Serve the same suffix to the OS and to AMT (one DHCP scope per segment, no static OS suffix), set the "
+	 "suffix in MEBx, or run this check on the devices' own segment"},
 	{"DHCP_OPTION15_INVALID", APF_FAIL, "Option 15 is not a usable domain name (empty, control characters, too long)",
 	 "Set option 15 to a plain DNS suffix such as corp.example.com"},
 	{"DHCP_SUFFIX_MATCH", APF_PASS,
-	 "Option 15 satisfies an AMT domain suffix under the firmware's rule: the certificate domain lies in the "
-	 "option 15 domain, or, for .com and .net names only, the last two labels are equal",
+	 "Option 15 satisfies an AMT domain suffix under the firmware's rule (the certificate domain lies in the "
+	 "option 15 domain, or, for .com and .net names only, the last two labels are equal) and under the rule of "
+	 "each activation profile declared in [amt] activation",
 	 "None"},
 	{"DHCP_SUFFIX_MISMATCH", APF_FAIL,
 	 "Option 15 satisfies none of [amt] domain_suffixes under the firmware's rule (the last-two-labels "
-	 "relaxation holds for .com and .net names only): AMT rejects the provisioning certificate, whose domain "
-	 "does not match the suffix it got from DHCP",
+	 "relaxation holds for .com and .net names only) and the declared profiles' rules (RPS: exact): AMT or the "
+	 "activation server rejects the provisioning certificate, whose domain does not match the suffix from DHCP",
 	 "Serve the domain the provisioning certificate was issued for in option 15, or use a provisioning "
 	 "certificate for this domain (and list it in [amt] domain_suffixes)"},
 	{"DHCP_OPTION6_OK", APF_PASS, "The server sends option 6 (DNS servers)", "None"},
@@ -140,11 +158,121 @@ static void common_evidence(struct apf_finding *f, const struct seg *sg, const s
 	apf_evidence(f, "reply", "%s", apf_dhcp_type_name(m->type));
 }
 
-static void check_option15(struct apf_ctx *ctx, struct seg *sg, const struct apf_dhcp_msg *m)
+/* Devices not yet activated with no MEBx/USB suffix, keyed by their OS suffix. */
+static const char *os_suffix_only(const struct apf_device *d, const void *arg)
 {
-	const struct apf_strlist *want = &apf_cfg(ctx)->amt.domain_suffixes;
-	/* The firmware's own rule: the strictest one no activation server relaxes. */
-	const enum apf_suffix_rule rule = APF_SUFFIX_RULE_FIRMWARE;
+	(void)arg;
+	return apf_device_activated(d) || apf_device_amt_suffix(d) ? NULL : d->dns_suffix_os;
+}
+
+/* Devices not yet activated that report facts but no MEBx/USB suffix (for "which lack one"). */
+static const char *without_mebx(const struct apf_device *d, const void *arg)
+{
+	(void)arg;
+	return apf_device_activated(d) || apf_device_amt_suffix(d) || !d->has_amtinfo ? NULL : "-";
+}
+
+/* One finding naming a group of devices. */
+static struct apf_finding *report_group(struct apf_ctx *ctx, enum apf_status st, const char *code, const struct seg *sg,
+					const struct apf_dhcp_msg *m, const struct apf_dev_group *g, const char *what)
+{
+	char *names = apf_names_summary(g->names, g->n, APF_DEVFACTS_NAMES_SHOWN);
+	struct apf_finding *f = apf_report(ctx, st, code, "%s: %s", names, what);
+
+	common_evidence(f, sg, m);
+	apf_evidence(f, "devices", "%s", names);
+	apf_evidence(f, "count", "%zu", g->n);
+	free(names);
+	return f;
+}
+
+/*
+ * No option 15. AMT uses a MEBx/USB suffix before option 15, so the missing
+ * option is a FAIL only when no other suffix source is declared
+ * ([amt] suffix_source) or seen in the device facts.
+ */
+static void option15_missing(struct apf_ctx *ctx, const struct seg *sg, const struct apf_dhcp_msg *m,
+			     const struct apf_devfacts *df)
+{
+	const char *declared = apf_cfg(ctx)->amt.suffix_source;
+	struct apf_dev_group *mebx = NULL, *without = NULL;
+	size_t n_mebx = df ? apf_devfacts_group(df, apf_devkey_mebx_suffix, NULL, &mebx) : 0;
+	size_t n_without = df ? apf_devfacts_group(df, without_mebx, NULL, &without) : 0;
+	char a[INET_ADDRSTRLEN];
+	struct apf_finding *f;
+
+	ip_str(apf_dhcp_server_id(m), a);
+	if (declared && strcmp(declared, "dhcp")) {
+		f = apf_report(ctx, APF_INFO, "DHCP_SUFFIX_FROM_MEBX",
+			       "DHCP server %s sends no option 15; [amt] suffix_source = %s, which AMT uses first", a, declared);
+		common_evidence(f, sg, m);
+		apf_evidence(f, "option_15", "absent");
+		apf_evidence(f, "suffix_source", "[amt] suffix_source = %s", declared);
+	} else if (n_mebx) {
+		for (size_t i = 0; i < n_mebx; i++) {
+			f = report_group(ctx, n_without ? APF_WARN : APF_INFO, "DHCP_SUFFIX_FROM_MEBX", sg, m, &mebx[i],
+					 "no option 15 here; these devices use their MEBx/USB suffix");
+			apf_evidence(f, "option_15", "absent");
+			apf_evidence(f, "suffix_source", "device facts (MEBx/USB suffix)");
+			apf_evidence(f, "amt_dns_suffix", "%s", mebx[i].key);
+			if (n_without) {
+				char *s = apf_names_summary(without[0].names, without[0].n, APF_DEVFACTS_NAMES_SHOWN);
+				apf_evidence(f, "devices_without_suffix", "%s", s);
+				free(s);
+			}
+		}
+	} else {
+		/* AMT takes option 15 only on its wired interface: on a wireless segment a
+		 * missing suffix is worth knowing, not a provisioning failure. */
+		f = apf_report(ctx, sg->wireless ? APF_INFO : APF_FAIL, "DHCP_OPTION15_MISSING",
+			       "DHCP server %s sends no domain name (option 15) on %s", a, sg->ifname);
+		common_evidence(f, sg, m);
+		apf_evidence(f, "option_15", "absent");
+		apf_evidence(f, "other_suffix_source", "none declared ([amt] suffix_source) or seen in device facts");
+	}
+	apf_dev_groups_free(mebx, n_mebx);
+	apf_dev_groups_free(without, n_without);
+}
+
+/* Option 15 against the suffixes the devices report. */
+static void option15_vs_devices(struct apf_ctx *ctx, const struct seg *sg, const struct apf_dhcp_msg *m,
+				const struct apf_devfacts *df, const char *opt15)
+{
+	struct apf_dev_group *g = NULL;
+	size_t n = apf_devfacts_group(df, apf_devkey_mebx_suffix, NULL, &g);
+	struct apf_finding *f;
+
+	for (size_t i = 0; i < n; i++) {
+		if (apf_dns_name_eq(g[i].key, opt15))
+			continue;
+		f = report_group(ctx, APF_INFO, "DHCP_SUFFIX_FROM_MEBX", sg, m, &g[i],
+				 "these devices use their MEBx/USB suffix, not option 15");
+		apf_evidence(f, "option_15", "%s", opt15);
+		apf_evidence(f, "suffix_source", "device facts (MEBx/USB suffix)");
+		apf_evidence(f, "amt_dns_suffix", "%s", g[i].key);
+	}
+	apf_dev_groups_free(g, n);
+	n = apf_devfacts_group(df, os_suffix_only, NULL, &g);
+	for (size_t i = 0; i < n; i++) {
+		bool same = apf_dns_name_eq(g[i].key, opt15);
+
+		f = report_group(ctx, same ? APF_PASS : APF_FAIL, same ? "DHCP_DEVICE_SUFFIX_MATCH" : "DHCP_DEVICE_SUFFIX_MISMATCH",
+				 sg, m, &g[i],
+				 same ? "their OS suffix equals option 15" : "their OS suffix differs from option 15");
+		apf_evidence(f, "option_15", "%s", opt15);
+		apf_evidence(f, "device_os_suffix", "%s", g[i].key);
+	}
+	apf_dev_groups_free(g, n);
+}
+
+static void check_option15(struct apf_ctx *ctx, struct seg *sg, const struct apf_dhcp_msg *m,
+			   const struct apf_devfacts *df)
+{
+	const struct apf_config *cfg = apf_cfg(ctx);
+	const struct apf_strlist *want = &cfg->amt.domain_suffixes;
+	/* The firmware's rule, and the server rule of each declared activation profile. */
+	struct apf_profile_rule rules[APF_SUFFIX_RULE_COUNT];
+	size_t n_rules = apf_profile_suffix_rules(cfg, rules);
 	char name[APF_DHCP_NAME_MAX], *sv;
 	char a[INET_ADDRSTRLEN];
 	struct apf_finding *f;
@@ -152,13 +280,7 @@ static void check_option15(struct apf_ctx *ctx, struct seg *sg, const struct apf
 	const uint8_t *p = apf_dhcp_opt_get(m, APF_DHCP_OPT_DOMAIN_NAME, &len);
 
 	if (!p) {
-		/* AMT takes option 15 only on its wired interface: on a wireless segment a
-		 * missing suffix is worth knowing, not a provisioning failure. */
-		f = apf_report(ctx, sg->wireless ? APF_INFO : APF_FAIL, "DHCP_OPTION15_MISSING",
-			       "DHCP server %s sends no domain name (option 15) on %s", ip_str(apf_dhcp_server_id(m), a),
-			       sg->ifname);
-		common_evidence(f, sg, m);
-		apf_evidence(f, "option_15", "absent");
+		option15_missing(ctx, sg, m, df);
 		return;
 	}
 	if (apf_dhcp_domain_decode(p, len, name, sizeof(name)) != 0) {
@@ -178,17 +300,23 @@ static void check_option15(struct apf_ctx *ctx, struct seg *sg, const struct apf
 		       ip_str(apf_dhcp_server_id(m), a), name);
 	common_evidence(f, sg, m);
 	apf_evidence(f, "option_15", "%s", name);
+	if (df)
+		option15_vs_devices(ctx, sg, m, df, name);
 
 	if (want->n == 0)
 		return;
 	for (size_t i = 0; i < want->n; i++) {
-		if (apf_amt_suffix_match(want->v[i], name, rule)) {
+		size_t r = 0;
+
+		while (r < n_rules && apf_amt_suffix_match(want->v[i], name, rules[r].rule))
+			r++;
+		if (r == n_rules) {
 			f = apf_report(ctx, APF_PASS, "DHCP_SUFFIX_MATCH", "Option 15 %s satisfies AMT domain suffix %s",
 				       name, want->v[i]);
 			common_evidence(f, sg, m);
 			apf_evidence(f, "option_15", "%s", name);
 			apf_evidence(f, "amt_domain_suffix", "%s", want->v[i]);
-			apf_evidence(f, "suffix_rule", "%s", apf_suffix_rule_name(rule));
+			apf_profile_rules_evidence(f, rules, n_rules);
 			return;
 		}
 	}
@@ -202,8 +330,7 @@ static void check_option15(struct apf_ctx *ctx, struct seg *sg, const struct apf
 		apf_evidence(f, "amt_domain_suffixes", "%s", list);
 		free(list);
 	}
-	apf_evidence(f, "suffix_rule", "%s", apf_suffix_rule_name(rule));
-	apf_evidence(f, "rule_source", "%s", apf_suffix_rule_source(rule));
+	apf_profile_rules_evidence(f, rules, n_rules);
 }
 
 static void check_option6(struct apf_ctx *ctx, const struct seg *sg, const struct apf_dhcp_msg *m)
@@ -390,7 +517,7 @@ static void report_servers(struct apf_ctx *ctx, const struct seg *sg, const char
 }
 
 /* Probes one segment for at most `window_ms`; every finding names it. */
-static int probe_segment(struct apf_ctx *ctx, struct seg *sg, unsigned int window_ms)
+static int probe_segment(struct apf_ctx *ctx, struct seg *sg, unsigned int window_ms, const struct apf_devfacts *df)
 {
 	static const uint8_t prl[] = {APF_DHCP_OPT_SUBNET_MASK, APF_DHCP_OPT_ROUTER, APF_DHCP_OPT_DNS_SERVERS,
 				      APF_DHCP_OPT_HOSTNAME, APF_DHCP_OPT_DOMAIN_NAME, APF_DHCP_OPT_DOMAIN_SEARCH};
@@ -501,7 +628,7 @@ static int probe_segment(struct apf_ctx *ctx, struct seg *sg, unsigned int windo
 			common_evidence(f, sg, m);
 			continue;
 		}
-		check_option15(ctx, sg, m);
+		check_option15(ctx, sg, m, df);
 		check_option6(ctx, sg, m);
 		check_option81(ctx, sg, m);
 	}
@@ -517,14 +644,18 @@ out:
  * ACM remote configuration needs option 15 from a DHCP server on AMT's wired LAN
  * (Intel article 000100444) and AMT does not provision over wireless (ConfigMgr's
  * 0x80090304 error text): a suffix that only wireless segments hand out leaves the
- * wired ones without it, which the per-server findings alone do not say.
+ * wired ones without it, which the per-server findings alone do not say. Moot when
+ * the devices take their suffix from MEBx or USB ([amt] suffix_source).
  */
 static void report_wireless_only(struct apf_ctx *ctx, const struct seg *segs, size_t n)
 {
+	const char *declared = apf_cfg(ctx)->amt.suffix_source;
 	struct apf_buf wired = {0}, wireless = {0};
 	struct apf_finding *f;
 	char *w = NULL, *wl = NULL;
 
+	if (declared && strcmp(declared, "dhcp") != 0)
+		return;
 	for (size_t i = 0; i < n; i++) {
 		const struct seg *sg = &segs[i];
 		if (sg->wireless && sg->suffix)
@@ -551,6 +682,9 @@ static int run(struct apf_ctx *ctx)
 	const struct apf_strlist *ifs = &cfg->dhcp.interfaces;
 	struct seg *segs = apf_xcalloc(ifs->n, sizeof(*segs));
 	unsigned int listen = (unsigned int)cfg->dhcp.listen_seconds * 1000u;
+	/* What the devices report, to judge option 15 by: read once for every segment. */
+	struct apf_devfacts *df =
+		apf_devfacts_configured(cfg) ? apf_devfacts_load_config(cfg, apf_ctx_deadline_ms(ctx)) : NULL;
 	int rc = 0;
 
 	if (listen == 0)
@@ -565,10 +699,11 @@ static int run(struct apf_ctx *ctx)
 		segs[i].ifname = ifs->v[i];
 		segs[i].wireless = apf_strlist_has(&cfg->dhcp.wireless_interfaces, ifs->v[i]);
 		apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_DHCP_SEGMENT), ifs->v[i]);
-		rc = probe_segment(ctx, &segs[i], window);
+		rc = probe_segment(ctx, &segs[i], window, df);
 	}
 	if (rc == 0)
 		report_wireless_only(ctx, segs, ifs->n);
+	apf_devfacts_free(df);
 	free(segs);
 	return rc;
 }

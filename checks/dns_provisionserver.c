@@ -6,6 +6,10 @@
  * option 6, then sends its Hello to that address on TCP 9971. This check asks
  * exactly those servers exactly that question, compares the answer with the
  * configured SCS addresses, and knocks on the Hello port.
+ *
+ * Only remote configuration uses the record ([amt] activation, src/amt_profile.h):
+ * with only host-based profiles declared the check is skipped; with none declared
+ * a missing record is INFO, never FAIL.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "amt_profile.h"
 #include "check.h"
 #include "facts.h"
 #include "dnscheck.h"
@@ -30,6 +35,12 @@ static const struct apf_code codes[] = {
 	 "configuration server and never sends its Hello, so remote configuration cannot start",
 	 "Create an A record (or a CNAME to the SCS host) named ProvisionServer in every zone matching the AMT DNS "
 	 "suffix (DHCP option 15), on every DNS server handed out by DHCP option 6"},
+	{"PS_RECORD_NOT_REQUIRED", APF_INFO,
+	 "ProvisionServer.<suffix> does not resolve, and no activation profile that uses it is declared: only "
+	 "remote configuration (Intel SCS / ConfigMgr receiving AMT's Hello) looks the name up; host-based "
+	 "activation (RPS, MeshCentral, EMA, SCS host-based) never does",
+	 "None for host-based activation. If the site uses remote configuration, set [amt] activation = "
+	 "remote-config to make the missing record a FAIL, and create it"},
 	{"PS_WRONG_ADDRESS", APF_FAIL,
 	 "ProvisionServer.<suffix> points at an address that is not a configured setup and configuration server: "
 	 "AMT sends its Hello (and later trusts the TLS session) to the wrong host; a rogue record is a security risk",
@@ -283,7 +294,14 @@ static int run(struct apf_ctx *ctx)
 	const struct apf_dns_target *ptr_server = NULL;
 	uint16_t port = (uint16_t)cfg->provisioning.hello_port;
 	char *servers_joined = NULL;
+	enum apf_profile_answer hello = apf_profile_uses_hello(cfg);
+	char *profiles = apf_profile_declared_str(cfg);
 
+	if (hello == APF_PROFILE_NO) {
+		apf_skip(ctx, "no remote-config profile declared ([amt] activation = %s): host-based activation never "
+			      "looks up ProvisionServer nor sends a Hello", profiles);
+		goto out;
+	}
 	nsrv = apf_dnscheck_servers(ctx, &srv, &source);
 	for (size_t i = 0; i < nsrv; i++) {
 		char *t = apf_xasprintf("%s%s%s", servers_joined ? servers_joined : "", i ? ", " : "", srv[i].spec);
@@ -321,14 +339,21 @@ static int run(struct apf_ctx *ctx)
 			else if (strcmp(first_joined, a->joined) != 0)
 				disagree = true;
 			if (!a->n) {
+				/* A FAIL only where a declared profile sends a Hello; with none
+				 * declared the path is unknown, so say what it means instead. */
+				bool needed = hello == APF_PROFILE_YES;
+
 				bad = true;
-				f = apf_report(ctx, APF_FAIL, "PS_RECORD_MISSING", "%s does not resolve on DNS server %s (%s)",
-					       name, srv[i].spec, a->rcode);
+				f = apf_report(ctx, needed ? APF_FAIL : APF_INFO,
+					       needed ? "PS_RECORD_MISSING" : "PS_RECORD_NOT_REQUIRED",
+					       "%s does not resolve on DNS server %s (%s)%s", name, srv[i].spec, a->rcode,
+					       needed ? "" : "; no remote-config profile declared");
 				apf_evidence(f, "server", "%s", srv[i].spec);
 				apf_evidence(f, "query", "%s A/AAAA", name);
 				apf_evidence(f, "rcode", "%s", a->rcode);
 				apf_evidence(f, "answer", "(none)");
 				apf_evidence(f, "servers_from", "%s", source);
+				apf_evidence(f, "activation", "%s", profiles);
 				continue;
 			}
 			if (!ptr_server)
@@ -405,6 +430,7 @@ static int run(struct apf_ctx *ctx)
 		if (!want->n || list_has_addr(want->v, want->n, all[i]))
 			probe_hello(ctx, all[i], port, nall - i);
 out:
+	free(profiles);
 	free(servers_joined);
 	strv_free(all, nall);
 	apf_dnscheck_strv_free(suffixes);

@@ -10,6 +10,7 @@
 
 #include <ini.h>
 
+#include "amt_profile.h"
 #include "config.h"
 #include "alloc.h"
 #include "util.h"
@@ -92,6 +93,11 @@ static const char *v_iface(const char *s)
 	if (strlen(s) >= 16 || strchr(s, '/'))
 		return "is not a network interface name";
 	return NULL;
+}
+
+static const char *v_profile(const char *s)
+{
+	return apf_profile_find(s) ? NULL : "is not an activation profile (`amt-preflight explain amt.activation` lists them)";
 }
 
 /* ---- the key table --------------------------------------------------------- */
@@ -194,13 +200,29 @@ const struct apf_cfg_key apf_cfg_keys[] = {
 	 "data/amt-generations.csv: ME 15 on H-series platforms and ME 16 and later reject SHA-1 and RSA keys "
 	 "under 2048 bits anywhere in the provisioning chain; unset, the newest rules apply."},
 	{"amt", "device_hashes", APF_CFG_LIST, OFF(amt.device_hashes), NULL, 0, 0, NULL, NULL, NULL,
-	 "Files with the trusted root hashes of real devices: `rpc amtinfo --cert --json` output, or one hex "
-	 "hash a line. Used to say which devices will accept the provisioning chain."},
+	 "Deprecated alias of [amt] device_facts (read the same way; both may be set): files with the trusted "
+	 "root hashes of real devices, `rpc amtinfo --cert --json` output or one hex hash a line."},
 	{"amt", "tls_hosts", APF_CFG_LIST, OFF(amt.tls_hosts), NULL, 0, 0, NULL, NULL, v_hostname,
 	 "AMT hosts (FQDNs) whose TLS port amt.tls probes: each is resolved through the DNS servers clients use "
 	 "and its certificate compared with that name. When empty, the names in [dns] hosts_file are used."},
 	{"amt", "tls_port", APF_CFG_INT, OFF(amt.tls_port), "16993", 1, 65535, NULL, NULL, NULL,
 	 "The port AMT answers TLS on (16993; the only remote management path from CSME 16.1 on)."},
+	{"amt", "activation", APF_CFG_LIST, OFF(amt.activation), NULL, 0, 0, NULL, NULL, v_profile,
+	 "How the site activates AMT, one or more of: remote-config (Intel SCS or ConfigMgr receive AMT's Hello; "
+	 "AMT looks up ProvisionServer), rps (rpc-go + RPS of Open AMT / Device Management Toolkit: the certificate's "
+	 "domain must equal the device's DNS suffix exactly), meshcentral (MeshCentral's trusted-FQDN compare), ema "
+	 "(Intel EMA), scs-host-based (Intel SCS/ACUConfig on the host). Selects the rules: a missing ProvisionServer "
+	 "is FAIL only with remote-config. Unset: no path is assumed, a missing ProvisionServer is INFO and only the "
+	 "firmware's own suffix rule is applied (docs/profiles.md)."},
+	{"amt", "device_facts", APF_CFG_LIST, OFF(amt.device_facts), NULL, 0, 0, NULL, NULL, NULL,
+	 "Files or directories of what devices report: `rpc amtinfo --json` (version, control mode, DNS suffixes, "
+	 "root hashes), `rpc status --json` (readiness), or one root hash a line. Files of one device are merged "
+	 "(by hostnameOS, else the file name up to its first dot). Read by amt.devices, cert.amt-root-hash, "
+	 "cert.provisioning and dhcp.options."},
+	{"amt", "suffix_source", APF_CFG_CHOICE, OFF(amt.suffix_source), NULL, 0, 0, "dhcp|mebx|usb", NULL, NULL,
+	 "Where AMT devices get their DNS suffix: dhcp (option 15), mebx (the PKI DNS suffix typed in MEBx) or usb "
+	 "(USB provisioning file). AMT uses a MEBx/USB suffix before option 15, so with mebx or usb a missing "
+	 "option 15 is not a FAIL. Unset: dhcp, unless device facts show a MEBx/USB suffix."},
 
 	{"scs", "sql_server", APF_CFG_STRING, OFF(scs.sql_server), NULL, 0, 0, NULL, NULL, v_hostname,
 	 "The SQL Server holding the Intel SCS database (database mode): a host name (resolved through the DNS "

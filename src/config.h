@@ -74,6 +74,9 @@ struct apf_config {
 		struct apf_strlist device_hashes; /* files */
 		struct apf_strlist tls_hosts;     /* FQDNs amt.tls probes; empty = the names of [dns] hosts_file */
 		int tls_port;                     /* AMT's TLS port */
+		struct apf_strlist activation;    /* activation profiles (src/amt_profile.h); empty = not declared */
+		struct apf_strlist device_facts;  /* files or directories: rpc amtinfo/status JSON, hash lists */
+		char *suffix_source;              /* where AMT gets its DNS suffix: dhcp, mebx, usb; NULL = not declared */
 	} amt;
 
 	struct {

@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "alloc.h"
+#include "amt_profile.h"
 #include "cmd_hash.h"
 #include "config.h"
 #include "net/http.h"
@@ -39,7 +40,7 @@ static const char usage_text[] =
 	"Commands:\n"
 	"  run [OPTIONS]          run the checks and write reports\n"
 	"  list [--json]          list every check: id, title, needs, default timeout\n"
-	"  explain ID|CODE|KEY    explain a check id or area, a finding code or a config key\n"
+	"  explain ID|CODE|KEY    explain a check id or area, a finding code, a config key or an activation profile\n"
 	"  hash FILE...           print certificate hashes as MEBx and setup servers expect\n"
 	"  help                   show this help\n"
 	"  version                show the version\n"
@@ -693,6 +694,7 @@ static int explain_one(const char *what)
 	const struct apf_check *c, *owner = NULL;
 	const struct apf_code *k;
 	const struct apf_cfg_key *ck;
+	const struct apf_profile_info *profile;
 
 	if ((c = apf_registry_find(what))) {
 		printf("%s - %s%s\n\n%s\n", c->id, c->title, c->flags & APF_CHECK_INTRUSIVE ? " [INTRUSIVE, opt-in]" : "",
@@ -734,6 +736,16 @@ static int explain_one(const char *what)
 		/* Most secret keys' documentation already names their variable. */
 		if (ck->env && !strstr(ck->doc, ck->env))
 			printf("Alternatively: the environment variable %s.\n", ck->env);
+		if (!strcmp(what, "amt.activation")) {
+			putchar('\n');
+			for (int i = 0; i < APF_PROFILE_COUNT; i++)
+				apf_profile_explain(stdout, apf_profile_info((enum apf_profile)i));
+		}
+		return 0;
+	}
+	if ((profile = apf_profile_find(what))) {
+		apf_profile_explain(stdout, profile);
+		printf("\nDeclared with [amt] activation; see docs/profiles.md\n");
 		return 0;
 	}
 	if (explain_area(what))
@@ -762,7 +774,7 @@ static int cmd_explain(int argc, char **argv)
 	}
 	if (rc == -ENOENT) {
 		fprintf(stderr,
-			"amt-preflight: '%s' is not a check id, area, finding code or config key\n"
+			"amt-preflight: '%s' is not a check id, area, finding code, config key or activation profile\n"
 			"'amt-preflight list' shows the check ids; 'amt-preflight explain ID' a check's codes;\n"
 			"docs/config.md every config key (section.key).\n",
 			argv[1]);

@@ -5,6 +5,7 @@
 #include "registry.h"
 
 extern const struct apf_check apf_check_ad_ldap;
+extern const struct apf_check apf_check_amt_devices;
 extern const struct apf_check apf_check_amt_tls;
 extern const struct apf_check apf_check_ca_enterprise;
 extern const struct apf_check apf_check_ca_revocation;
@@ -25,6 +26,7 @@ extern const struct apf_check apf_check_time_ntp;
 /* This table MUST stay sorted by id (bsearch, and the report order); a unit test checks it. */
 static const struct apf_check *const checks[] = {
 	&apf_check_ad_ldap,
+	&apf_check_amt_devices,
 	&apf_check_amt_tls,
 	&apf_check_ca_enterprise,
 	&apf_check_ca_revocation,

@@ -77,7 +77,9 @@ static void test_private_root_on_devices(void **state)
 	const struct apf_finding *f = apf_test_expect(r, "ROOT_ON_DEVICES", APF_PASS);
 
 	(void)state;
-	expect_ev(f, "accepted_by", "pc-with-root (AMT 16.1.27), device-ok.txt");
+	expect_ev(f, "accepted_by", "device-ok and pc-with-root");
+	expect_ev(f, "count", "2");
+	expect_ev(f, "matched_by", "SHA256");
 	apf_test_expect(r, "ROOT_PRIVATE", APF_INFO);
 	assert_int_equal(r->status, APF_INFO);
 	apf_run_free(run);
@@ -92,12 +94,90 @@ static void test_root_missing_on_device(void **state)
 	const struct apf_finding *f = apf_test_expect(r, "ROOT_NOT_ON_DEVICE", APF_FAIL);
 
 	(void)state;
-	expect_ev(f, "device", "pc-without-root");
-	expect_ev(f, "amt_version", "12.0.45");
-	expect_ev(f, "device_hashes", "1");
+	expect_ev(f, "devices", "pc-without-root");
+	expect_ev(f, "count", "1");
 	assert_null(apf_test_find(r, "ROOT_ON_DEVICES"));
 	apf_run_free(run);
 	free(amt);
+}
+
+/* Writes `text` to dir/name; returns the path (caller frees). */
+static char *tmp_file(const char *dir, const char *name, const char *text)
+{
+	char *p = cert_fmt("%s/%s", dir, name);
+	FILE *fp = fopen(p, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+	return p;
+}
+
+/* Newer platforms list roots by SHA-384: a list holding only the root's SHA-384
+ * (computed here with openssl, not taken from the code under test) is a match,
+ * in a hash list and in rpc amtinfo JSON. It used to be ROOT_NOT_ON_DEVICE. */
+static void test_sha384_device_list(void **state)
+{
+	char *root384 = cert_openssl(cert_pki("root.pem"), "-fingerprint -sha384");
+	char *text = cert_fmt("%s APF Test Root\n", root384);
+	char *json = cert_fmt("{\"amt\":\"19.0.5\",\"hostnameOS\":\"pc-19\",\"controlMode\":\"not activated\","
+			      "\"certificateHashes\":{\"APF\":{\"Hash\":\"%s\",\"Name\":\"APF\",\"Algorithm\":"
+			      "\"SHA384\",\"IsActive\":true,\"IsDefault\":false}}}",
+			      root384);
+	char *dir = cert_fmt("%s", apf_test_tmpdir());
+	char *p18 = tmp_file(dir, "pc-18.txt", text), *p19 = tmp_file(dir, "pc-19.json", json);
+	char *amt = cert_fmt("device_facts = %s, %s\n", p18, p19);
+	struct apf_run *run = run_with(cert_pki("chain.pfx"), amt);
+	const struct apf_check_result *r = apf_test_result(run, ID);
+	const struct apf_finding *f = apf_test_expect(r, "ROOT_ON_DEVICES", APF_PASS);
+
+	(void)state;
+	assert_int_equal(strlen(root384), 96);
+	expect_ev(f, "accepted_by", "pc-18 and pc-19");
+	expect_ev(f, "matched_by", "SHA384");
+	expect_ev(f, "root_sha384", root384);
+	assert_null(apf_test_find(r, "ROOT_NOT_ON_DEVICE"));
+	apf_run_free(run);
+	free(amt);
+	free(p18);
+	free(p19);
+	free(dir);
+	free(json);
+	free(text);
+	free(root384);
+}
+
+/* A fleet (a directory of exports): the devices lacking the root are named, the
+ * first three then a count; an already activated device lacking it is counted,
+ * not failed. */
+static void test_fleet_names_and_activated(void **state)
+{
+	static const char *const lacking[] = {"pc-a", "pc-b", "pc-c", "pc-d", "pc-e"};
+	const char *other = "cb3ccbb76031e5e0138f8dd39a23f9de47ffc35e43c1144cea27d46a5ab1cb5f\n";
+	char *dir = cert_fmt("%s", apf_test_tmpdir()), *amt;
+	struct apf_run *run;
+	const struct apf_check_result *r;
+	const struct apf_finding *f;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(lacking) / sizeof(lacking[0]); i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "%s.txt", lacking[i]);
+		free(tmp_file(dir, name, other));
+	}
+	free(tmp_file(dir, "pc-acm.json", "{\"hostnameOS\":\"pc-acm\",\"controlMode\":\"admin control mode\","
+				      "\"certificateHashes\":[\"cb3ccbb76031e5e0138f8dd39a23f9de47ffc35e43c1144cea27d46a5ab1cb5f\"]}"));
+	amt = cert_fmt("device_facts = %s\n", dir);
+	run = run_with(cert_pki("chain.pfx"), amt);
+	r = apf_test_result(run, ID);
+	f = apf_test_expect(r, "ROOT_NOT_ON_DEVICE", APF_FAIL);
+	expect_ev(f, "devices", "pc-a, pc-b, pc-c and 2 more");
+	expect_ev(f, "count", "5");
+	expect_ev(f, "already_activated_not_judged", "1");
+	apf_run_free(run);
+	free(amt);
+	free(dir);
 }
 
 static void test_unreadable_list(void **state)
@@ -262,6 +342,8 @@ int main(void)
 		cmocka_unit_test(test_private_root_on_devices),
 		cmocka_unit_test(test_root_missing_on_device),
 		cmocka_unit_test(test_unreadable_list),
+		cmocka_unit_test(test_sha384_device_list),
+		cmocka_unit_test(test_fleet_names_and_activated),
 		cmocka_unit_test(test_incomplete_chain),
 		cmocka_unit_test(test_public_roots),
 		cmocka_unit_test(test_usertrust),

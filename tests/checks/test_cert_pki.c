@@ -160,36 +160,11 @@ static void test_model_fields(void **state)
 	apf_certs_free(c, n);
 }
 
-static void test_device_lists(void **state)
+static void test_hash_normalize(void **state)
 {
-	struct apf_device_hashes *d = NULL;
-	char *err = NULL, h[129];
-	const char *json = "{\"amt\":\"16.1.25\",\"uuid\":\"u-1\",\"certificateHashes\":{\"A\":{\"hash\":\"AB:CD:"
-			   "ef00112233445566778899aabbccddeeff00\",\"name\":\"A\"},\"B\":{\"Hash\":\"x\"}}}";
+	char h[129];
 
 	(void)state;
-	assert_int_equal(apf_device_hashes_parse(json, strlen(json), "f.json", &d, &err), 0);
-	assert_string_equal(d->device, "u-1");
-	assert_int_equal(d->generation, 16);
-	assert_int_equal(d->n, 1);
-	assert_true(apf_device_hashes_has(d, "abcdef00112233445566778899aabbccddeeff00"));
-	assert_string_equal(d->v[0].name, "A");
-	apf_device_hashes_free(d);
-
-	const char *text = "# c\n\nAB CD EF 00 11 22 33 44 55 66 77 88 99 AA BB CC DD EE FF 00\n";
-	assert_int_equal(apf_device_hashes_parse(text, strlen(text), "t.txt", &d, &err), -EBADMSG);
-	assert_non_null(strstr(err, "line 3"));
-	free(err);
-	text = "abcdef00112233445566778899aabbccddeeff00 My CA\n";
-	assert_int_equal(apf_device_hashes_parse(text, strlen(text), "t.txt", &d, &err), 0);
-	assert_string_equal(d->v[0].name, "My CA");
-	assert_string_equal(d->device, "t.txt");
-	apf_device_hashes_free(d);
-	assert_int_equal(apf_device_hashes_parse("{\"a\":", 5, "x", &d, &err), -EBADMSG);
-	free(err);
-	assert_int_equal(apf_device_hashes_parse("", 0, "x", &d, &err), -EBADMSG);
-	free(err);
-
 	assert_true(apf_hash_normalize("AA:bb-CC dd eeff00112233445566778899aabbccdd", h));
 	assert_string_equal(h, "aabbccddeeff00112233445566778899aabbccdd");
 	assert_false(apf_hash_normalize("xyz", h));
@@ -271,7 +246,7 @@ int main(void)
 		cmocka_unit_test(test_damaged),
 		cmocka_unit_test(test_chain_builder_prefers_valid),
 		cmocka_unit_test(test_model_fields),
-		cmocka_unit_test(test_device_lists),
+		cmocka_unit_test(test_hash_normalize),
 		cmocka_unit_test(test_cmd_hash),
 		cmocka_unit_test(test_cmd_hash_forms),
 	};

@@ -317,6 +317,72 @@ static void test_domain(void **state)
 	apf_run_free(run);
 }
 
+/* RPS looks the domain up by the device's exact suffix: a certificate for
+ * corp.example.com does not serve devices in sales.corp.example.com, which the
+ * firmware's .com rule alone accepts. Both directions. */
+static void test_domain_rps_exact(void **state)
+{
+	struct apf_run *run = run_pfx(cert_pki("chain.pfx"), "[amt]\ndomain_suffixes = sales.corp.example.com\n", false);
+	const struct apf_finding *f;
+
+	(void)state;
+	f = apf_test_expect(apf_test_result(run, ID), "CERT_DOMAIN_MATCH", APF_PASS);
+	expect_ev(f, "suffix_rule", "firmware");
+	apf_run_free(run);
+
+	run = run_pfx(cert_pki("chain.pfx"), "[amt]\ndomain_suffixes = sales.corp.example.com\nactivation = rps\n", false);
+	f = apf_test_expect(apf_test_result(run, ID), "CERT_DOMAIN_MISMATCH", APF_FAIL);
+	expect_ev(f, "amt_suffix", "sales.corp.example.com");
+	expect_ev(f, "suffix_rule", "exact");
+	expect_ev(f, "profile", "rps");
+	assert_null(apf_test_find(apf_test_result(run, ID), "CERT_DOMAIN_MATCH"));
+	apf_run_free(run);
+
+	/* the certificate's own domain satisfies both rules */
+	run = run_pfx(cert_pki("chain.pfx"), "[amt]\ndomain_suffixes = corp.example.com\nactivation = rps\n", false);
+	f = apf_test_expect(apf_test_result(run, ID), "CERT_DOMAIN_MATCH", APF_PASS);
+	expect_ev(f, "suffix_rule", "firmware, exact");
+	apf_run_free(run);
+}
+
+/* The devices' own suffixes (rpc amtinfo --json) are compared too, naming the
+ * devices; an activated device is not a candidate and is left out. */
+static void test_domain_device_facts(void **state)
+{
+	const char *dir = apf_test_tmpdir();
+	char *p1 = cert_fmt("%s/pc-1.json", dir), *p2 = cert_fmt("%s/pc-2.json", dir), *extra;
+	FILE *fp = fopen(p1, "w");
+	struct apf_run *run;
+	const struct apf_finding *f;
+
+	(void)state;
+	assert_non_null(fp);
+	fputs("{\"hostnameOS\":\"pc-1\",\"controlMode\":\"not activated\",\"dnsSuffix\":\"vpro.example.org\","
+	      "\"dnsSuffixOS\":\"corp.example.com\"}", fp);
+	fclose(fp);
+	fp = fopen(p2, "w");
+	assert_non_null(fp);
+	fputs("{\"hostnameOS\":\"pc-2\",\"controlMode\":\"admin control mode\",\"dnsSuffixOS\":\"other.example.net\"}",
+	      fp);
+	fclose(fp);
+	extra = cert_fmt("[amt]\ndevice_facts = %s, %s\n", p1, p2);
+	run = run_pfx(cert_pki("chain.pfx"), extra, false);
+	f = apf_test_expect(apf_test_result(run, ID), "CERT_DOMAIN_MISMATCH", APF_FAIL);
+	expect_ev(f, "amt_suffix", "vpro.example.org");
+	expect_ev(f, "suffix_source", "device facts (MEBx/USB suffix)");
+	expect_ev(f, "devices", "pc-1");
+	for (size_t i = 0; i < apf_test_result(run, ID)->n_findings; i++) {
+		const struct apf_finding *g = apf_test_result(run, ID)->findings[i];
+		const char *sfx = apf_test_evidence(g, "amt_suffix");
+
+		assert_false(sfx && !strcmp(sfx, "other.example.net")); /* pc-2 is in ACM */
+	}
+	apf_run_free(run);
+	free(extra);
+	free(p1);
+	free(p2);
+}
+
 /* A publicly issued certificate (here: a built-in AMT root itself) with a .local suffix. */
 static void test_domain_nonpublic(void **state)
 {
@@ -468,6 +534,8 @@ int main(void)
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_domain),
 		cmocka_unit_test(test_domain_nonpublic),
+		cmocka_unit_test(test_domain_rps_exact),
+		cmocka_unit_test(test_domain_device_facts),
 		cmocka_unit_test(test_pem_key_chain),
 		cmocka_unit_test(test_revocation),
 		cmocka_unit_test(test_bad_files),

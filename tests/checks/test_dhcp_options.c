@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* dhcp.options through the real runner, with captured Kea/dnsmasq replies (fake_dhcp_net.c). */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,6 +111,106 @@ static void test_dnsmasq_without_domain(void **state)
 	assert_string_equal(apf_test_evidence(f, "option_81_flags"), "0x05 (S,E)");
 	assert_null(apf_test_find(r, "DHCP_SUFFIX_MATCH"));
 	assert_int_equal(r->status, APF_FAIL);
+	apf_run_free(run);
+}
+
+static const char *devices_dir(void)
+{
+	return apf_test_srcpath("fixtures/devices");
+}
+
+/* AMT uses a MEBx/USB suffix before option 15: a missing option 15 is no FAIL
+ * when that source is declared or seen in the device facts, and is one when
+ * neither is. */
+static void test_missing_option15_other_source(void **state)
+{
+	struct apf_run *run;
+	const struct apf_check_result *r;
+	const struct apf_finding *f;
+	char *ini;
+
+	(void)state;
+	r = run_with("[dhcp]\ninterface = eth9\n[amt]\nsuffix_source = mebx\n", "dnsmasq-nodomain-inform-ack.bin", &run);
+	f = apf_test_expect(r, "DHCP_SUFFIX_FROM_MEBX", APF_INFO);
+	assert_string_equal(apf_test_evidence(f, "suffix_source"), "[amt] suffix_source = mebx");
+	assert_null(apf_test_find(r, "DHCP_OPTION15_MISSING"));
+	apf_run_free(run);
+
+	/* Seen in device facts: amt-03 has a MEBx suffix, amt-01 none (it needs option 15: WARN). */
+	ini = apf_xasprintf("[dhcp]\ninterface = eth9\n[amt]\ndevice_facts = %s\n", devices_dir());
+	r = run_with(ini, "dnsmasq-nodomain-inform-ack.bin", &run);
+	f = apf_test_expect(r, "DHCP_SUFFIX_FROM_MEBX", APF_WARN);
+	assert_string_equal(apf_test_evidence(f, "amt_dns_suffix"), "vpro.example.com");
+	assert_string_equal(apf_test_evidence(f, "devices"), "amt-03");
+	assert_string_equal(apf_test_evidence(f, "devices_without_suffix"), "amt-01");
+	assert_null(apf_test_find(r, "DHCP_OPTION15_MISSING"));
+	apf_run_free(run);
+	free(ini);
+
+	/* suffix_source = dhcp and no device facts: the FAIL stays. */
+	r = run_with("[dhcp]\ninterface = eth9\n[amt]\nsuffix_source = dhcp\n", "dnsmasq-nodomain-inform-ack.bin", &run);
+	f = apf_test_expect(r, "DHCP_OPTION15_MISSING", APF_FAIL);
+	assert_non_null(apf_test_evidence(f, "other_suffix_source"));
+	assert_null(apf_test_find(r, "DHCP_SUFFIX_FROM_MEBX"));
+	apf_run_free(run);
+}
+
+/* Option 15 against what the devices report: an OS suffix that differs FAILs
+ * (naming the devices), an equal one passes, a MEBx suffix is INFO. */
+static void test_option15_vs_device_facts(void **state)
+{
+	const char *tmp = apf_test_tmpdir();
+	char *same = apf_xasprintf("%s/pc-7.json", tmp), *ini;
+	FILE *fp = fopen(same, "w");
+	struct apf_run *run;
+	const struct apf_check_result *r;
+	const struct apf_finding *f;
+
+	(void)state;
+	assert_non_null(fp);
+	fputs("{\"hostnameOS\":\"pc-7\",\"controlMode\":\"not activated\",\"dnsSuffixOS\":\"Corp.Example.Test.\"}", fp);
+	fclose(fp);
+	ini = apf_xasprintf("[dhcp]\ninterface = eth9\n[amt]\ndevice_facts = %s, %s\n", devices_dir(), same);
+	r = run_with(ini, "kea-inform-ack.bin", &run);
+	f = apf_test_expect(r, "DHCP_DEVICE_SUFFIX_MISMATCH", APF_FAIL);
+	assert_string_equal(apf_test_evidence(f, "devices"), "amt-01");
+	assert_string_equal(apf_test_evidence(f, "device_os_suffix"), "corp.example.com");
+	assert_string_equal(apf_test_evidence(f, "option_15"), "corp.example.test");
+	f = apf_test_expect(r, "DHCP_DEVICE_SUFFIX_MATCH", APF_PASS);
+	assert_string_equal(apf_test_evidence(f, "devices"), "pc-7");
+	f = apf_test_expect(r, "DHCP_SUFFIX_FROM_MEBX", APF_INFO);
+	assert_string_equal(apf_test_evidence(f, "devices"), "amt-03");
+	assert_int_equal(r->status, APF_FAIL);
+	apf_run_free(run);
+	free(ini);
+	remove(same);
+	free(same);
+}
+
+/* The rule of each declared activation profile applies besides the firmware's. */
+static void test_suffix_rule_per_profile(void **state)
+{
+	struct apf_run *run;
+	const struct apf_check_result *r;
+	const struct apf_finding *f;
+
+	(void)state;
+	r = run_with("[dhcp]\ninterface = eth9\n[amt]\ndomain_suffixes = corp.example.test\nactivation = rps\n",
+		     "kea-inform-ack.bin", &run);
+	f = apf_test_expect(r, "DHCP_SUFFIX_MATCH", APF_PASS);
+	assert_string_equal(apf_test_evidence(f, "suffix_rule"), "firmware, exact");
+	apf_run_free(run);
+
+	/* a domain two levels below option 15: in its domain for the firmware, no exact match for RPS */
+	r = run_with("[dhcp]\ninterface = eth9\n[amt]\ndomain_suffixes = eu.sales.corp.example.test\n", "kea-inform-ack.bin",
+		     &run);
+	apf_test_expect(r, "DHCP_SUFFIX_MATCH", APF_PASS);
+	apf_run_free(run);
+	r = run_with("[dhcp]\ninterface = eth9\n[amt]\ndomain_suffixes = eu.sales.corp.example.test\nactivation = rps\n",
+		     "kea-inform-ack.bin", &run);
+	f = apf_test_expect(r, "DHCP_SUFFIX_MISMATCH", APF_FAIL);
+	assert_string_equal(apf_test_evidence(f, "suffix_rule"), "firmware, exact");
+	assert_null(apf_test_find(r, "DHCP_SUFFIX_MATCH"));
 	apf_run_free(run);
 }
 
@@ -293,6 +394,9 @@ int main(void)
 		cmocka_unit_test(test_discover_mode),
 		cmocka_unit_test(test_no_reply),
 		cmocka_unit_test(test_local_errors),
+		cmocka_unit_test(test_missing_option15_other_source),
+		cmocka_unit_test(test_option15_vs_device_facts),
+		cmocka_unit_test(test_suffix_rule_per_profile),
 		cmocka_unit_test(test_segments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

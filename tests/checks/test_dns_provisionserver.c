@@ -43,7 +43,9 @@ static const struct dnsr_rule ptr_unanswered[] = {
 	{"2.0.0.127.in-addr.arpa.", 12, 2, {NULL}, 0},
 };
 
-static char *conf(uint16_t p1, uint16_t p2, const char *scs, uint16_t hello)
+/* The config of a site using remote configuration (the Hello path) unless
+ * `activation` says otherwise ("" = [amt] activation not set). */
+static char *conf_profile(uint16_t p1, uint16_t p2, const char *scs, uint16_t hello, const char *activation)
 {
 	char *s = NULL;
 	char servers[64];
@@ -53,11 +55,16 @@ static char *conf(uint16_t p1, uint16_t p2, const char *scs, uint16_t hello)
 	else
 		snprintf(servers, sizeof(servers), "127.0.0.1#%u", p1);
 	if (asprintf(&s,
-		     "[dns]\nservers = %s\n[amt]\ndomain_suffixes = amt.example.net.\n"
+		     "[dns]\nservers = %s\n[amt]\ndomain_suffixes = amt.example.net.\n%s%s\n"
 		     "[provisioning]\nserver_addresses = %s\nhello_port = %u\n",
-		     servers, scs, hello) < 0)
+		     servers, *activation ? "activation = " : "", activation, scs, hello) < 0)
 		abort();
 	return s;
+}
+
+static char *conf(uint16_t p1, uint16_t p2, const char *scs, uint16_t hello)
+{
+	return conf_profile(p1, p2, scs, hello, "remote-config");
 }
 
 static void test_healthy(void **state)
@@ -103,6 +110,53 @@ static void test_nxdomain_fails(void **state)
 	assert_int_equal(r->status, APF_FAIL);
 	/* No address: nothing to knock on. */
 	assert_null(apf_test_find(r, "PS_HELLO_REFUSED"));
+	apf_run_free(run);
+	free(ini);
+	dnsr_stop(a);
+}
+
+/* No profile declared: the path is unknown, so a missing record is INFO with the
+ * reason, never FAIL (it holds for remote configuration only). */
+static void test_nxdomain_undeclared_is_info(void **state)
+{
+	struct dnsr *a = dnsr_start(NULL, 0, 0, true);
+	char *ini = conf_profile(dnsr_port(a), 0, "127.0.0.1", 9971, "");
+	struct apf_run *run = apf_test_run(ID, ini, 0);
+	const struct apf_check_result *r = apf_test_result(run, ID);
+	const struct apf_finding *f = apf_test_expect(r, "PS_RECORD_NOT_REQUIRED", APF_INFO);
+
+	(void)state;
+	assert_string_equal(apf_test_evidence(f, "rcode"), "NXDOMAIN");
+	assert_string_equal(apf_test_evidence(f, "activation"), "not declared");
+	assert_null(apf_test_find(r, "PS_RECORD_MISSING"));
+	assert_null(apf_test_find(r, "PS_RECORD_OK"));
+	assert_int_equal(r->status, APF_INFO);
+	apf_run_free(run);
+	free(ini);
+	dnsr_stop(a);
+}
+
+/* Host-based profiles only: nothing looks the name up, the check is skipped
+ * without asking any server; remote-config among them keeps the FAIL. */
+static void test_host_based_profiles_skip(void **state)
+{
+	struct dnsr *a = dnsr_start(NULL, 0, 0, true);
+	char *ini = conf_profile(dnsr_port(a), 0, "127.0.0.1", 9971, "rps, meshcentral");
+	struct apf_run *run = apf_test_run(ID, ini, 0);
+	const struct apf_check_result *r = apf_test_result(run, ID);
+
+	(void)state;
+	apf_test_expect(r, "CHECK_SKIPPED", APF_SKIP);
+	assert_int_equal(r->status, APF_SKIP);
+	assert_int_equal(dnsr_udp_queries(a) + dnsr_tcp_queries(a), 0);
+	apf_run_free(run);
+	free(ini);
+
+	ini = conf_profile(dnsr_port(a), 0, "127.0.0.1", 9971, "rps, remote-config");
+	run = apf_test_run(ID, ini, 0);
+	r = apf_test_result(run, ID);
+	apf_test_expect(r, "PS_RECORD_MISSING", APF_FAIL);
+	assert_int_equal(r->status, APF_FAIL);
 	apf_run_free(run);
 	free(ini);
 	dnsr_stop(a);
@@ -271,6 +325,8 @@ int main(void)
 		cmocka_unit_test(test_truncated_retried_over_tcp),
 		cmocka_unit_test(test_hello_refused_fails),
 		cmocka_unit_test(test_no_suffix_skips),
+		cmocka_unit_test(test_nxdomain_undeclared_is_info),
+		cmocka_unit_test(test_host_based_profiles_skip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,7 +31,9 @@ API (keep it small; everything else is plain unittest)
     check_result(report, check_id) -> the check's dict or None
     LabTestCase                        # unittest.TestCase: skips the class when the lab is not up;
                                        # self.lab is the Lab; self.require_binary() skips a test when
-                                       # $AMT_PREFLIGHT is not built yet.
+                                       # $AMT_PREFLIGHT is not built yet;
+                                       # self.lab_conf_copy(edit) a copy of lab.conf with
+                                       # edit(text) -> text applied (for conf=), removed at cleanup.
     FAULTS                             # every fault name the lab knows
 
 Running:  python3 tests/integration/labtest.py [test_x.py ...]
@@ -211,6 +213,17 @@ class LabTestCase(unittest.TestCase):
     def require_binary(self):
         if not os.access(self.lab.binary, os.X_OK):
             self.skipTest("%s is not built" % self.lab.binary)
+
+    def lab_conf_copy(self, edit):
+        """A copy of lab.conf with `edit(text) -> text` applied, in the lab's directory;
+        removed at cleanup. For runs that differ from the lab in one key."""
+        with open(self.lab.conf) as f:
+            text = edit(f.read())
+        fd, path = tempfile.mkstemp(prefix="conf-", suffix=".conf", dir=self.lab.dir)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        self.addCleanup(os.unlink, path)
+        return path
 
 
 # -------------------------------------------------------------------- runner

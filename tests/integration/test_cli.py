@@ -127,7 +127,7 @@ class CliTest(LabTestCase):
         checks = json.loads(self.apf("list", "--json", ns=False).stdout)
         code = checks[0]["codes"][0]
         for what in (checks[0]["id"], code, code.lower(), "CHECK_TIMEOUT", "ad.bind_password_file",
-                     "dns.servers", "cert", "dns"):
+                     "dns.servers", "cert", "dns", "amt.activation", "rps", "remote-config"):
             with self.subTest(what=what):
                 res = self.apf("explain", what, ns=False)
                 self.assertEqual(res.returncode, 0, res.stderr)

@@ -2,7 +2,9 @@
 
 Healthy lab: no FAIL anywhere in the DNS family, and each check says what it
 verified. Faults: no-provisionserver and wrong-provisionserver must FAIL with
-the finding code and evidence naming the server, the query and the answer.
+the finding code and evidence naming the server, the query and the answer (the
+lab declares [amt] activation = remote-config); without a remote-config profile
+a missing record is SKIP (host-based profiles) or INFO (none declared).
 """
 
 import re
@@ -73,6 +75,31 @@ class DnsHealthy(LabTestCase):
 class DnsProvisionServerFaults(LabTestCase):
     def setUp(self):
         self.require_binary()
+
+    def conf_with_activation(self, value):
+        """lab.conf (which declares remote-config) with [amt] activation set to `value`,
+        or removed when `value` is None."""
+        line = "" if value is None else "activation = %s\n" % value
+        return self.lab_conf_copy(lambda t: re.sub(r"(?m)^activation = .*\n", line, t))
+
+    def test_missing_record_without_remote_config_is_not_fail(self):
+        host_based = self.conf_with_activation("rps, meshcentral")
+        undeclared = self.conf_with_activation(None)
+        with self.lab.fault("no-provisionserver"):
+            code_hb, report_hb = self.lab.run_preflight(only=["dns.provisionserver"], conf=host_based)
+            code_un, report_un = self.lab.run_preflight(only=["dns.provisionserver"], conf=undeclared)
+        # Host-based activation never looks the name up: the check does not run.
+        self.assertEqual(check_status(report_hb, "dns.provisionserver"), "SKIP")
+        self.assertNotEqual(code_hb, 2)
+        # No profile declared: INFO with the reason, not FAIL.
+        self.assertEqual(check_status(report_un, "dns.provisionserver"), "INFO")
+        info = by_code(report_un, "dns.provisionserver", "PS_RECORD_NOT_REQUIRED")
+        self.assertEqual(len(info), 1, findings(report_un, "dns.provisionserver"))
+        self.assertEqual(info[0]["evidence"]["server"], LAB_DNS)
+        self.assertEqual(info[0]["evidence"]["query"], PS_NAME + " A/AAAA")
+        self.assertEqual(info[0]["evidence"]["activation"], "not declared")
+        self.assertFalse(by_code(report_un, "dns.provisionserver", "PS_RECORD_MISSING"))
+        self.assertNotEqual(code_un, 2)
 
     def test_missing_record_fails_naming_server_query_answer(self):
         with self.lab.fault("no-provisionserver"):

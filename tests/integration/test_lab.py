@@ -213,7 +213,7 @@ class TestFiles(LabTestCase):
         "ad": {"domain", "domain_controllers", "bind_dn", "bind_password_file", "ca_bundle"},
         "ca": {"templates"},
         "provisioning": {"certificate", "password_file", "server_addresses", "intermediate_store"},
-        "amt": {"domain_suffixes", "generations", "device_hashes", "tls_hosts"},
+        "amt": {"domain_suffixes", "generations", "device_hashes", "tls_hosts", "activation"},
         "scs": {"sql_server"},
         "time": {"ntp_servers"},
     }

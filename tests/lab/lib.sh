@@ -184,6 +184,7 @@ domain_suffixes = $LAB_DOMAIN
 generations = 16
 device_hashes = $LAB_DIR/pki/device-hashes.txt
 tls_hosts = amt1.$LAB_DOMAIN
+activation = remote-config
 
 [scs]
 sql_server = sql1.$LAB_DOMAIN
