@@ -21,6 +21,8 @@
 
 #define CONNECT_CAP_MS 5000
 #define DNS_CAP_MS 3000
+/* A PRELOGIN answer is one small packet: a server that needs longer is not answering. */
+#define EXCHANGE_CAP_MS 5000
 
 static const struct apf_code codes[] = {
 	{"SCS_SQL_OK", APF_PASS, "The SQL Server answered the TDS PRELOGIN: it is reachable and speaks TDS", NULL},
@@ -32,8 +34,8 @@ static const struct apf_code codes[] = {
 	 "Start SQL Server, enable TCP/IP for the instance (SQL Server Configuration Manager) and set [scs] sql_port "
 	 "to the instance's port"},
 	{"SCS_SQL_NO_ANSWER", APF_ERROR,
-	 "The SQL Server did not answer in time (no TCP connection, or no PRELOGIN answer): a firewall or routing "
-	 "problem cannot be told apart from a slow server",
+	 "The SQL Server did not answer (no TCP connection, no PRELOGIN answer in time, or the connection closed "
+	 "before the first byte): a firewall or middlebox cannot be told apart from a slow or stopped server",
 	 "Allow TCP to the instance port from the setup server's network and run the check from there"},
 	{"SCS_SQL_NOT_TDS", APF_FAIL,
 	 "Something answered on the port, but not with a TDS PRELOGIN response: it is not SQL Server (or the instance "
@@ -176,7 +178,9 @@ static int run(struct apf_ctx *ctx)
 
 	apf_ctx_step(ctx, "TDS PRELOGIN to %s:%u", ip, port);
 	apf_tds_prelogin_encode(req, sizeof(req), &req_len); /* 47 bytes: always fits */
-	deadline = apf_ctx_deadline_ms(ctx);
+	deadline = apf_now_ms() + EXCHANGE_CAP_MS;
+	if (deadline > apf_ctx_deadline_ms(ctx))
+		deadline = apf_ctx_deadline_ms(ctx);
 	rc = apf_tcp_send_all(fd, req, req_len, deadline);
 	if (rc == 0)
 		rc = apf_tcp_recv_exact(fd, resp, APF_TDS_HEADER_LEN, deadline, &got);
@@ -189,12 +193,16 @@ static int run(struct apf_ctx *ctx)
 		}
 	}
 	rtt = apf_now_ms() - t0; /* connect and exchange */
-	/* A stall, even half way through an answer, is "could not check", never a verdict. */
-	if (rc == -ETIMEDOUT) {
+	/* A stall (even half way through an answer) or a connection closed or reset
+	 * before any byte came is "could not check": a middlebox can do either. Only
+	 * bytes that are not TDS say the port is not SQL Server. */
+	if (rc == -ETIMEDOUT || (rc && got == 0)) {
 		f = apf_report(ctx, APF_ERROR, "SCS_SQL_NO_ANSWER",
 			       "SQL Server %s:%u accepted TCP but sent no complete PRELOGIN answer", host, port);
 		target_evidence(f, host, ip, port);
-		apf_evidence(f, "error", "%zu bytes within %llu ms", got, (unsigned long long)(apf_now_ms() - t0));
+		apf_evidence(f, "error", "%s after %zu bytes in %llu ms",
+			     rc == -ETIMEDOUT ? "no more data" : rc == -ECONNRESET ? "connection closed" : strerror(-rc), got,
+			     (unsigned long long)(apf_now_ms() - t0));
 		rc = 0;
 		goto out;
 	}
@@ -203,7 +211,7 @@ static int run(struct apf_ctx *ctx)
 		f = apf_report(ctx, APF_FAIL, "SCS_SQL_NOT_TDS", "%s:%u did not answer with a TDS PRELOGIN response", host,
 			       port);
 		target_evidence(f, host, ip, port);
-		apf_evidence(f, "reason", "%s", got ? apf_tds_strerror(st) : "closed the connection without answering");
+		apf_evidence(f, "reason", "%s", apf_tds_strerror(st));
 		if (rc && rc != -ECONNRESET)
 			apf_evidence(f, "error", "%s", strerror(-rc));
 		apf_evidence_hex(f, "first_bytes", resp, got, 16);

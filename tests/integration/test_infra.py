@@ -67,14 +67,16 @@ class ScsSql(InfraLab):
         self.assertEqual(ev["error"], "connection refused")
         self.assertEqual(code, 2)
 
-    def test_not_sql_server(self):
-        # The lab's hello listener (port 9971) reads and closes: not a TDS answer.
+    def test_closed_without_answer_is_error(self):
+        # The lab's hello listener (port 9971) reads and closes without a byte: the check
+        # could not look (a middlebox can do the same), so ERROR, never FAIL.
         conf = self.write_conf(lambda t: t.replace("sql_server = sql1.corp.example.test",
                                                    "sql_server = 192.0.2.10\nsql_port = 9971"))
         code, report = self.lab.run_preflight(only=[SQL], conf=conf)
-        ev = self.one(report, SQL, "SCS_SQL_NOT_TDS", "FAIL")["evidence"]
-        self.assertEqual(ev["first_bytes"], "(none)")
+        ev = self.one(report, SQL, "SCS_SQL_NO_ANSWER", "ERROR")["evidence"]
+        self.assertTrue(ev["error"].startswith("connection closed after 0 bytes"), ev)
         self.assertEqual(ev["port"], "9971")
+        self.assertEqual(code, 3)
 
 
 class TimeNtp(InfraLab):
