@@ -5,7 +5,8 @@
  * guesses. Reports devices already activated (they are not provisioning
  * candidates, not failures), devices rpc-go's readiness checker calls not
  * ready or unable to reach their activation server, firmware versions outside
- * [amt] generations, and where each device's DNS suffix comes from (MEBx/USB
+ * [amt] generations (the cert.* checks apply them anyway: src/pki_check.h
+ * apf_amt_targets_init), and where each device's DNS suffix comes from (MEBx/USB
  * before DHCP option 15). The device-to-
  * infrastructure comparisons live with the infrastructure they judge:
  * option 15 in dhcp.options, the certificate in cert.provisioning, root hashes
@@ -43,13 +44,16 @@ static const struct apf_code codes[] = {
 	 "server: host-based activation (RPS, MeshCentral, EMA) starts from the device and needs that path",
 	 "Allow the devices' segment to reach the server's port (rpc-go's default is 443), fix the name the devices "
 	 "resolve it by, or run the check from the devices' segment"},
-	{"DEVICE_GENERATION_UNLISTED", APF_WARN,
-	 "Devices report an AMT major version that [amt] generations does not list, so the per-generation rules "
-	 "(SHA-1, key sizes, default roots) were not applied for it",
-	 "Add the version to [amt] generations (the devices' own versions are the ground truth)"},
+	{"DEVICE_GENERATION_UNLISTED", APF_INFO,
+	 "Devices report an AMT major version that [amt] generations does not list; cert.provisioning and "
+	 "cert.amt-root-hash apply its per-generation rules (SHA-1, key sizes, default roots) anyway when a device "
+	 "not yet activated reports it",
+	 "Add the version to [amt] generations too, so runs without these device facts and ca.template (which reads "
+	 "no device facts) apply it"},
 	{"DEVICE_GENERATIONS_SEEN", APF_INFO,
-	 "[amt] generations is not set; the devices report these AMT major versions",
-	 "Set [amt] generations to the versions the devices report, so the per-generation rules apply to them"},
+	 "[amt] generations is not set; the devices report these AMT major versions, and the cert.* checks apply "
+	 "the rules of those that devices not yet activated report",
+	 "Set [amt] generations to them too, so runs without these device facts and ca.template apply them"},
 	{"DEVICE_SUFFIX_MEBX", APF_INFO,
 	 "Devices have a DNS suffix set in MEBx or by USB provisioning: AMT uses it before DHCP option 15, and "
 	 "rpc-go sends it to RPS, so it is the suffix the provisioning certificate must match",
@@ -257,7 +261,7 @@ static void report_generations(struct apf_ctx *ctx, const struct apf_devfacts *d
 		if (n && !apf_strlist_has(gens, key)) {
 			char *s = apf_names_summary(names, n, APF_DEVFACTS_NAMES_SHOWN);
 			char *configured = apf_strv_join((const char *const *)gens->v, gens->n, ", ");
-			struct apf_finding *f = apf_report(ctx, APF_WARN, "DEVICE_GENERATION_UNLISTED",
+			struct apf_finding *f = apf_report(ctx, APF_INFO, "DEVICE_GENERATION_UNLISTED",
 							   "%s report%s AMT %d, which [amt] generations does not list", s,
 							   n == 1 ? "s" : "", g);
 			apf_evidence(f, "generation", "%d", g);

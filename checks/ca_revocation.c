@@ -195,6 +195,9 @@ static void check_crl(struct apf_ctx *ctx, struct pool *p, size_t i, const struc
 	/* Microsoft's ldap:/// CDPs name no server: the fetcher reads them from the DC we are bound to. */
 	fo = apf_ad_fetch_opts(ctx, apf_ad_op_timeout(ctx, OP_CAP_MS), 0, s);
 	apf_rev_check_crl(c, issuer, &fo, &r);
+	/* For monitoring: hours until this CRL's nextUpdate (negative once passed). */
+	if (r.next_update && (r.state == APF_REV_GOOD || r.state == APF_REV_EXPIRED))
+		apf_metric(ctx, "crl_hours_left", (double)((r.next_update - time(NULL)) / 3600), "");
 	report_rev(ctx, p, i, issuer, &r, "CRL", crl_codes);
 	apf_rev_result_clear(&r);
 }

@@ -105,19 +105,16 @@ static void names_add(const char ***v, size_t *n, const char *s)
  * Devices already activated are not provisioning candidates: counted, not
  * failed.
  */
-static int check_devices(struct apf_ctx *ctx, const struct apf_cert *root)
+static int check_devices(struct apf_ctx *ctx, const struct apf_cert *root, const struct apf_devfacts *df)
 {
-	const struct apf_config *cfg = apf_cfg(ctx);
-	struct apf_devfacts *df;
 	const char **ok = NULL, **missing = NULL;
 	size_t n_ok = 0, n_missing = 0, n_activated = 0, n_lists = 0;
 	char algs[64] = "";
 	struct apf_finding *f = NULL;
 	int rc = -1;
 
-	if (!apf_devfacts_configured(cfg))
+	if (!df)
 		return -1;
-	df = apf_devfacts_load_config(cfg, apf_ctx_deadline_ms(ctx));
 	for (size_t i = 0; i < df->n_errors; i++) {
 		f = apf_report(ctx, APF_ERROR, "ROOT_DEVICE_LIST_UNREADABLE", "%s: %s", df->errors[i].file,
 			       df->errors[i].message);
@@ -167,7 +164,6 @@ static int check_devices(struct apf_ctx *ctx, const struct apf_cert *root)
 		rc = (int)n_missing;
 	free(ok);
 	free(missing);
-	apf_devfacts_free(df);
 	return rc;
 }
 
@@ -176,6 +172,8 @@ static int run(struct apf_ctx *ctx)
 	const struct apf_config *cfg = apf_cfg(ctx);
 	struct apf_pki_bundle *b = NULL;
 	struct apf_chain ch = {0};
+	struct apf_devfacts *df = NULL;
+	struct apf_amt_targets tg = {0};
 	const struct apf_amt_root *r;
 	const struct apf_cert *root;
 	struct apf_finding *f;
@@ -203,7 +201,10 @@ static int run(struct apf_ctx *ctx)
 	r = apf_amt_root_find(root->sha256_hex);
 	if (!r)
 		r = apf_amt_root_find(root->sha384_hex);
-	missing = check_devices(ctx, root);
+	if (apf_devfacts_configured(cfg))
+		df = apf_devfacts_load_config(cfg, apf_ctx_deadline_ms(ctx));
+	apf_amt_targets_init(&tg, cfg, df);
+	missing = check_devices(ctx, root, df);
 	if (r) {
 		f = apf_report(ctx, APF_PASS, "ROOT_HASH_DEFAULT", "The root %s is AMT's built-in root \"%s\"",
 			       root->subject, r->name);
@@ -211,8 +212,8 @@ static int run(struct apf_ctx *ctx)
 		apf_evidence(f, "amt_name", "%s", r->name);
 		apf_evidence(f, "default_in_generations", "%s", r->generations);
 		apf_evidence(f, "source", "%s", r->source);
-		for (size_t i = 0; i < cfg->amt.generations.n; i++) {
-			int g = apf_amt_generation(cfg, i);
+		for (size_t i = 0; i < tg.n; i++) {
+			int g = tg.gens[i];
 			if (apf_amt_root_in_generation(r, g) != 0)
 				continue;
 			f = apf_report(ctx, APF_WARN, "ROOT_NOT_IN_GENERATION",
@@ -220,6 +221,7 @@ static int run(struct apf_ctx *ctx)
 				       r->generations);
 			apf_evidence(f, "generation", "%d", g);
 			apf_evidence(f, "default_in_generations", "%s", r->generations);
+			apf_amt_targets_evidence(f, &tg);
 			root_evidence(f, root);
 		}
 	} else {
@@ -245,22 +247,22 @@ static int run(struct apf_ctx *ctx)
 			apf_evidence(f, "table_expiry", "%s", r->expiry);
 	}
 	if (apf_amt_hash_is_weak(root->sig_hash)) {
-		struct apf_amt_gen_rules g;
-		char tg[128];
-		apf_amt_cfg_rules(cfg, &g);
-		f = apf_report(ctx, g.sha1_refused ? APF_FAIL : APF_WARN, "ROOT_SHA1_SIGNED",
+		const struct apf_amt_gen_rules *g = &tg.rules;
+		f = apf_report(ctx, g->sha1_refused ? APF_FAIL : APF_WARN, "ROOT_SHA1_SIGNED",
 			       "The root %s is signed with %s", root->subject, root->sig_alg);
 		root_evidence(f, root);
 		apf_evidence(f, "signature", "%s", root->sig_alg);
-		apf_evidence(f, "generations", "%s", apf_amt_cfg_targets(cfg, tg, sizeof(tg)));
-		if (g.sha1_refused) {
-			if (g.gen)
-				apf_evidence(f, "rule_generation", "%d", g.gen);
-			apf_evidence(f, "rule_scope", "%s", g.sha1_scope);
-			apf_evidence(f, "rule_source", "%s", g.sha1_source);
+		apf_amt_targets_evidence(f, &tg);
+		if (g->sha1_refused) {
+			if (g->gen)
+				apf_evidence(f, "rule_generation", "%d", g->gen);
+			apf_evidence(f, "rule_scope", "%s", g->sha1_scope);
+			apf_evidence(f, "rule_source", "%s", g->sha1_source);
 		}
 	}
 out:
+	apf_amt_targets_clear(&tg);
+	apf_devfacts_free(df);
 	apf_chain_clear(&ch);
 	apf_pki_bundle_free(b);
 	free(err);

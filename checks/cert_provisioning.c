@@ -291,6 +291,9 @@ static void check_validity(struct apf_ctx *ctx, const struct apf_pki_bundle *b, 
 			soonest = c;
 		free(pos);
 	}
+	/* For monitoring: days until the first certificate of the file expires (negative once expired). */
+	if (soonest)
+		apf_metric(ctx, "prov_chain_days_left", (double)((soonest->not_after - now) / 86400), "");
 	if (!bad && soonest) {
 		char t[32];
 		struct apf_finding *f = apf_report(ctx, APF_PASS, "CERT_VALIDITY_OK",
@@ -428,7 +431,8 @@ static size_t device_suffixes(const struct apf_devfacts *df, struct suffix_src *
  * firmware's, and the activation server's of each declared profile
  * (src/amt_profile.h).
  */
-static void check_domain(struct apf_ctx *ctx, const struct apf_cert *leaf, const struct apf_chain *ch)
+static void check_domain(struct apf_ctx *ctx, const struct apf_cert *leaf, const struct apf_chain *ch,
+			 const struct apf_devfacts *df)
 {
 	enum { MAX_SUFFIXES = 64 };
 	const struct apf_config *cfg = apf_cfg(ctx);
@@ -439,7 +443,6 @@ static void check_domain(struct apf_ctx *ctx, const struct apf_cert *leaf, const
 	struct apf_profile_rule rules[APF_SUFFIX_RULE_COUNT];
 	size_t n_rules = apf_profile_suffix_rules(cfg, rules);
 	struct suffix_src src[MAX_SUFFIXES];
-	struct apf_devfacts *df = apf_devfacts_configured(cfg) ? apf_devfacts_load_config(cfg, apf_ctx_deadline_ms(ctx)) : NULL;
 	size_t n = 0, total = 0, matched = 0;
 	bool warned = false;
 
@@ -495,13 +498,14 @@ static void check_domain(struct apf_ctx *ctx, const struct apf_cert *leaf, const
 	}
 	for (size_t i = 0; i < n; i++)
 		free(src[i].devices);
-	apf_devfacts_free(df);
 }
 
-/* Evidence naming the generation rule a finding applies, and its source. */
-static void rule_evidence(struct apf_finding *f, const struct apf_amt_gen_rules *g, const char *source, const char *tg)
+/* Evidence naming the targeted generations, the rule a finding applies, and its source. */
+static void rule_evidence(struct apf_finding *f, const struct apf_amt_targets *t, const char *source)
 {
-	apf_evidence(f, "generations", "%s", tg);
+	const struct apf_amt_gen_rules *g = &t->rules;
+
+	apf_amt_targets_evidence(f, t);
 	if (g->gen)
 		apf_evidence(f, "rule_generation", "%d", g->gen);
 	if (g->sha1_scope)
@@ -510,15 +514,13 @@ static void rule_evidence(struct apf_finding *f, const struct apf_amt_gen_rules 
 		apf_evidence(f, "rule_source", "%s", source);
 }
 
-static void check_crypto(struct apf_ctx *ctx, const struct apf_chain *ch)
+static void check_crypto(struct apf_ctx *ctx, const struct apf_chain *ch, const struct apf_devfacts *df)
 {
-	const struct apf_config *cfg = apf_cfg(ctx);
-	struct apf_amt_gen_rules g;
+	struct apf_amt_targets t;
+	const struct apf_amt_gen_rules *g = &t.rules;
 	bool bad = false, stronger = false;
-	char tg[128];
 
-	apf_amt_cfg_rules(cfg, &g);
-	apf_amt_cfg_targets(cfg, tg, sizeof(tg));
+	apf_amt_targets_init(&t, apf_cfg(ctx), df);
 	for (size_t i = 0; i < ch->n; i++) {
 		const struct apf_cert *c = ch->v[i];
 		bool rsa = !strcmp(c->key_type, "RSA") || !strcmp(c->key_type, "DSA");
@@ -526,22 +528,22 @@ static void check_crypto(struct apf_ctx *ctx, const struct apf_chain *ch)
 		struct apf_finding *f;
 
 		if (apf_amt_hash_is_weak(c->sig_hash)) {
-			f = apf_report(ctx, g.sha1_refused ? APF_FAIL : APF_WARN, "CERT_WEAK_SIGNATURE",
+			f = apf_report(ctx, g->sha1_refused ? APF_FAIL : APF_WARN, "CERT_WEAK_SIGNATURE",
 				       "%s %s is signed with %s", pos, c->subject, c->sig_alg);
 			apf_evidence(f, "signature", "%s", c->sig_alg);
-			rule_evidence(f, &g, g.sha1_source, tg);
+			rule_evidence(f, &t, g->sha1_source);
 			apf_cert_evidence(f, c, pos);
-			if (!g.sha1_refused)
+			if (!g->sha1_refused)
 				apf_remedy(f, "Fine for the targeted generations, but ME 15 H-series and ME 16 and later "
 					      "reject it: get a SHA-256 chain before newer devices arrive");
 			bad = true;
 		}
 		if (rsa && c->key_bits < 2048) {
-			bool refused = g.rsa_min_bits && (unsigned)c->key_bits < g.rsa_min_bits;
+			bool refused = g->rsa_min_bits && (unsigned)c->key_bits < g->rsa_min_bits;
 			f = apf_report(ctx, refused ? APF_FAIL : APF_WARN, "CERT_WEAK_KEY", "%s %s has a %d-bit %s key",
 				       pos, c->subject, c->key_bits, c->key_type);
 			apf_evidence(f, "key", "%s %d", c->key_type, c->key_bits);
-			rule_evidence(f, &g, g.rsa_source, tg);
+			rule_evidence(f, &t, g->rsa_source);
 			apf_cert_evidence(f, c, pos);
 			if (!refused)
 				apf_remedy(f, "Fine for the targeted generations, but ME 15 H-series and ME 16 and later "
@@ -567,7 +569,7 @@ static void check_crypto(struct apf_ctx *ctx, const struct apf_chain *ch)
 						   ch->n);
 		apf_evidence(f, "leaf_key", "%s %d", leaf->key_type, leaf->key_bits);
 		apf_evidence(f, "leaf_signature", "%s", leaf->sig_alg);
-		apf_evidence(f, "generations", "%s", tg);
+		apf_amt_targets_evidence(f, &t);
 	}
 	if (stronger) {
 		/* The sources disagree (docs/checks/cert.provisioning.md): say so, never FAIL. */
@@ -576,8 +578,9 @@ static void check_crypto(struct apf_ctx *ctx, const struct apf_chain *ch)
 						   "not every AMT firmware is documented to take");
 		apf_evidence(f, "leaf_key", "%s %d", ch->v[0]->key_type, ch->v[0]->key_bits);
 		apf_evidence(f, "leaf_signature", "%s", ch->v[0]->sig_alg);
-		apf_evidence(f, "generations", "%s", tg);
+		apf_amt_targets_evidence(f, &t);
 	}
+	apf_amt_targets_clear(&t);
 }
 
 /* This check's code per revocation state; statuses come from apf_rev_status(). */
@@ -660,6 +663,7 @@ static int run(struct apf_ctx *ctx)
 	const struct apf_config *cfg = apf_cfg(ctx);
 	struct apf_pki_bundle *b = NULL;
 	struct apf_chain ch = {0};
+	struct apf_devfacts *df = NULL;
 	struct apf_finding *f;
 	char *err = NULL;
 	time_t now = time(NULL);
@@ -698,11 +702,13 @@ static int run(struct apf_ctx *ctx)
 	check_chain(ctx, &ch);
 	check_validity(ctx, b, &ch, now);
 	check_eku(ctx, leaf);
-	check_domain(ctx, leaf, &ch);
-	check_crypto(ctx, &ch);
+	df = apf_devfacts_configured(cfg) ? apf_devfacts_load_config(cfg, apf_ctx_deadline_ms(ctx)) : NULL;
+	check_domain(ctx, leaf, &ch, df);
+	check_crypto(ctx, &ch, df);
 	check_revocation(ctx, &ch);
 	rc = 0;
 out:
+	apf_devfacts_free(df);
 	apf_chain_clear(&ch);
 	apf_pki_bundle_free(b);
 	free(err);

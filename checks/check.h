@@ -138,6 +138,14 @@ void apf_evidence_hex(struct apf_finding *f, const char *key, const void *data, 
 /* Sets the remediation (replaces the code table's default). */
 void apf_remedy(struct apf_finding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Records a number the check measured, for monitoring performance data (the
+ * nagios output's perfdata) and for comparing runs: e.g. "prov_chain_days_left".
+ * `name` is [a-z0-9_], documented in the check's doc page; `uom` is a
+ * monitoring-plugins unit ("" for a plain number, "s", "%", "c").
+ */
+void apf_metric(struct apf_ctx *ctx, const char *name, double value, const char *uom);
+
 /* Marks the whole check SKIP with a reason (e.g. nothing to check); a finding of
  * status SKIP and code CHECK_SKIPPED. */
 struct apf_finding *apf_skip(struct apf_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -137,6 +137,9 @@ static const char apf_html_css[] =
 	"font-size:.85rem;white-space:pre-wrap;overflow-wrap:anywhere}\n"
 	".fix{margin:8px 0 0;overflow-wrap:anywhere}.fix strong{color:#1f2328}\n"
 	".empty{color:var(--muted);font-style:italic}\n"
+	".changes li,.waivers li{margin:2px 0;overflow-wrap:anywhere}\n"
+	".waived{margin:8px 0 0;padding:4px 8px;border:1px dashed var(--muted);overflow-wrap:anywhere}\n"
+	".chg{margin:6px 0 0;color:var(--muted);overflow-wrap:anywhere}\n"
 	".legend{color:var(--muted);font-size:.85rem;margin:8px 0 0}\n"
 	"footer{color:var(--muted);font-size:.85rem;padding-top:8px;padding-bottom:24px;"
 	"border-top:1px solid var(--line);margin-top:28px}\n"
@@ -321,6 +324,74 @@ static void apf_html_verdict(FILE *out, const struct apf_run *run)
 	fputs("</ul>\n</section>\n", out);
 }
 
+static void apf_html_change_item(FILE *out, const char *what, enum apf_status st, const char *check_id,
+				 const char *code, const char *detail)
+{
+	fprintf(out, "<li>%s ", what);
+	apf_html_badge(out, st);
+	fputs(" <code>", out);
+	apf_html_escape(out, check_id);
+	fputs("</code> <code class=\"code\">", out);
+	apf_html_escape(out, code);
+	fputs("</code>", out);
+	if (detail) {
+		fputs(": ", out);
+		apf_html_escape(out, detail);
+	}
+	fputs("</li>\n", out);
+}
+
+/* The changes since the baseline come first: they are the news of an audit. */
+static void apf_html_changes(FILE *out, const struct apf_run *run)
+{
+	const struct apf_baseline *b = run->baseline;
+
+	if (!b)
+		return;
+	fputs("<h2 id=\"changes\">Changes since ", out);
+	apf_html_escape(out, b->started && *b->started ? b->started : "the baseline");
+	fputs("</h2>\n<p>", out);
+	fprintf(out, "%zu new, %zu changed, %zu fixed, %zu unchanged. The baseline's verdict was ", b->counts[APF_CHANGE_NEW],
+		b->counts[APF_CHANGE_CHANGED], b->n_fixed, b->counts[APF_CHANGE_UNCHANGED]);
+	apf_html_escape(out, b->verdict ? b->verdict : "unknown");
+	fputs(".</p>\n<ul class=\"changes\">\n", out);
+	for (size_t i = 0; i < run->n_checks; i++) {
+		for (size_t j = 0; j < run->checks[i].n_findings; j++) {
+			const struct apf_finding *f = run->checks[i].findings[j];
+			if (f->change == APF_CHANGE_NEW && f->status >= APF_WARN)
+				apf_html_change_item(out, "New", f->status, run->checks[i].id, f->code, NULL);
+			else if (f->change == APF_CHANGE_CHANGED)
+				apf_html_change_item(out, "Changed", f->status, run->checks[i].id, f->code, f->change_detail);
+		}
+	}
+	for (size_t i = 0; i < b->n_fixed; i++)
+		apf_html_change_item(out, "Fixed", b->fixed[i].status, b->fixed[i].check_id, b->fixed[i].code, NULL);
+	fputs("</ul>\n", out);
+}
+
+static void apf_html_waivers(FILE *out, const struct apf_run *run)
+{
+	if (!run->n_waivers)
+		return;
+	fprintf(out, "<h2 id=\"waivers\">Waivers</h2>\n<p>%zu finding%s covered by a current waiver; they do not count "
+		     "toward the verdict.</p>\n<ul class=\"waivers\">\n", run->n_waived, run->n_waived == 1 ? " is" : "s are");
+	for (size_t i = 0; i < run->n_waivers; i++) {
+		const struct apf_waiver_state *w = &run->waivers[i];
+		fputs("<li><strong>", out);
+		fputs(apf_waiver_outcome_name(w->outcome), out);
+		fputs("</strong> ", out);
+		apf_html_escape(out, w->id);
+		fputs(": <code class=\"code\">", out);
+		apf_html_escape(out, w->code);
+		fputs("</code>, owner ", out);
+		apf_html_escape(out, w->owner);
+		fputs(", until ", out);
+		apf_html_escape(out, w->expires);
+		fprintf(out, ", matches %zu finding%s</li>\n", w->matched, w->matched == 1 ? "" : "s");
+	}
+	fputs("</ul>\n", out);
+}
+
 static void apf_html_summary(FILE *out, const struct apf_run *run, const size_t *order)
 {
 	const char *prev = NULL;
@@ -387,6 +458,27 @@ static void apf_html_finding(FILE *out, const struct apf_finding *f)
 			fputs("</dd>\n", out);
 		}
 		fputs("</dl>\n", out);
+	}
+	if (f->change == APF_CHANGE_NEW || (f->change == APF_CHANGE_CHANGED && f->change_detail)) {
+		fputs("<p class=\"chg\"><strong>", out);
+		fputs(f->change == APF_CHANGE_NEW ? "New since the baseline" : "Changed since the baseline:", out);
+		fputs("</strong> ", out);
+		if (f->change_detail)
+			apf_html_escape(out, f->change_detail);
+		fputs("</p>\n", out);
+	}
+	if (f->waiver) {
+		fputs("<p class=\"waived\"><strong>", out);
+		fputs(f->waiver->expired ? "Waiver expired" : "Waived (accepted risk, not counted)", out);
+		fputs(":</strong> ", out);
+		apf_html_escape(out, f->waiver->id);
+		fputs(", owner ", out);
+		apf_html_escape(out, f->waiver->owner);
+		fputs(", until ", out);
+		apf_html_escape(out, f->waiver->expires);
+		fputs(". ", out);
+		apf_html_escape(out, f->waiver->justification);
+		fputs("</p>\n", out);
 	}
 	if (f->remediation && *f->remediation) {
 		fputs("<p class=\"fix\"><strong>How to fix:</strong> ", out);
@@ -461,15 +553,8 @@ static void apf_html_footer(FILE *out, const struct apf_run *run)
 	fputs("</footer>\n", out);
 }
 
-int apf_report_html_write(const struct apf_run *run, FILE *out)
+void apf_html_begin(FILE *out, const char *title)
 {
-	size_t *order = NULL;
-	int rc = 0;
-
-	if (!run || !out)
-		return -EINVAL;
-	order = apf_html_order(run);
-
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	      /* No script, no request, no form, no <base> rewrite: the page is data only. */
 	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
@@ -479,18 +564,31 @@ int apf_report_html_write(const struct apf_run *run, FILE *out)
 	      "<meta name=\"color-scheme\" content=\"light\">\n"
 	      "<title>",
 	      out);
-	fputs(run->verdict < APF_VERDICT_COUNT ? apf_verdict_name(run->verdict) : "UNKNOWN", out);
-	fputs(" \xE2\x80\x94 AMT preflight report", out);
-	if (run->site && *run->site) {
-		fputs(": ", out);
-		apf_html_escape(out, run->site);
-	}
+	apf_html_escape(out, title);
 	fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", apf_html_css);
+}
+
+int apf_report_html_write(const struct apf_run *run, FILE *out)
+{
+	size_t *order = NULL;
+	char *title;
+	int rc = 0;
+
+	if (!run || !out)
+		return -EINVAL;
+	order = apf_html_order(run);
+	title = apf_xasprintf("%s \xE2\x80\x94 AMT preflight report%s%s",
+			      run->verdict < APF_VERDICT_COUNT ? apf_verdict_name(run->verdict) : "UNKNOWN",
+			      run->site && *run->site ? ": " : "", run->site && *run->site ? run->site : "");
+	apf_html_begin(out, title);
+	free(title);
 
 	apf_html_header(out, run);
 	fputs("<main>\n", out);
 	apf_html_verdict(out, run);
+	apf_html_changes(out, run);
 	apf_html_summary(out, run, order);
+	apf_html_waivers(out, run);
 	apf_html_details(out, run, order);
 	fputs("</main>\n", out);
 	apf_html_footer(out, run);

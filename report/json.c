@@ -54,6 +54,43 @@ static json_t *finding_json(const struct apf_finding *f)
 	}
 	json_object_set_new(o, "evidence", ev);
 	json_object_set_new(o, "remediation", f->remediation ? jstr(f->remediation) : json_null());
+	if (f->change != APF_CHANGE_NONE) {
+		json_object_set_new(o, "change", json_string(apf_change_name(f->change)));
+		if (f->change_detail)
+			json_object_set_new(o, "change_detail", jstr(f->change_detail));
+	}
+	if (f->waiver) {
+		json_t *w = json_object();
+		json_object_set_new(w, "id", jstr(f->waiver->id));
+		json_object_set_new(w, "justification", jstr(f->waiver->justification));
+		json_object_set_new(w, "owner", jstr(f->waiver->owner));
+		json_object_set_new(w, "expires", jstr(f->waiver->expires));
+		json_object_set_new(w, "expired", json_boolean(f->waiver->expired));
+		json_object_set_new(o, "waiver", w);
+	}
+	return o;
+}
+
+static json_t *baseline_json(const struct apf_baseline *b)
+{
+	json_t *o = json_object(), *counts = json_object(), *fixed = json_array();
+
+	json_object_set_new(o, "path", jstr(b->path));
+	json_object_set_new(o, "started", jstr(b->started));
+	json_object_set_new(o, "verdict", jstr(b->verdict));
+	for (int c = APF_CHANGE_NEW; c < APF_CHANGE_COUNT; c++)
+		json_object_set_new(counts, apf_change_name((enum apf_change)c), json_integer((json_int_t)b->counts[c]));
+	json_object_set_new(counts, "fixed", json_integer((json_int_t)b->n_fixed));
+	json_object_set_new(o, "counts", counts);
+	for (size_t i = 0; i < b->n_fixed; i++) {
+		json_t *f = json_object();
+		json_object_set_new(f, "check", jstr(b->fixed[i].check_id));
+		json_object_set_new(f, "status", json_string(apf_status_name(b->fixed[i].status)));
+		json_object_set_new(f, "code", jstr(b->fixed[i].code));
+		json_object_set_new(f, "message", jstr(b->fixed[i].message));
+		json_array_append_new(fixed, f);
+	}
+	json_object_set_new(o, "fixed", fixed);
 	return o;
 }
 
@@ -82,6 +119,25 @@ static json_t *run_json(const struct apf_run *run)
 	for (int s = 0; s < APF_STATUS_COUNT; s++)
 		json_object_set_new(counts, apf_status_name((enum apf_status)s), json_integer((json_int_t)run->counts[s]));
 	json_object_set_new(root, "counts", counts);
+	json_object_set_new(root, "waived", json_integer((json_int_t)run->n_waived));
+	json_object_set_new(root, "baseline", run->baseline ? baseline_json(run->baseline) : json_null());
+	if (run->waivers) {
+		json_t *ws = json_array();
+		for (size_t i = 0; i < run->n_waivers; i++) {
+			const struct apf_waiver_state *w = &run->waivers[i];
+			json_t *o = json_object();
+			json_object_set_new(o, "id", jstr(w->id));
+			json_object_set_new(o, "code", jstr(w->code));
+			json_object_set_new(o, "check", jstr(w->check));
+			json_object_set_new(o, "match", jstr(w->match));
+			json_object_set_new(o, "owner", jstr(w->owner));
+			json_object_set_new(o, "expires", jstr(w->expires));
+			json_object_set_new(o, "state", json_string(apf_waiver_outcome_name(w->outcome)));
+			json_object_set_new(o, "matched", json_integer((json_int_t)w->matched));
+			json_array_append_new(ws, o);
+		}
+		json_object_set_new(root, "waivers", ws);
+	}
 	for (size_t i = 0; i < run->n_checks; i++) {
 		const struct apf_check_result *r = &run->checks[i];
 		json_t *c = json_object(), *fs = json_array();
@@ -98,6 +154,17 @@ static json_t *run_json(const struct apf_run *run)
 		for (size_t j = 0; j < r->n_findings; j++)
 			json_array_append_new(fs, finding_json(r->findings[j]));
 		json_object_set_new(c, "findings", fs);
+		if (r->n_metrics) {
+			json_t *ms = json_array();
+			for (size_t j = 0; j < r->n_metrics; j++) {
+				json_t *m = json_object();
+				json_object_set_new(m, "name", jstr(r->metrics[j].name));
+				json_object_set_new(m, "value", json_real(r->metrics[j].value));
+				json_object_set_new(m, "uom", jstr(r->metrics[j].uom));
+				json_array_append_new(ms, m);
+			}
+			json_object_set_new(c, "metrics", ms);
+		}
 		json_array_append_new(checks, c);
 	}
 	json_object_set_new(root, "checks", checks);

@@ -69,9 +69,67 @@ static void finding_text(FILE *out, const struct apf_finding *f, bool color)
 		put_clean(out, f->evidence[i].value);
 		fputc('\n', out);
 	}
-	if (f->remediation && f->status >= APF_WARN) {
+	if (f->waiver) {
+		fputs(f->waiver->expired ? "          waiver EXPIRED: " : "          waived: ", out);
+		put_clean(out, f->waiver->id);
+		fputs(" (", out);
+		put_clean(out, f->waiver->owner);
+		fputs(", until ", out);
+		put_clean(out, f->waiver->expires);
+		fputs("): ", out);
+		put_clean(out, f->waiver->justification);
+		fputc('\n', out);
+	}
+	if (f->change == APF_CHANGE_CHANGED && f->change_detail) {
+		fputs("          changed: ", out);
+		put_clean(out, f->change_detail);
+		fputc('\n', out);
+	}
+	if (f->remediation && f->status >= APF_WARN && !(f->waiver && !f->waiver->expired)) {
 		fputs("          fix: ", out);
 		put_clean(out, f->remediation);
+		fputc('\n', out);
+	}
+}
+
+/* What changed since the baseline, before anything else: the news of a scheduled audit. */
+static void changes_text(FILE *out, const struct apf_run *run, bool color)
+{
+	const struct apf_baseline *b = run->baseline;
+
+	fputs("\nSince ", out);
+	put_clean(out, b->started && *b->started ? b->started : "the baseline");
+	fputs(" (", out);
+	put_clean(out, b->verdict ? b->verdict : "?");
+	fprintf(out, "): %zu new, %zu changed, %zu fixed, %zu unchanged\n", b->counts[APF_CHANGE_NEW],
+		b->counts[APF_CHANGE_CHANGED], b->n_fixed, b->counts[APF_CHANGE_UNCHANGED]);
+	for (size_t i = 0; i < run->n_checks; i++) {
+		for (size_t j = 0; j < run->checks[i].n_findings; j++) {
+			const struct apf_finding *f = run->checks[i].findings[j];
+			/* A new PASS is not news; a change in anything is. */
+			if (!(f->change == APF_CHANGE_NEW && f->status >= APF_WARN) && f->change != APF_CHANGE_CHANGED)
+				continue;
+			fputs(f->change == APF_CHANGE_NEW ? "  new     " : "  changed ", out);
+			put_status(out, f->status, color);
+			fputc(' ', out);
+			put_clean(out, run->checks[i].id);
+			fputc(' ', out);
+			put_clean(out, f->code);
+			if (f->change_detail) {
+				fputs(" (", out);
+				put_clean(out, f->change_detail);
+				fputc(')', out);
+			}
+			fputc('\n', out);
+		}
+	}
+	for (size_t i = 0; i < b->n_fixed; i++) {
+		fputs("  fixed   ", out);
+		put_status(out, b->fixed[i].status, color);
+		fputc(' ', out);
+		put_clean(out, b->fixed[i].check_id);
+		fputc(' ', out);
+		put_clean(out, b->fixed[i].code);
 		fputc('\n', out);
 	}
 }
@@ -80,6 +138,9 @@ int apf_report_text_write(const struct apf_run *run, const struct apf_text_opts 
 {
 	bool color = o && o->color, verbose = o && o->verbose;
 	bool any = false;
+
+	if (run->baseline)
+		changes_text(out, run, color);
 
 	for (size_t i = 0; i < run->n_checks; i++) {
 		const struct apf_check_result *r = &run->checks[i];
@@ -100,6 +161,22 @@ int apf_report_text_write(const struct apf_run *run, const struct apf_text_opts 
 				finding_text(out, r->findings[j], color);
 		}
 	}
+	for (size_t i = 0, shown = 0; i < run->n_waivers; i++) {
+		const struct apf_waiver_state *w = &run->waivers[i];
+		if (w->outcome == APF_WAIVER_APPLIED)
+			continue;
+		if (!shown++)
+			fputc('\n', out);
+		fputs(w->outcome == APF_WAIVER_EXPIRED ? "Waiver expired: " : "Waiver matches nothing (stale): ", out);
+		put_clean(out, w->id);
+		fputs(" (", out);
+		put_clean(out, w->code);
+		fputs(", ", out);
+		put_clean(out, w->owner);
+		fputs(", until ", out);
+		put_clean(out, w->expires);
+		fputs(")\n", out);
+	}
 	fputc('\n', out);
 	if (color)
 		fprintf(out, "Verdict: %s%s%s", verdict_colors[run->verdict], apf_verdict_name(run->verdict), RESET);
@@ -110,6 +187,8 @@ int apf_report_text_write(const struct apf_run *run, const struct apf_text_opts 
 		if (run->counts[s])
 			fprintf(out, " %zu %s", run->counts[s], apf_status_name((enum apf_status)s));
 	}
+	if (run->n_waived)
+		fprintf(out, "; %zu waived", run->n_waived);
 	fprintf(out, "; %llu.%01llu s)\n", (unsigned long long)run->duration_ms / 1000,
 		(unsigned long long)(run->duration_ms % 1000) / 100);
 	return ferror(out) ? -EIO : 0;

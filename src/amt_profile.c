@@ -23,8 +23,8 @@ static const struct apf_profile_info profiles[APF_PROFILE_COUNT] = {
 			     "src/stateMachines/activation.ts"},
 	[APF_PROFILE_MESHCENTRAL] = {"meshcentral", "MeshCentral agent, host-based activation", false,
 				     APF_SUFFIX_RULE_MESHCENTRAL,
-				     "Ylianst/MeshCentral amtmanager.js (activeToACM: the trusted FQDN is the MEBx "
-				     "suffix, else the OS suffix) and certoperations.js (checkAcmActivationCertName)"},
+				     "Ylianst/MeshCentral amtmanager.js (checkAcmActivation: the trusted FQDN is the "
+				     "MEBx suffix, else the OS suffix) and certoperations.js (checkAcmActivationCertName)"},
 	[APF_PROFILE_EMA] = {"ema", "Intel EMA agent, host-based activation", false, APF_SUFFIX_RULE_FIRMWARE,
 			     "Intel article 000100444 (EMA ACM: the certificate's domain matches the MEBx suffix or "
 			     "DHCP option 15)"},

@@ -86,12 +86,54 @@ static bool exact_match(const char *name, size_t n, const char *suffix, size_t s
 	return dot && same(dot + 1, n - (size_t)(dot + 1 - name), suffix, sn);
 }
 
-/* MeshCentral activates to ACM only when a certificate's CN equals the device's
- * trusted DNS suffix, or the CN is "*" (agents/modules_meshcore/amt-manage.js,
- * activeToACM; amtprovisioningserver.js). */
+/*
+ * MeshCentral keeps a provisioning certificate's CN cut to the registrable
+ * domain for the TLDs it knows, e.g. ps.corp.example.com -> example.com, but
+ * ps.example.co.uk -> example.co.uk (certoperations.js, loadIntelAmtAcmCerts
+ * with its TopLevelDomainExtendedSupport table); a CN under any other TLD is
+ * kept whole. The labels kept, per TLD:
+ */
+static const char *const mesh_tld2[] = {"com", "net", "org", "gov", "edu", "de", "ch", "dk", "cz", "cl", "ua", NULL};
+static const char *const mesh_tld3[] = {"arpa", "fr", "cn", "nl", "br", "mx", "uk", "pl", "tw", "ca",
+					"fi",   "be", "ru", "se", "ar", "es", "no", "at", "in", "tr",
+					"ro",   "hu", "nz", "pt", "il", "gr", "co", "ie", "za", "th",
+					"sg",   "hk", "lt", "id", "hr", "ee", "bg", NULL};
+
+static int mesh_labels_kept(const char *name, size_t n)
+{
+	static const char *const *const lists[] = {mesh_tld2, mesh_tld3};
+	size_t t = tail_labels(name, n, 1);
+
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; lists[k][i]; i++)
+			if (same(name + t, n - t, lists[k][i], strlen(lists[k][i])))
+				return 2 + k;
+	return 0;
+}
+
+/*
+ * MeshCentral's ACM match (Ylianst/MeshCentral amtmanager.js checkAcmActivation
+ * and checkAcmActivationCertName; certoperations.js the same for the chain):
+ * the CN, cut as above and with a leading "*." dropped, equals the device's
+ * trusted DNS suffix or is a parent domain of it. A CN of "*" matches any
+ * suffix (MeshCentral's own root, which issues a leaf per device).
+ */
 static bool meshcentral_match(const char *cn, size_t n, const char *suffix, size_t sn)
 {
-	return same(cn, n, "*", 1) || same(cn, n, suffix, sn);
+	int keep = mesh_labels_kept(cn, n);
+
+	if (same(cn, n, "*", 1))
+		return true;
+	if (keep) {
+		size_t t = tail_labels(cn, n, keep);
+		cn += t;
+		n -= t;
+	}
+	if (n > 2 && cn[0] == '*' && cn[1] == '.') {
+		cn += 2;
+		n -= 2;
+	}
+	return in_domain(suffix, sn, cn, n);
 }
 
 bool apf_amt_suffix_match(const char *cert_fqdn, const char *device_suffix, enum apf_suffix_rule rule)
@@ -145,8 +187,9 @@ static const struct {
 				      "\"Acquiring an Intel vPro Certificate\""},
 	[APF_SUFFIX_RULE_EXACT] = {"exact", "device-management-toolkit/rps: src/stateMachines/activation.ts "
 					      "(getAMTDomainCert looks the domain up by the device's DNS suffix)"},
-	[APF_SUFFIX_RULE_MESHCENTRAL] = {"meshcentral", "Ylianst/MeshCentral: agents/modules_meshcore/amt-manage.js "
-							"(activeToACM: certificate CN equals the trusted DNS suffix)"},
+	[APF_SUFFIX_RULE_MESHCENTRAL] = {"meshcentral", "Ylianst/MeshCentral: amtmanager.js (checkAcmActivation, "
+							"checkAcmActivationCertName), certoperations.js "
+							"(loadIntelAmtAcmCerts: CN cut to the registrable domain)"},
 };
 
 const char *apf_suffix_rule_name(enum apf_suffix_rule rule)

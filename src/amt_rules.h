@@ -19,7 +19,7 @@
 enum apf_suffix_rule {
 	APF_SUFFIX_RULE_FIRMWARE, /* Intel AMT firmware, remote configuration (Hello/PKI) */
 	APF_SUFFIX_RULE_EXACT,    /* RPS (Open AMT / Device Management Toolkit): exact, subdomains refused */
-	APF_SUFFIX_RULE_MESHCENTRAL, /* MeshCentral: the certificate CN equals the device's trusted DNS suffix */
+	APF_SUFFIX_RULE_MESHCENTRAL, /* MeshCentral: the certificate CN's domain is the trusted DNS suffix or a parent */
 	APF_SUFFIX_RULE_COUNT
 };
 
@@ -36,8 +36,10 @@ enum apf_suffix_rule {
  * EXACT: `cert_fqdn` (a configured RPS domain, or a certificate FQDN whose
  * host label is dropped) equals the suffix; a device in a subdomain of it is
  * refused.
- * MESHCENTRAL: the certificate CN equals the device's trusted DNS suffix, or
- * the CN is "*".
+ * MESHCENTRAL: the certificate CN, cut to its registrable domain for the
+ * TLDs MeshCentral lists (ps.corp.example.com -> example.com) and with a
+ * leading "*." dropped, equals the device's trusted DNS suffix or is a parent
+ * of it; a CN of "*" matches any suffix.
  */
 bool apf_amt_suffix_match(const char *cert_fqdn, const char *device_suffix, enum apf_suffix_rule rule);
 

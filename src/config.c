@@ -112,6 +112,10 @@ const struct apf_cfg_key apf_cfg_keys[] = {
 	{"site", "enable", APF_CFG_LIST, OFF(site.enable), NULL, 0, 0, NULL, NULL, v_check_id,
 	 "Intrusive checks to run (they change state on the network, e.g. dhcp.ddns-registration takes a lease). "
 	 "They run only when listed here or named with --only."},
+	{"site", "waivers", APF_CFG_PATH, OFF(site.waivers), NULL, 0, 0, NULL, NULL, NULL,
+	 "A waiver file (docs/waivers.md): accepted risks, each a finding code with an optional check id and "
+	 "evidence match, a justification, an owner and an expiry date. Waived findings are shown but do not "
+	 "count toward the verdict."},
 
 	{"dns", "servers", APF_CFG_LIST, OFF(dns.servers), NULL, 0, 0, NULL, NULL, v_addr,
 	 "The DNS servers AMT clients use, as IP addresses (optionally ADDRESS#PORT). When empty, the "
@@ -198,7 +202,8 @@ const struct apf_cfg_key apf_cfg_keys[] = {
 	{"amt", "generations", APF_CFG_LIST, OFF(amt.generations), NULL, 0, 0, NULL, NULL, v_generation,
 	 "AMT/CSME major versions in the fleet (e.g. 11, 12, 16). Each gets the rules of "
 	 "data/amt-generations.csv: ME 15 on H-series platforms and ME 16 and later reject SHA-1 and RSA keys "
-	 "under 2048 bits anywhere in the provisioning chain; unset, the newest rules apply."},
+	 "under 2048 bits anywhere in the provisioning chain. The majors that devices not yet activated report in "
+	 "[amt] device_facts are targeted too; with neither, the newest rules apply."},
 	{"amt", "device_hashes", APF_CFG_LIST, OFF(amt.device_hashes), NULL, 0, 0, NULL, NULL, NULL,
 	 "Deprecated alias of [amt] device_facts (read the same way; both may be set): files with the trusted "
 	 "root hashes of real devices, `rpc amtinfo --cert --json` output or one hex hash a line."},

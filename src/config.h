@@ -21,6 +21,7 @@ struct apf_config {
 	struct {
 		char *name;
 		struct apf_strlist enable; /* intrusive checks the admin opted into */
+		char *waivers;             /* waiver file (src/waiver.h), or NULL */
 	} site;
 
 	struct {

@@ -59,6 +59,11 @@ void apf_ctx_unref(struct apf_ctx *ctx)
 	for (size_t i = 0; i < ctx->result.n_findings; i++)
 		apf_finding_free(ctx->result.findings[i]);
 	free(ctx->result.findings);
+	for (size_t i = 0; i < ctx->result.n_metrics; i++) {
+		free(ctx->result.metrics[i].name);
+		free(ctx->result.metrics[i].uom);
+	}
+	free(ctx->result.metrics);
 	free(ctx->step);
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx);
@@ -155,6 +160,11 @@ static struct apf_finding *add_finding(struct apf_ctx *ctx, enum apf_status st, 
 		apf_check_result_take_finding(&ctx->result, bug);
 	}
 	return f;
+}
+
+void apf_metric(struct apf_ctx *ctx, const char *name, double value, const char *uom)
+{
+	apf_check_result_add_metric(&ctx->result, name, value, uom);
 }
 
 struct apf_finding *apf_report(struct apf_ctx *ctx, enum apf_status st, const char *code, const char *fmt, ...)

@@ -15,7 +15,7 @@
 #include "config.h"
 #include "devfacts.h"
 #include "pki_roots.h"
-#include "result.h"
+#include "alloc.h"
 #include "util.h"
 
 #define JSON_MAX_DEPTH 8

@@ -144,7 +144,7 @@ void apf_dev_groups_free(struct apf_dev_group *g, size_t n);
 /* Keys for apf_devfacts_group; both leave activated devices (not provisioning
  * candidates) out. The MEBx/USB suffix; the suffix a device's activation uses:
  * the MEBx/USB one, else the OS's (rpc-go internal/rps/message.go, MeshCentral
- * amtmanager.js activeToACM). */
+ * amtmanager.js checkAcmActivation). */
 const char *apf_devkey_mebx_suffix(const struct apf_device *d, const void *arg);
 const char *apf_devkey_used_suffix(const struct apf_device *d, const void *arg);
 

@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -19,15 +20,22 @@
 
 #include "alloc.h"
 #include "amt_profile.h"
+#include "cmd_diff.h"
 #include "cmd_hash.h"
+#include "cmd_merge.h"
+#include "compare.h"
 #include "config.h"
+#include "history.h"
 #include "net/http.h"
 #include "registry.h"
 #include "report.h"
 #include "runner.h"
+#include "waiver.h"
 
 #define EXIT_USAGE 3
 #define MAX_SELECT 64
+#define MAX_THRESHOLDS 8
+#define HISTORY_KEEP_DEFAULT 100
 
 static const char usage_text[] =
 	"Usage: amt-preflight COMMAND [OPTIONS]\n"
@@ -42,11 +50,14 @@ static const char usage_text[] =
 	"  list [--json]          list every check: id, title, needs, default timeout\n"
 	"  explain ID|CODE|KEY    explain a check id or area, a finding code, a config key or an activation profile\n"
 	"  hash FILE...           print certificate hashes as MEBx and setup servers expect\n"
+	"  diff OLD NEW [--json F] [--html F]  compare two JSON reports: new, changed, fixed\n"
+	"  merge REPORT... [--json F] [--html F]  one fleet report from many sites' reports\n"
 	"  help                   show this help\n"
 	"  version                show the version\n"
 	"\n"
 	"Options for run:\n"
-	"  -c, --config FILE      configuration file (INI; see docs/config.md)\n"
+	"  -c, --config FILE      configuration file (INI; see docs/config.md); default\n"
+	"                         " APF_DEFAULT_CONFIG "\n"
 	"      --only ID,...      run only these checks: ids, or areas (dns = every dns.*\n"
 	"                         check); may be repeated\n"
 	"      --skip ID,...      do not run these checks (ids or areas); may be repeated\n"
@@ -58,6 +69,17 @@ static const char usage_text[] =
 	"                         that wait for another start when it ends)\n"
 	"  -q, --quiet            print only the one-line verdict\n"
 	"  -v, --verbose          print every finding with its evidence, not only problems\n"
+	"      --format FORMAT    text (default) or nagios: the monitoring-plugins status\n"
+	"                         line with performance data, exit status by plugin state\n"
+	"      --warning METRIC=RANGE, --critical METRIC=RANGE\n"
+	"                         nagios thresholds on prov_chain_days_left or\n"
+	"                         crl_hours_left (monitoring-plugins ranges, e.g. 30:)\n"
+	"      --total-timeout SEC\n"
+	"                         the whole run ends within SEC seconds\n"
+	"      --baseline FILE    compare with an earlier JSON report: new, changed, fixed\n"
+	"      --history DIR      keep every run's JSON report in DIR (and latest.json);\n"
+	"                         without --baseline, compare with DIR/latest.json\n"
+	"      --history-keep N   reports kept in DIR (default 100)\n"
 	"\n"
 	"General options:\n"
 	"  -h, --help             show this help\n"
@@ -65,10 +87,26 @@ static const char usage_text[] =
 	"\n"
 	"Exit status: 0 ready, 1 warnings only, 2 at least one FAIL,\n"
 	"3 could not check (an ERROR and no FAIL) or a usage/configuration error.\n"
+	"With --format nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (docs/monitoring.md).\n"
+	"diff: 0 nothing regressed, 1 a new or worse WARN or ERROR, 2 a new or worse FAIL,\n"
+	"3 a report could not be read.\n"
 	"Interrupted (SIGINT, SIGTERM, SIGHUP): no report is written; the process ends by the signal.\n"
 	"Secrets: AMT_PREFLIGHT_BIND_PASSWORD and AMT_PREFLIGHT_PFX_PASSWORD, or *_file keys.\n";
 
-enum { OPT_ONLY = 256, OPT_SKIP, OPT_JSON, OPT_HTML, OPT_JUNIT };
+enum {
+	OPT_ONLY = 256,
+	OPT_SKIP,
+	OPT_JSON,
+	OPT_HTML,
+	OPT_JUNIT,
+	OPT_FORMAT,
+	OPT_WARNING,
+	OPT_CRITICAL,
+	OPT_TOTAL_TIMEOUT,
+	OPT_BASELINE,
+	OPT_HISTORY,
+	OPT_HISTORY_KEEP,
+};
 
 static const struct option run_options[] = {
 	{"config", required_argument, NULL, 'c'},
@@ -81,6 +119,13 @@ static const struct option run_options[] = {
 	{"timeout", required_argument, NULL, 't'},
 	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"warning", required_argument, NULL, OPT_WARNING},
+	{"critical", required_argument, NULL, OPT_CRITICAL},
+	{"total-timeout", required_argument, NULL, OPT_TOTAL_TIMEOUT},
+	{"baseline", required_argument, NULL, OPT_BASELINE},
+	{"history", required_argument, NULL, OPT_HISTORY},
+	{"history-keep", required_argument, NULL, OPT_HISTORY_KEEP},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -94,8 +139,14 @@ struct run_args {
 	size_t n_only, n_skip;
 	const char *json, *html, *junit;
 	int jobs;
-	unsigned int timeout_ms;
-	bool quiet, verbose;
+	unsigned int timeout_ms, total_timeout_ms;
+	bool quiet, verbose, nagios;
+	/* --warning/--critical, merged per metric; the config's warn_days and
+	 * crl_warn_hours fill in the warnings not given. */
+	struct apf_threshold thresholds[MAX_THRESHOLDS];
+	size_t n_thresholds;
+	const char *baseline, *history;
+	int history_keep;
 };
 
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -108,6 +159,72 @@ static void usage_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputs("\nTry 'amt-preflight --help'.\n", stderr);
+}
+
+/* The metrics thresholds may name (those the checks record; docs/monitoring.md). */
+static const char *const threshold_metrics[] = {"prov_chain_days_left", "crl_hours_left", NULL};
+
+static struct apf_threshold *threshold_slot(struct run_args *a, const char *metric)
+{
+	for (size_t i = 0; i < a->n_thresholds; i++)
+		if (strcmp(a->thresholds[i].metric, metric) == 0)
+			return &a->thresholds[i];
+	if (a->n_thresholds == MAX_THRESHOLDS)
+		return NULL;
+	a->thresholds[a->n_thresholds].metric = metric;
+	return &a->thresholds[a->n_thresholds++];
+}
+
+/* "--warning prov_chain_days_left=30:" */
+static int parse_threshold(struct run_args *a, const char *opt, const char *arg, bool crit)
+{
+	const char *eq = strchr(arg, '=');
+	const char *metric = NULL;
+	struct apf_threshold *t;
+	struct apf_range range;
+
+	for (const char *const *m = threshold_metrics; eq && *m; m++)
+		if (strlen(*m) == (size_t)(eq - arg) && strncmp(*m, arg, (size_t)(eq - arg)) == 0)
+			metric = *m;
+	if (!metric) {
+		usage_error("%s: '%s' is not METRIC=RANGE with METRIC prov_chain_days_left or crl_hours_left", opt, arg);
+		return -EINVAL;
+	}
+	if (apf_range_parse(eq + 1, &range)) {
+		usage_error("%s: '%s' is not a monitoring-plugins range (10, 10:, ~:10, 10:20, @10:20)", opt, eq + 1);
+		return -EINVAL;
+	}
+	t = threshold_slot(a, metric);
+	if (crit) {
+		t->crit = range;
+		t->has_crit = true;
+	} else {
+		t->warn = range;
+		t->has_warn = true;
+	}
+	return 0;
+}
+
+/* Defaults for the thresholds not given: warn at the horizons the checks warn at,
+ * critical once the certificate or CRL has run out. */
+static void threshold_defaults(struct run_args *a, const struct apf_config *cfg)
+{
+	const struct {
+		const char *metric;
+		int warn_at;
+	} d[] = {{"prov_chain_days_left", cfg->provisioning.warn_days}, {"crl_hours_left", cfg->ca.crl_warn_hours}};
+
+	for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
+		struct apf_threshold *t = threshold_slot(a, d[i].metric);
+		if (!t->has_warn) {
+			t->warn = (struct apf_range){.start = d[i].warn_at, .end = INFINITY};
+			t->has_warn = true;
+		}
+		if (!t->has_crit) {
+			t->crit = (struct apf_range){.start = 0, .end = INFINITY};
+			t->has_crit = true;
+		}
+	}
 }
 
 /* Splits "a,b" in place into `v`; every entry must name a check or an area, and
@@ -232,6 +349,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
 	int c;
 
 	a->jobs = 16;
+	a->history_keep = HISTORY_KEEP_DEFAULT;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":c:j:t:qvhV", run_options, NULL)) != -1) {
@@ -270,6 +388,38 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
 			break;
 		case 'q':
 			a->quiet = true;
+			break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "nagios") != 0 && strcmp(optarg, "text") != 0) {
+				usage_error("--format: '%s' is not text or nagios", optarg);
+				return -EINVAL;
+			}
+			a->nagios = strcmp(optarg, "nagios") == 0;
+			break;
+		case OPT_WARNING:
+		case OPT_CRITICAL:
+			if (parse_threshold(a, c == OPT_WARNING ? "--warning" : "--critical", optarg, c == OPT_CRITICAL))
+				return -EINVAL;
+			break;
+		case OPT_TOTAL_TIMEOUT:
+			if (parse_uint(optarg, 1, 86400, &v)) {
+				usage_error("--total-timeout: '%s' is not a number of seconds from 1 to 86400", optarg);
+				return -EINVAL;
+			}
+			a->total_timeout_ms = (unsigned int)v * 1000u;
+			break;
+		case OPT_BASELINE:
+			a->baseline = optarg;
+			break;
+		case OPT_HISTORY:
+			a->history = optarg;
+			break;
+		case OPT_HISTORY_KEEP:
+			if (parse_uint(optarg, 1, 100000, &v)) {
+				usage_error("--history-keep: '%s' is not a number from 1 to 100000", optarg);
+				return -EINVAL;
+			}
+			a->history_keep = (int)v;
 			break;
 		case 'v':
 			a->verbose = true;
@@ -491,7 +641,9 @@ static int cmd_run(int argc, char **argv)
 	struct apf_run *run = NULL;
 	static struct progress prog; /* the signal thread may outlive this frame */
 	struct report_out outs[3] = {{0}};
-	char *err = NULL;
+	struct apf_waivers *waivers = NULL;
+	struct apf_run *baseline = NULL;
+	char *err = NULL, *baseline_path = NULL;
 	bool abandoned = false, to_stdout;
 	int rc, pending, code = EXIT_USAGE;
 
@@ -501,21 +653,46 @@ static int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	if (!a.config) {
-		usage_error("%s", "no configuration: give -c FILE (docs/example.conf shows every key)");
-		goto out;
+		/* The installed site configuration, as the systemd unit and Icinga use it. */
+		if (access(APF_DEFAULT_CONFIG, F_OK) != 0) {
+			usage_error("no configuration: give -c FILE, or create %s (docs/example.conf shows every key)",
+				    APF_DEFAULT_CONFIG);
+			goto out;
+		}
+		a.config = APF_DEFAULT_CONFIG;
 	}
 	rc = apf_config_load(a.config, &cfg, &err);
 	if (rc) {
 		fprintf(stderr, "amt-preflight: %s\n", err ? err : "cannot load the configuration");
 		goto out;
 	}
+	/* Everything the run's reports depend on is read before minutes of checks. */
+	if (cfg->site.waivers && apf_waivers_load(cfg->site.waivers, &waivers, &err)) {
+		fprintf(stderr, "amt-preflight: %s\n", err);
+		goto out;
+	}
+	if (a.baseline) {
+		baseline_path = apf_xstrdup(a.baseline);
+		if (apf_report_json_read(baseline_path, &baseline, &err)) {
+			fprintf(stderr, "amt-preflight: --baseline: %s\n", err);
+			goto out;
+		}
+	} else if (a.history && (baseline_path = apf_history_latest(a.history)) &&
+		   apf_report_json_read(baseline_path, &baseline, &err)) {
+		/* An unattended audit still runs; it just cannot say what changed. */
+		fprintf(stderr, "amt-preflight: warning: no comparison with the history: %s\n", err);
+		free(err);
+		err = NULL;
+	}
+	if (a.nagios)
+		threshold_defaults(&a, cfg);
 	/* A report on stdout must stay parseable: everything else goes to stderr then. */
 	to_stdout = (a.json && !strcmp(a.json, "-")) || (a.html && !strcmp(a.html, "-")) ||
 		    (a.junit && !strcmp(a.junit, "-"));
 	pthread_mutex_init(&prog.lock, NULL);
 	prog.out = to_stdout ? stderr : stdout;
 	prog.color = use_color(prog.out);
-	prog.quiet = a.quiet;
+	prog.quiet = a.quiet || a.nagios;
 	note_intrusive(&prog, &a, cfg);
 	signals_start(&prog);
 
@@ -528,6 +705,7 @@ static int cmd_run(int argc, char **argv)
 			.n_skip = a.n_skip,
 			.jobs = a.jobs,
 			.timeout_ms = a.timeout_ms,
+			.total_timeout_ms = a.total_timeout_ms,
 			.on_done = on_done,
 			.arg = &prog,
 		};
@@ -541,7 +719,16 @@ static int cmd_run(int argc, char **argv)
 		usage_error("%s", "--only and --skip leave no check to run");
 		goto out;
 	}
-	code = apf_verdict_exit_code(run->verdict);
+	if (waivers)
+		apf_waivers_apply(waivers, run, run->started);
+	if (baseline)
+		apf_compare_runs(run, baseline, baseline_path);
+	if (a.nagios) {
+		struct apf_nagios_opts no = {a.thresholds, a.n_thresholds};
+		code = (int)apf_nagios_state(run, &no);
+	} else {
+		code = apf_verdict_exit_code(run->verdict);
+	}
 
 	outs[0] = (struct report_out){a.json, APF_REPORT_JSON, "JSON", false};
 	outs[1] = (struct report_out){a.html, APF_REPORT_HTML, "HTML", false};
@@ -551,6 +738,11 @@ static int cmd_run(int argc, char **argv)
 	pthread_mutex_unlock(&prog.lock);
 	if (write_reports(run, outs, sizeof(outs) / sizeof(outs[0])) && code < EXIT_USAGE)
 		code = EXIT_USAGE;
+	if (a.history && apf_history_save(a.history, run, a.history_keep, &err)) {
+		fprintf(stderr, "amt-preflight: --history: %s\n", err);
+		if (code < EXIT_USAGE)
+			code = EXIT_USAGE;
+	}
 	pthread_mutex_lock(&prog.lock);
 	prog.phase = PHASE_DONE;
 	pending = prog.pending;
@@ -560,8 +752,11 @@ static int cmd_run(int argc, char **argv)
 	}
 	pthread_mutex_unlock(&prog.lock);
 
-	if (a.quiet) {
-		/* One line, Nagios plugin style. */
+	if (a.nagios) {
+		struct apf_nagios_opts no = {a.thresholds, a.n_thresholds};
+		apf_report_nagios_write(run, &no, prog.out);
+	} else if (a.quiet) {
+		/* One line: the verdict and the counts. */
 		fprintf(prog.out, "AMT-PREFLIGHT %s - %zu FAIL, %zu ERROR, %zu WARN, %zu OK, %zu SKIP\n",
 			apf_verdict_name(run->verdict), run->counts[APF_FAIL], run->counts[APF_ERROR],
 			run->counts[APF_WARN], run->counts[APF_PASS] + run->counts[APF_INFO], run->counts[APF_SKIP]);
@@ -586,8 +781,11 @@ static int cmd_run(int argc, char **argv)
 	}
 out:
 	apf_run_free(run);
+	apf_run_free(baseline);
+	apf_waivers_free(waivers);
 	apf_config_free(cfg);
 	free(err);
+	free(baseline_path);
 	free(a.only_buf);
 	free(a.skip_buf);
 	return code;
@@ -813,6 +1011,10 @@ int main(int argc, char **argv)
 		code = cmd_list(argc - 1, argv + 1);
 	else if (!strcmp(cmd, "explain"))
 		code = cmd_explain(argc - 1, argv + 1);
+	else if (!strcmp(cmd, "merge"))
+		code = apf_cmd_merge(argc - 1, argv + 1);
+	else if (!strcmp(cmd, "diff"))
+		code = apf_cmd_diff(argc - 1, argv + 1);
 	else if (!strcmp(cmd, "hash"))
 		code = apf_cmd_hash(argc - 1, argv + 1);
 	else {

@@ -45,6 +45,31 @@ int apf_status_parse(const char *s, enum apf_status *out)
 	return -EINVAL;
 }
 
+/* Paired with enum apf_change. */
+static const char *const change_names[APF_CHANGE_COUNT] = {
+	[APF_CHANGE_NONE] = NULL,
+	[APF_CHANGE_NEW] = "new",
+	[APF_CHANGE_CHANGED] = "changed",
+	[APF_CHANGE_UNCHANGED] = "unchanged",
+};
+
+const char *apf_change_name(enum apf_change c)
+{
+	return (unsigned)c < APF_CHANGE_COUNT ? change_names[c] : NULL;
+}
+
+/* Paired with enum apf_waiver_outcome. */
+static const char *const waiver_outcome_names[APF_WAIVER_OUTCOME_COUNT] = {
+	[APF_WAIVER_APPLIED] = "applied",
+	[APF_WAIVER_EXPIRED] = "expired",
+	[APF_WAIVER_STALE] = "stale",
+};
+
+const char *apf_waiver_outcome_name(enum apf_waiver_outcome o)
+{
+	return (unsigned)o < APF_WAIVER_OUTCOME_COUNT ? waiver_outcome_names[o] : NULL;
+}
+
 const char *apf_verdict_name(enum apf_verdict v)
 {
 	return (unsigned)v < APF_VERDICT_COUNT ? verdicts[v].name : NULL;
@@ -91,7 +116,61 @@ void apf_finding_free(struct apf_finding *f)
 	free(f->code);
 	free(f->message);
 	free(f->remediation);
+	free(f->change_detail);
+	apf_waiver_mark_free(f->waiver);
 	free(f);
+}
+
+void apf_waiver_mark_free(struct apf_waiver_mark *w)
+{
+	if (!w)
+		return;
+	free(w->id);
+	free(w->justification);
+	free(w->owner);
+	free(w->expires);
+	free(w);
+}
+
+void apf_baseline_free(struct apf_baseline *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->n_fixed; i++) {
+		free(b->fixed[i].check_id);
+		free(b->fixed[i].code);
+		free(b->fixed[i].message);
+	}
+	free(b->fixed);
+	free(b->path);
+	free(b->started);
+	free(b->verdict);
+	free(b);
+}
+
+void apf_check_result_add_metric(struct apf_check_result *r, const char *name, double value, const char *uom)
+{
+	r->metrics = apf_xrealloc(r->metrics, (r->n_metrics + 1) * sizeof(*r->metrics));
+	r->metrics[r->n_metrics].name = apf_xstrdup(name);
+	r->metrics[r->n_metrics].value = value;
+	r->metrics[r->n_metrics].uom = apf_xstrdup(uom ? uom : "");
+	r->n_metrics++;
+}
+
+bool apf_run_metric_min(const struct apf_run *run, const char *name, double *out)
+{
+	bool found = false;
+
+	for (size_t i = 0; i < run->n_checks; i++) {
+		for (size_t j = 0; j < run->checks[i].n_metrics; j++) {
+			const struct apf_metric *m = &run->checks[i].metrics[j];
+			if (strcmp(m->name, name) == 0 && (!found || m->value < *out)) {
+				*out = m->value;
+				found = true;
+			}
+		}
+	}
+	return found;
 }
 
 void apf_check_result_take_finding(struct apf_check_result *r, struct apf_finding *f)
@@ -116,13 +195,24 @@ const struct apf_finding *apf_check_result_worst(const struct apf_check_result *
 void apf_run_finish(struct apf_run *run)
 {
 	memset(run->counts, 0, sizeof(run->counts));
+	run->n_waived = 0;
 	for (size_t i = 0; i < run->n_checks; i++) {
 		struct apf_check_result *r = &run->checks[i];
+		bool any = false, waived = false;
 		r->status = APF_SKIP;
 		for (size_t j = 0; j < r->n_findings; j++) {
-			if (j == 0 || r->findings[j]->status > r->status)
-				r->status = r->findings[j]->status;
+			const struct apf_finding *f = r->findings[j];
+			if (f->waiver && !f->waiver->expired) {
+				run->n_waived++;
+				waived = true;
+				continue;
+			}
+			if (!any || f->status > r->status)
+				r->status = f->status;
+			any = true;
 		}
+		if (waived && r->status < APF_INFO)
+			r->status = APF_INFO;
 		run->counts[r->status]++;
 	}
 	/* FAIL outranks ERROR: something known broken is the actionable news;
@@ -157,8 +247,27 @@ void apf_run_free(struct apf_run *run)
 		for (size_t j = 0; j < run->checks[i].n_findings; j++)
 			apf_finding_free(run->checks[i].findings[j]);
 		free(run->checks[i].findings);
+		for (size_t j = 0; j < run->checks[i].n_metrics; j++) {
+			free(run->checks[i].metrics[j].name);
+			free(run->checks[i].metrics[j].uom);
+		}
+		free(run->checks[i].metrics);
 	}
 	free(run->checks);
+	for (size_t i = 0; i < run->n_owned; i++)
+		free(run->owned[i]);
+	free(run->owned);
+	apf_baseline_free(run->baseline);
+	for (size_t i = 0; i < run->n_waivers; i++) {
+		struct apf_waiver_state *w = &run->waivers[i];
+		free(w->id);
+		free(w->code);
+		free(w->check);
+		free(w->match);
+		free(w->owner);
+		free(w->expires);
+	}
+	free(run->waivers);
 	free(run->tool_version);
 	free(run->host);
 	free(run->site);

@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -46,6 +47,44 @@ struct apf_kv {
 	char *value;
 };
 
+/* How a finding compares with the same finding in a baseline report (src/compare.c). */
+enum apf_change {
+	APF_CHANGE_NONE,      /* no baseline was given */
+	APF_CHANGE_NEW,       /* not in the baseline */
+	APF_CHANGE_CHANGED,   /* in the baseline with another status, message or evidence */
+	APF_CHANGE_UNCHANGED, /* in the baseline as it is now */
+	APF_CHANGE_COUNT
+};
+
+/* "new", "changed", ...; NULL for APF_CHANGE_NONE. Paired with enum apf_change. */
+const char *apf_change_name(enum apf_change c);
+
+/* The accepted-risk entry (src/waiver.c) that covers a finding. */
+struct apf_waiver_mark {
+	char *id;            /* the waiver's [name] in the waiver file */
+	char *justification;
+	char *owner;
+	char *expires;       /* YYYY-MM-DD */
+	bool expired;        /* past its date: shown, but the finding counts again */
+};
+
+/* What became of one waiver of the waiver file in this run. */
+enum apf_waiver_outcome {
+	APF_WAIVER_APPLIED, /* covers at least one finding */
+	APF_WAIVER_EXPIRED, /* past its date: covers nothing */
+	APF_WAIVER_STALE,   /* current, but matches no finding of this run */
+	APF_WAIVER_OUTCOME_COUNT
+};
+
+/* "applied", "expired", "stale". Paired with enum apf_waiver_outcome. */
+const char *apf_waiver_outcome_name(enum apf_waiver_outcome o);
+
+struct apf_waiver_state {
+	char *id, *code, *check, *match, *owner, *expires; /* check and match may be NULL */
+	enum apf_waiver_outcome outcome;
+	size_t matched; /* findings it matches (for an expired one: would have covered) */
+};
+
 struct apf_finding {
 	enum apf_status status;
 	char *code;        /* stable upper-snake */
@@ -53,6 +92,18 @@ struct apf_finding {
 	struct apf_kv *evidence;
 	size_t n_evidence;
 	char *remediation; /* may be NULL */
+	enum apf_change change;
+	char *change_detail; /* for APF_CHANGE_CHANGED: what differs ("days_left: 40 -> 12"); else NULL */
+	struct apf_waiver_mark *waiver; /* NULL when no waiver applies; a waived finding counts toward nothing */
+};
+
+/* A number a check measured, for monitoring performance data and trends
+ * ("prov_chain_days_left" = 12). Names are [a-z0-9_]; uom as monitoring-plugins
+ * define it ("", "s", "%", "c"...). */
+struct apf_metric {
+	char *name;
+	double value;
+	char *uom;
 };
 
 struct apf_check_result {
@@ -62,6 +113,27 @@ struct apf_check_result {
 	struct apf_finding **findings;
 	size_t n_findings;
 	uint64_t duration_ms;
+	struct apf_metric *metrics;
+	size_t n_metrics;
+};
+
+/* A finding of the baseline that this run no longer has. */
+struct apf_fixed {
+	char *check_id;
+	char *code;
+	char *message;
+	enum apf_status status;
+};
+
+/* What the run was compared with (--baseline, or the history's latest report). */
+struct apf_baseline {
+	char *path;
+	char *started;        /* the baseline run's start, as its report says */
+	char *verdict;        /* the baseline run's verdict name */
+	size_t counts[APF_CHANGE_COUNT]; /* findings of this run by change */
+	enum apf_status regression;      /* worst new-or-worse problem (src/compare.h); APF_SKIP = none */
+	struct apf_fixed *fixed;
+	size_t n_fixed;
 };
 
 struct apf_run {
@@ -77,12 +149,28 @@ struct apf_run {
 	/* derived by apf_run_finish() */
 	enum apf_verdict verdict;
 	size_t counts[APF_STATUS_COUNT]; /* checks by status */
+	struct apf_baseline *baseline; /* NULL when the run was not compared */
+	size_t n_waived;               /* findings covered by a current waiver */
+	struct apf_waiver_state *waivers; /* every waiver of the file; NULL when none is configured */
+	size_t n_waivers;
+	/* Strings that checks[].id and .title point to when the run was read from a
+	 * report file rather than run (report/json_read.c); freed with the run. */
+	char **owned;
+	size_t n_owned;
 };
 
 struct apf_finding *apf_finding_new(enum apf_status st, const char *code, const char *message);
 void apf_finding_add_evidence(struct apf_finding *f, const char *key, const char *value);
 void apf_finding_set_remedy(struct apf_finding *f, const char *remedy);
 void apf_finding_free(struct apf_finding *f);
+
+/* Appends a metric to a check's result (copies name and uom). */
+void apf_check_result_add_metric(struct apf_check_result *r, const char *name, double value, const char *uom);
+/* The lowest value of metric `name` over the run's checks; false when none has it. */
+bool apf_run_metric_min(const struct apf_run *run, const char *name, double *out);
+
+void apf_waiver_mark_free(struct apf_waiver_mark *w);
+void apf_baseline_free(struct apf_baseline *b);
 
 /* Appends (takes ownership of) a finding and raises the check's status. */
 void apf_check_result_take_finding(struct apf_check_result *r, struct apf_finding *f);
@@ -91,7 +179,9 @@ void apf_check_result_take_finding(struct apf_check_result *r, struct apf_findin
  * check. NULL when it has none. */
 const struct apf_finding *apf_check_result_worst(const struct apf_check_result *r);
 
-/* Computes statuses, counts and the verdict from the findings. */
+/* Computes statuses, counts and the verdict from the findings. A waived finding
+ * counts toward neither its check's status nor the verdict; a check whose every
+ * finding above INFO is waived is INFO (something was seen and accepted). */
 void apf_run_finish(struct apf_run *run);
 void apf_run_free(struct apf_run *run);
 

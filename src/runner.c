@@ -55,6 +55,7 @@ struct runner {
 	pthread_cond_t cond;
 	struct job *jobs;
 	size_t n;
+	uint64_t run_end_ms; /* the whole run's deadline (--total-timeout); 0 = none */
 };
 
 struct thread_arg {
@@ -194,8 +195,15 @@ static int start_job(struct runner *r, struct job *job, const struct apf_run_opt
 	struct thread_arg *a;
 	int rc;
 
+	uint64_t deadline;
+
 	job->started_ms = apf_now_ms();
-	job->ctx = apf_ctx_new(job->check, o->cfg, facts, job->started_ms + (timeout ? timeout : 30000));
+	deadline = job->started_ms + (timeout ? timeout : 30000);
+	/* No check outlives the whole run's deadline: a monitoring system kills
+	 * a plugin that overruns, and then gets no output at all. */
+	if (r->run_end_ms && deadline > r->run_end_ms)
+		deadline = r->run_end_ms > job->started_ms ? r->run_end_ms : job->started_ms;
+	job->ctx = apf_ctx_new(job->check, o->cfg, facts, deadline);
 	job->ctx->refs = 2; /* the runner's and the thread's */
 	a = apf_xcalloc(1, sizeof(*a));
 	a->r = r;
@@ -227,6 +235,10 @@ static void collect(struct job *job, struct apf_facts *facts)
 	free(ctx->result.findings);
 	ctx->result.findings = NULL;
 	ctx->result.n_findings = 0;
+	job->slot->metrics = ctx->result.metrics;
+	job->slot->n_metrics = ctx->result.n_metrics;
+	ctx->result.metrics = NULL;
+	ctx->result.n_metrics = 0;
 	apf_facts_seal(facts, job->check->id);
 	apf_ctx_unref(ctx);
 	job->ctx = NULL;
@@ -283,6 +295,7 @@ int apf_run_checks(const struct apf_run_opts *o, struct apf_run **out, bool *aba
 	pthread_condattr_t ca;
 
 	*out = NULL;
+	r->run_end_ms = o->total_timeout_ms ? t0 + o->total_timeout_ms : 0;
 	pthread_mutex_init(&r->lock, NULL);
 	/* Deadlines are on CLOCK_MONOTONIC: wall-clock jumps must not fire or hide a timeout. */
 	pthread_condattr_init(&ca);

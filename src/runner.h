@@ -24,6 +24,9 @@ struct apf_run_opts {
 	size_t n_skip;
 	int jobs;                /* >= 1 */
 	unsigned int timeout_ms; /* 0 = each check's default */
+	/* The whole run's deadline from its start (--total-timeout): every check's
+	 * deadline is cut to it, so the run ends by then. 0 = none. */
+	unsigned int total_timeout_ms;
 	/* Called on the calling thread as each check finishes (progress). May be NULL. */
 	void (*on_done)(const struct apf_check_result *r, size_t done, size_t total, void *arg);
 	void *arg;

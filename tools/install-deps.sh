@@ -12,7 +12,8 @@ LAB_PKGS=(bind9 bind9-utils bind9-dnsutils ldnsutils kea-dhcp4-server kea-dhcp-d
 	udhcpc samba-ad-dc samba-ad-provision ldap-utils ldb-tools openssl curl python3
 	iproute2 ca-certificates procps
 	chrony)
-TEST_PKGS=(chromium python3-jsonschema dnsperf dnsmasq-base)
+TEST_PKGS=(chromium python3-jsonschema dnsperf dnsmasq-base
+	icinga2-bin icinga2-common debhelper lintian systemd)
 
 want=("${BUILD_PKGS[@]}")
 case "${1:-all}" in

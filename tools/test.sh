@@ -4,21 +4,23 @@
 #   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   3. libFuzzer on each fuzz target for a bounded time (clang)
 #   4. the browser test: reports rendered in headless Chromium
-#   5. integration tests against the real lab (root; network namespaces)
+#   5. the Debian package: built, installed into a throw-away root, units verified
+#   6. integration tests against the real lab (root; network namespaces)
 # Ends with one line "N passed, N failed, N skipped"; exits 1 when anything failed.
 #
-# usage: tools/test.sh [--no-asan] [--no-fuzz] [--no-lab] [--fuzz-seconds N]
+# usage: tools/test.sh [--no-asan] [--no-fuzz] [--no-package] [--no-lab] [--fuzz-seconds N]
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-asan=1 fuzz=1 lab=1 fuzz_seconds=${FUZZ_SECONDS:-20}
+asan=1 fuzz=1 package=1 lab=1 fuzz_seconds=${FUZZ_SECONDS:-20}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--no-asan) asan=0 ;;
 	--no-fuzz) fuzz=0 ;;
+	--no-package) package=0 ;;
 	--no-lab) lab=0 ;;
 	--fuzz-seconds) fuzz_seconds=$2; shift ;;
-	*) echo "usage: $0 [--no-asan] [--no-fuzz] [--no-lab] [--fuzz-seconds N]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--no-asan] [--no-fuzz] [--no-package] [--no-lab] [--fuzz-seconds N]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -115,6 +117,18 @@ if [ $fuzz = 1 ]; then
 	else
 		tail -30 build-fuzz.build.log
 		tally "fuzz build" 0 1 0
+	fi
+fi
+
+if [ $package = 1 ]; then
+	step "Debian package"
+	bash tests/package/run.sh 2>&1 | tee build/package.log
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' build/package.log | tail -1)
+	if [ -n "$line" ]; then
+		read -r p f < <(echo "$line" | sed -E 's/^([0-9]+) passed, ([0-9]+) failed.*/\1 \2/')
+		tally "package" "$p" "$f" 0
+	else
+		tally "package" 0 1 0
 	fi
 fi
 

@@ -207,7 +207,7 @@ static void test_check_over_fixtures(void **state)
 	assert_null(apf_test_evidence(f, "ccm"));
 	f = apf_test_expect(r, "DEVICE_NOT_READY", APF_WARN);
 	assert_string_equal(apf_test_evidence(f, "no_mei_driver"), "amt-04");
-	f = apf_test_expect(r, "DEVICE_GENERATION_UNLISTED", APF_WARN);
+	f = apf_test_expect(r, "DEVICE_GENERATION_UNLISTED", APF_INFO);
 	assert_string_equal(apf_test_evidence(f, "generation"), "18");
 	assert_string_equal(apf_test_evidence(f, "devices"), "amt-02");
 	/* amt-02 also has the MEBx suffix, but it is activated: only amt-03 is named. */

@@ -232,6 +232,7 @@ static void test_public_roots(void **state)
 	expect_ev(f, "default_in_generations", "11-");
 	apf_run_free(run);
 
+
 	if (balt) { /* expired 2025-05-12, SHA-1 self-signed */
 		run = run_with(balt, "generations = 16\n");
 		r = apf_test_result(run, ID);
@@ -248,6 +249,40 @@ static void test_public_roots(void **state)
 		expect_ev(f, "rule_scope", "H-series");
 		apf_run_free(run);
 	}
+}
+
+/* A device reporting AMT 10 makes 10 a target without [amt] generations: Go
+ * Daddy G2 is in the default lists from 11 on. An 11.x device alone is fine. */
+static void test_device_generations(void **state)
+{
+	const char *gd2 = public_root("45140b3247eb9cc8c5b4f0d7b53091f73292089e6e5a63e2749dd3aca9198eda", "pub-gd2.der");
+	char *dir = cert_fmt("%s", apf_test_tmpdir()), *root, *p10, *p11, *amt;
+	struct apf_run *run;
+	const struct apf_finding *f;
+
+	(void)state;
+	if (!gd2)
+		skip();
+	root = cert_fmt("%s", gd2); /* cert_pki's buffers are reused */
+	p10 = tmp_file(dir, "pc-10.json", "{\"amt\":\"10.0.55\",\"hostnameOS\":\"pc-10\",\"controlMode\":\"not activated\"}");
+	p11 = tmp_file(dir, "pc-11.json", "{\"amt\":\"11.8.92\",\"hostnameOS\":\"pc-11\",\"controlMode\":\"not activated\"}");
+	amt = cert_fmt("device_facts = %s, %s\n", p10, p11);
+	run = run_with(root, amt);
+	f = apf_test_expect(apf_test_result(run, ID), "ROOT_NOT_IN_GENERATION", APF_WARN);
+	expect_ev(f, "generation", "10");
+	expect_ev(f, "generations_from", "10: devices pc-10; 11: devices pc-11");
+	apf_run_free(run);
+	free(amt);
+	amt = cert_fmt("device_facts = %s\n", p11);
+	run = run_with(root, amt);
+	apf_test_expect(apf_test_result(run, ID), "ROOT_HASH_DEFAULT", APF_PASS);
+	assert_null(apf_test_find(apf_test_result(run, ID), "ROOT_NOT_IN_GENERATION"));
+	apf_run_free(run);
+	free(amt);
+	free(p10);
+	free(p11);
+	free(root);
+	free(dir);
 }
 
 /* A Sectigo chain ends at USERTrust RSA, a default root of recent devices: not private. */
@@ -346,6 +381,7 @@ int main(void)
 		cmocka_unit_test(test_fleet_names_and_activated),
 		cmocka_unit_test(test_incomplete_chain),
 		cmocka_unit_test(test_public_roots),
+		cmocka_unit_test(test_device_generations),
 		cmocka_unit_test(test_usertrust),
 		cmocka_unit_test(test_table_against_bundle),
 		cmocka_unit_test(test_generation_ranges),

@@ -317,6 +317,62 @@ static void test_domain(void **state)
 	apf_run_free(run);
 }
 
+/* Writes an `rpc amtinfo --json` export of a device not yet activated to the
+ * test directory; returns its path (caller frees). */
+static char *amtinfo_file(const char *host, const char *version, const char *mode)
+{
+	char *p = cert_fmt("%s/%s.json", apf_test_tmpdir(), host);
+	FILE *fp = fopen(p, "w");
+
+	assert_non_null(fp);
+	fprintf(fp, "{\"amt\":\"%s\",\"hostnameOS\":\"%s\",\"controlMode\":\"%s\"}", version, host, mode);
+	fclose(fp);
+	return p;
+}
+
+/* The AMT versions devices report drive the per-generation rules, united with
+ * [amt] generations; evidence says where each generation came from. */
+static void test_weak_crypto_device_generations(void **state)
+{
+	char *files[] = {amtinfo_file("pc-15", "15.0.45", "not activated"),
+			 amtinfo_file("pc-11", "11.8.92", "not activated"),
+			 amtinfo_file("pc-acm", "16.1.27", "admin control mode")};
+	static const struct {
+		const char *generations; /* an [amt] generations line, or "" */
+		int a, b;                /* the files given (b < 0: one) */
+		enum apf_status status;
+		const char *gens, *from;
+	} cases[] = {
+		/* a 15.x device: ME 15 H-series refuses SHA-1, no [amt] generations needed */
+		{"", 0, -1, APF_FAIL, "15", "15: devices pc-15"},
+		/* only 11.x candidates (the activated 16.x device is none): a warning, no FAIL */
+		{"", 1, 2, APF_WARN, "11", "11: devices pc-11"},
+		/* the union: 15 names both of its sources */
+		{"generations = 11, 15\n", 1, 0, APF_FAIL, "11, 15",
+		 "11: [amt] generations and devices pc-11; 15: [amt] generations and devices pc-15"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *extra = cert_fmt("[amt]\n%sdevice_facts = %s%s%s\n", cases[i].generations, files[cases[i].a],
+				       cases[i].b < 0 ? "" : ", ", cases[i].b < 0 ? "" : files[cases[i].b]);
+		struct apf_run *run = run_pfx(cert_pki("sha1.pfx"), extra, false);
+		const struct apf_finding *f =
+			apf_test_expect(apf_test_result(run, ID), "CERT_WEAK_SIGNATURE", cases[i].status);
+
+		expect_ev(f, "generations", cases[i].gens);
+		expect_ev(f, "generations_from", cases[i].from);
+		if (cases[i].status == APF_FAIL)
+			expect_ev(f, "rule_generation", "15");
+		else
+			assert_false(cert_has_fail(apf_test_result(run, ID)));
+		apf_run_free(run);
+		free(extra);
+	}
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		free(files[i]);
+}
+
 /* RPS looks the domain up by the device's exact suffix: a certificate for
  * corp.example.com does not serve devices in sales.corp.example.com, which the
  * firmware's .com rule alone accepts. Both directions. */
@@ -342,6 +398,39 @@ static void test_domain_rps_exact(void **state)
 	run = run_pfx(cert_pki("chain.pfx"), "[amt]\ndomain_suffixes = corp.example.com\nactivation = rps\n", false);
 	f = apf_test_expect(apf_test_result(run, ID), "CERT_DOMAIN_MATCH", APF_PASS);
 	expect_ev(f, "suffix_rule", "firmware, exact");
+	apf_run_free(run);
+}
+
+/* MeshCentral cuts the CN to its registrable domain (.com: two labels) and
+ * accepts a device whose trusted suffix lies below it; an unrelated domain is
+ * refused under its rule, not only the firmware's. */
+static void test_domain_meshcentral(void **state)
+{
+	struct apf_run *run = run_pfx(cert_pki("chain.pfx"),
+				      "[amt]\ndomain_suffixes = sales.corp.example.com\nactivation = meshcentral\n", false);
+	const struct apf_check_result *r = apf_test_result(run, ID);
+	const struct apf_finding *f;
+	bool mesh_mismatch = false;
+
+	(void)state;
+	f = apf_test_expect(r, "CERT_DOMAIN_MATCH", APF_PASS);
+	expect_ev(f, "suffix_rule", "firmware, meshcentral");
+	assert_null(apf_test_find(r, "CERT_DOMAIN_MISMATCH"));
+	apf_run_free(run);
+
+	run = run_pfx(cert_pki("chain.pfx"), "[amt]\ndomain_suffixes = corp.example.net\nactivation = meshcentral\n",
+		      false);
+	r = apf_test_result(run, ID);
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const char *rule = apf_test_evidence(r->findings[i], "suffix_rule");
+		if (!strcmp(r->findings[i]->code, "CERT_DOMAIN_MISMATCH") && rule && !strcmp(rule, "meshcentral")) {
+			assert_int_equal(r->findings[i]->status, APF_FAIL);
+			expect_ev(r->findings[i], "amt_suffix", "corp.example.net");
+			mesh_mismatch = true;
+		}
+	}
+	assert_true(mesh_mismatch);
+	assert_null(apf_test_find(r, "CERT_DOMAIN_MATCH"));
 	apf_run_free(run);
 }
 
@@ -535,6 +624,8 @@ int main(void)
 		cmocka_unit_test(test_domain),
 		cmocka_unit_test(test_domain_nonpublic),
 		cmocka_unit_test(test_domain_rps_exact),
+		cmocka_unit_test(test_weak_crypto_device_generations),
+		cmocka_unit_test(test_domain_meshcentral),
 		cmocka_unit_test(test_domain_device_facts),
 		cmocka_unit_test(test_pem_key_chain),
 		cmocka_unit_test(test_revocation),

@@ -41,7 +41,7 @@ def delete(path):
 
 
 MUTATIONS = {
-    "schema_version 2": set_in(["schema_version"], 2),
+    "schema_version 3": set_in(["schema_version"], 3),
     "no verdict": delete(["verdict"]),
     "unknown verdict": set_in(["verdict"], "MAYBE"),
     "exit code does not match verdict": set_in(["exit_code"], 0),

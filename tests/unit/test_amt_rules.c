@@ -38,10 +38,24 @@ static void test_suffix_exact_meshcentral(void **state)
 	assert_true(apf_amt_suffix_match("example.com", "EXAMPLE.com.", APF_SUFFIX_RULE_EXACT));
 	assert_false(apf_amt_suffix_match("ps.example.com", "sales.example.com", APF_SUFFIX_RULE_EXACT));
 	assert_false(apf_amt_suffix_match("example.com", "branch.example.com", APF_SUFFIX_RULE_EXACT));
-	/* MeshCentral: CN equals the trusted DNS suffix, or "*" */
-	assert_true(apf_amt_suffix_match("corp.example.com", "corp.example.com", APF_SUFFIX_RULE_MESHCENTRAL));
-	assert_true(apf_amt_suffix_match("*", "anything.example", APF_SUFFIX_RULE_MESHCENTRAL));
-	assert_false(apf_amt_suffix_match("ps.corp.example.com", "corp.example.com", APF_SUFFIX_RULE_MESHCENTRAL));
+	/* MeshCentral: the CN (cut to the registrable domain for known TLDs, "*."
+	 * dropped) equals the trusted DNS suffix or is a parent of it; "*" matches all */
+	const enum apf_suffix_rule mc = APF_SUFFIX_RULE_MESHCENTRAL;
+	assert_true(apf_amt_suffix_match("corp.example.com", "corp.example.com", mc));
+	assert_true(apf_amt_suffix_match("*", "anything.example", mc));
+	assert_true(apf_amt_suffix_match("ps.corp.example.com", "corp.example.com", mc));
+	assert_true(apf_amt_suffix_match("ps.corp.example.com", "Branch.Example.COM.", mc));
+	assert_true(apf_amt_suffix_match("*.corp.example.test", "branch.corp.example.test", mc));
+	assert_true(apf_amt_suffix_match("*.corp.example.test", "corp.example.test", mc));
+	assert_true(apf_amt_suffix_match("corp.example.test", "eu.branch.corp.example.test", mc));
+	assert_true(apf_amt_suffix_match("ps.corp.example.co.uk", "branch.example.co.uk", mc));
+	/* a TLD MeshCentral does not list keeps the whole CN: a child is no parent */
+	assert_false(apf_amt_suffix_match("ps.corp.example.test", "corp.example.test", mc));
+	/* unrelated domains, and look-alikes that only share a string tail */
+	assert_false(apf_amt_suffix_match("ps.corp.example.co.uk", "branch.other.co.uk", mc));
+	assert_false(apf_amt_suffix_match("ps.example.com", "example.net", mc));
+	assert_false(apf_amt_suffix_match("corp.example.test", "xcorp.example.test", mc));
+	assert_false(apf_amt_suffix_match("branch.corp.example.test", "corp.example.test", mc));
 	for (int r = 0; r < APF_SUFFIX_RULE_COUNT; r++) {
 		assert_true(strlen(apf_suffix_rule_name((enum apf_suffix_rule)r)) > 0);
 		assert_true(strlen(apf_suffix_rule_source((enum apf_suffix_rule)r)) > 0);

@@ -51,7 +51,7 @@ static void test_json_round_trip(void **state)
 	root = json_loads(buf, 0, &jerr);
 	if (!root)
 		fail_msg("invalid JSON: %s", jerr.text);
-	assert_int_equal(json_integer_value(json_object_get(root, "schema_version")), 1);
+	assert_int_equal(json_integer_value(json_object_get(root, "schema_version")), APF_REPORT_SCHEMA_VERSION);
 	assert_string_equal(json_string_value(json_object_get(root, "verdict")), "NOT READY");
 	assert_int_equal(json_integer_value(json_object_get(root, "exit_code")), 2);
 	assert_string_equal(json_string_value(json_object_get(root, "started")), "1970-01-02T00:00:00Z");
