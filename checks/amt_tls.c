@@ -29,9 +29,8 @@
 #include "net/tls.h"
 #include "pki.h"
 
-#define MAX_HOSTS 1000           /* probed per run; a fleet larger than this is sampled (with a note) */
 #define MAX_FILE_HOSTS 1000000   /* what apf_fleet_hosts_load() accepts at all */
-#define WINDOW 32                /* handshakes in flight */
+#define REDIRECTION_TLS_PORT 16995 /* SOL/IDE-R/KVM redirection over TLS */
 #define FIRST_OFFENDERS 5        /* hosts described in full per finding */
 #define MAX_NAMES_SHOWN 20       /* subjectAltNames listed per certificate */
 #define QUERY_CAP_MS 2000        /* one A query */
@@ -107,8 +106,8 @@ static const struct apf_code codes[] = {
 	{"TLS_INCOMPLETE", APF_ERROR, "Hosts not probed before the check's time ran out",
 	 "Raise the check's timeout (--timeout), or list fewer hosts in [amt] tls_hosts"},
 	{"TLS_HOSTS_CAPPED", APF_INFO,
-	 "The host list is longer than one run probes: only the first hosts were probed",
-	 "List the hosts to probe in [amt] tls_hosts, or split the hosts file over several runs"},
+	 "The host list is longer than [amt] tls_max_hosts: only the first hosts were probed",
+	 "Raise [amt] tls_max_hosts (and the check's timeout), or split the hosts file over several runs"},
 	{"TLS_HOSTS_INVALID", APF_ERROR, "The hosts file could not be read or has an invalid line (file:line given)",
 	 "Fix the hosts file: one FQDN per line, optionally followed by an address"},
 	{"TLS_ENGINE_ERROR", APF_ERROR, "The TLS probe engine could not start (OpenSSL context)", "See the evidence"},
@@ -160,23 +159,35 @@ static const struct {
 	[V_NOT_PROBED] = {"TLS_INCOMPLETE", APF_ERROR, "were not probed before the deadline", false},
 };
 
+/*
+ * One host. Kept small (a fleet may be 50,000 hosts): what a probe found is
+ * judged the moment it ends, and its certificates are kept only for the few
+ * hosts each finding describes in full.
+ */
 struct host {
 	char *name;            /* FQDN without a trailing dot, or an address literal */
 	char addr[INET6_ADDRSTRLEN];
 	char *addresses;       /* every A record, for evidence */
 	char *dns;             /* what DNS said, for evidence ("NXDOMAIN from 192.0.2.1", ...) */
 	bool resolved;         /* addr is set */
-	bool probed;           /* probe is filled */
-	struct apf_tls_probe probe;
-	struct apf_cert *leaf; /* the certificate the host presented, parsed */
-	unsigned int flags;    /* 1u << verdict, for the verdicts it earned */
+	bool probed;           /* the current port's probe ended */
+	const struct apf_tls_probe *probe; /* the probe, for hosts shown in a finding; else NULL */
+	unsigned int dns_flags; /* verdicts from resolution (V_NO_ADDRESS, V_DNS_ERROR, V_NOT_PROBED) */
+	unsigned int flags;    /* 1u << verdict, for the verdicts it earned on the current port */
+	unsigned int shown;    /* 1u << verdict, for the findings that describe it in full */
 };
 
 struct fleet {
 	struct host *h;
 	size_t n;
+	size_t max;            /* [amt] tls_max_hosts */
 	size_t total;          /* hosts in the source, before the cap */
 	const char *source;    /* "[amt] tls_hosts" or the hosts file's path */
+	/* the current port's probes */
+	struct apf_tls_probe *probes;
+	struct host **owner;   /* probes[k] is owner[k]'s */
+	size_t n_shown[V_COUNT];
+	time_t now;
 };
 
 static bool is_address(const char *s)
@@ -192,7 +203,7 @@ static void fleet_add(struct fleet *fl, const char *name)
 	struct host *h;
 
 	fl->total++;
-	if (fl->n >= MAX_HOSTS)
+	if (fl->n >= fl->max)
 		return;
 	h = &fl->h[fl->n++];
 	/* "host.example.com." and "host.example.com" are the same host; certificates
@@ -202,7 +213,6 @@ static void fleet_add(struct fleet *fl, const char *name)
 	h->name = apf_xmalloc(len + 1);
 	memcpy(h->name, name, len);
 	h->name[len] = '\0';
-	h->probe.name_match = -1;
 	if (is_address(h->name)) {
 		snprintf(h->addr, sizeof(h->addr), "%s", h->name);
 		h->resolved = true;
@@ -215,8 +225,6 @@ static void fleet_free(struct fleet *fl)
 		free(fl->h[i].name);
 		free(fl->h[i].addresses);
 		free(fl->h[i].dns);
-		apf_tls_probe_clear(&fl->h[i].probe);
-		apf_cert_free(fl->h[i].leaf);
 	}
 	free(fl->h);
 }
@@ -233,7 +241,7 @@ static int fleet_load(struct apf_ctx *ctx, struct fleet *fl)
 		size_t n = cfg->amt.tls_hosts.n;
 
 		fl->source = "[amt] tls_hosts";
-		fl->h = apf_xcalloc(n < MAX_HOSTS ? n : MAX_HOSTS, sizeof(*fl->h));
+		fl->h = apf_xcalloc(n < fl->max ? n : fl->max, sizeof(*fl->h));
 		for (size_t i = 0; i < n; i++)
 			fleet_add(fl, cfg->amt.tls_hosts.v[i]);
 		return 0;
@@ -249,7 +257,7 @@ static int fleet_load(struct apf_ctx *ctx, struct fleet *fl)
 		apf_evidence(f, "error", "%s", err ? err : "?");
 		goto out;
 	}
-	fl->h = apf_xcalloc(l->n ? (l->n < MAX_HOSTS ? l->n : MAX_HOSTS) : 1, sizeof(*fl->h));
+	fl->h = apf_xcalloc(l->n ? (l->n < fl->max ? l->n : fl->max) : 1, sizeof(*fl->h));
 	for (size_t i = 0; i < l->n; i++)
 		fleet_add(fl, l->h[i].name);
 out:
@@ -309,11 +317,9 @@ out:
 
 /* ---- verdicts -------------------------------------------------------------- */
 
-static void judge(struct host *h, time_t now)
+static void judge(struct host *h, const struct apf_tls_probe *p, time_t now)
 {
-	const struct apf_tls_probe *p = &h->probe;
-
-	if (!h->probed) {
+	if (!p) {
 		if (!h->flags)
 			h->flags |= 1u << V_NOT_PROBED;
 		return;
@@ -334,22 +340,22 @@ static void judge(struct host *h, time_t now)
 		h->flags |= 1u << V_CONNECT;
 		return;
 	}
-	if (!p->n_der || apf_cert_from_der(p->der[0], p->der_len[0], &h->leaf) < 0 || p->name_match < 0) {
+	if (!p->n_der || !p->leaf_read || p->name_match < 0) {
 		h->flags |= 1u << V_UNREADABLE;
 		return;
 	}
 	/* A self-signed certificate, or on AMT 19+ one from the CSME on-die CA, is
 	 * the device's own, from before provisioning: nobody compares it with DNS,
 	 * so its name is evidence, not a failure. */
-	if (h->leaf->self_signed)
+	if (p->leaf_self_signed)
 		h->flags |= 1u << V_SELF_SIGNED;
-	else if (apf_amt_odca_issued(h->leaf->issuer))
+	else if (apf_amt_odca_issued(p->leaf_issuer))
 		h->flags |= 1u << V_ODCA;
 	else if (p->name_match == 0)
 		h->flags |= 1u << V_NAME_MISMATCH;
-	if (now > h->leaf->not_after)
+	if (now > p->leaf_not_after)
 		h->flags |= 1u << V_EXPIRED;
-	if (now < h->leaf->not_before)
+	if (now < p->leaf_not_before)
 		h->flags |= 1u << V_NOT_YET_VALID;
 	if (p->legacy)
 		h->flags |= 1u << V_LEGACY;
@@ -412,7 +418,8 @@ static char *chain_text(const struct apf_tls_probe *p)
 
 static void describe(struct apf_finding *f, size_t i, const struct host *h, unsigned int port)
 {
-	const struct apf_tls_probe *p = &h->probe;
+	const struct apf_tls_probe *p = h->probe;
+	struct apf_cert *leaf = NULL;
 	char key[24], t[32];
 
 	snprintf(key, sizeof(key), "host_%zu", i);
@@ -422,7 +429,7 @@ static void describe(struct apf_finding *f, size_t i, const struct host *h, unsi
 		apf_evidence(f, key, "%s", h->name);
 	if (h->dns)
 		ev(f, i, "dns", h->dns);
-	if (!h->probed || p->rc == -ECANCELED)
+	if (!p || p->rc == -ECANCELED)
 		return;
 	if (p->rc != 0) {
 		char *e = apf_xasprintf("%s%s%s", p->error ? p->error : apf_tls_strerror(p->rc),
@@ -441,24 +448,26 @@ static void describe(struct apf_finding *f, size_t i, const struct host *h, unsi
 		if (p->legacy && p->error)
 			ev(f, i, "modern_error", p->error);
 	}
-	if (!h->leaf)
+	/* Only the hosts shown are parsed in full: the verdicts used the handshake's own parse. */
+	if (!p->n_der || apf_cert_from_der(p->der[0], p->der_len[0], &leaf) < 0)
 		return;
-	ev(f, i, "subject", h->leaf->subject ? h->leaf->subject : "");
-	ev(f, i, "issuer", h->leaf->issuer ? h->leaf->issuer : "");
-	ev(f, i, "serial", h->leaf->serial_hex ? h->leaf->serial_hex : "");
-	ev(f, i, "sha1", h->leaf->sha1_hex);
-	ev(f, i, "not_before", apf_pki_time_str(h->leaf->not_before, t, sizeof(t)));
-	ev(f, i, "not_after", apf_pki_time_str(h->leaf->not_after, t, sizeof(t)));
+	ev(f, i, "subject", leaf->subject ? leaf->subject : "");
+	ev(f, i, "issuer", leaf->issuer ? leaf->issuer : "");
+	ev(f, i, "serial", leaf->serial_hex ? leaf->serial_hex : "");
+	ev(f, i, "sha1", leaf->sha1_hex);
+	ev(f, i, "not_before", apf_pki_time_str(leaf->not_before, t, sizeof(t)));
+	ev(f, i, "not_after", apf_pki_time_str(leaf->not_after, t, sizeof(t)));
 	{
-		char *san = join_list(&h->leaf->san_dns), *chain = chain_text(p);
+		char *san = join_list(&leaf->san_dns), *chain = chain_text(p);
 
 		ev(f, i, "san", *san ? san : "(none)");
 		ev(f, i, "name_match", p->name_match == 1 ? "yes" : "no");
-		ev(f, i, "self_signed", h->leaf->self_signed ? "yes" : "no");
+		ev(f, i, "self_signed", p->leaf_self_signed ? "yes" : "no");
 		ev(f, i, "chain", chain);
 		free(san);
 		free(chain);
 	}
+	apf_cert_free(leaf);
 }
 
 static void report(struct apf_ctx *ctx, const struct fleet *fl, unsigned int port, uint64_t elapsed_ms)
@@ -484,7 +493,7 @@ static void report(struct apf_ctx *ctx, const struct fleet *fl, unsigned int por
 		if (v == V_OK)
 			apf_evidence(f, "elapsed_ms", "%llu", (unsigned long long)elapsed_ms);
 		for (size_t i = 0; i < fl->n && shown < FIRST_OFFENDERS; i++) {
-			if ((fl->h[i].flags >> v) & 1u)
+			if ((fl->h[i].shown >> v) & 1u)
 				describe(f, ++shown, &fl->h[i], port);
 		}
 		if (count > shown)
@@ -492,20 +501,111 @@ static void report(struct apf_ctx *ctx, const struct fleet *fl, unsigned int por
 	}
 }
 
+/* ---- the probes -------------------------------------------------------- */
+
+/* Marks the host as described in full in the findings of its verdicts that still have room. */
+static bool mark_shown(struct fleet *fl, struct host *h)
+{
+	for (size_t v = 0; v < V_COUNT; v++) {
+		if (((h->flags >> v) & 1u) && fl->n_shown[v] < FIRST_OFFENDERS) {
+			fl->n_shown[v]++;
+			h->shown |= 1u << v;
+		}
+	}
+	return h->shown != 0;
+}
+
+/*
+ * Called by the engine as each probe ends: judged at once, and its
+ * certificates kept only when a finding will describe the host. This is what
+ * bounds memory for a large fleet.
+ */
+static void probe_done(void *arg, struct apf_tls_probe *p)
+{
+	struct fleet *fl = arg;
+	struct host *h = fl->owner[p - fl->probes];
+
+	h->probed = true;
+	judge(h, p, fl->now);
+	if (mark_shown(fl, h)) {
+		h->probe = p;
+		return;
+	}
+	apf_tls_probe_clear(p);
+}
+
+/* Probes every resolved host on `port` until `deadline`, then reports. Returns -1 when the engine failed. */
+static int probe_port(struct apf_ctx *ctx, struct fleet *fl, unsigned int port, unsigned int window,
+		      uint64_t deadline)
+{
+	uint64_t t0 = apf_now_ms();
+	size_t np = 0;
+	char *err = NULL;
+	int rc = 0;
+
+	memset(fl->n_shown, 0, sizeof(fl->n_shown));
+	fl->now = time(NULL);
+	for (size_t i = 0; i < fl->n; i++) {
+		struct host *h = &fl->h[i];
+
+		h->flags = h->dns_flags;
+		h->shown = 0;
+		h->probed = false;
+		h->probe = NULL;
+		if (!h->resolved)
+			continue;
+		fl->probes[np] = (struct apf_tls_probe){.ip = h->addr, .port = (uint16_t)port, .name = h->name};
+		fl->owner[np++] = h;
+	}
+	if (np) {
+		uint64_t now = apf_now_ms(), rem = deadline > now ? deadline - now : 0;
+		size_t rounds = (np + window - 1) / window;
+		/* Every round of the window gets its share, within sane bounds; the
+		 * deadline cuts whatever is left. */
+		uint64_t per = rem / rounds;
+		struct apf_tls_opts o = {
+			.window = window,
+			.timeout_ms = per > PROBE_CAP_MS ? PROBE_CAP_MS : per < PROBE_MIN_MS ? PROBE_MIN_MS : (unsigned int)per,
+			.deadline_ms = deadline,
+			.legacy_fallback = true,
+			.done = probe_done,
+			.done_arg = fl,
+		};
+
+		apf_ctx_step(ctx, "TLS handshakes with %zu AMT hosts on port %u (window %u, %u ms each)", np, port,
+			     o.window, o.timeout_ms);
+		rc = apf_tls_probe_run(&o, fl->probes, np, &err);
+		if (rc < 0) {
+			struct apf_finding *f = apf_report(ctx, APF_ERROR, "TLS_ENGINE_ERROR", "cannot start TLS probes");
+			apf_evidence(f, "error", "%s", err ? err : "?");
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < fl->n; i++) {
+		if (!fl->h[i].probed) {
+			judge(&fl->h[i], NULL, fl->now);
+			mark_shown(fl, &fl->h[i]);
+		}
+	}
+	report(ctx, fl, port, apf_now_ms() - t0);
+out:
+	for (size_t k = 0; k < np; k++)
+		apf_tls_probe_clear(&fl->probes[k]);
+	free(err);
+	return rc < 0 ? -1 : 0;
+}
+
 /* ---- the check ------------------------------------------------------------ */
 
 static int run(struct apf_ctx *ctx)
 {
 	const struct apf_config *cfg = apf_cfg(ctx);
-	unsigned int port = (unsigned int)cfg->amt.tls_port;
-	struct fleet fl = {0};
+	unsigned int ports[2] = {(unsigned int)cfg->amt.tls_port, REDIRECTION_TLS_PORT};
+	size_t n_ports = cfg->amt.tls_redirection && cfg->amt.tls_port != REDIRECTION_TLS_PORT ? 2 : 1;
+	struct fleet fl = {.max = (size_t)cfg->amt.tls_max_hosts};
 	struct apf_dnscheck_resolver r = {0};
-	uint64_t resolve_end;
-	struct apf_tls_probe *probes = NULL;
-	struct host **owner = NULL;
-	size_t to_resolve = 0, np = 0;
-	uint64_t t0 = apf_now_ms(), deadline;
-	char *err = NULL;
+	size_t to_resolve = 0;
+	uint64_t deadline, resolve_end;
 	int rc;
 
 	rc = fleet_load(ctx, &fl);
@@ -534,6 +634,7 @@ static int run(struct apf_ctx *ctx)
 		apf_evidence(f, "hosts_from", "%s", fl.source);
 		apf_evidence(f, "listed", "%zu", fl.total);
 		apf_evidence(f, "probed", "%zu", fl.n);
+		apf_evidence(f, "tls_max_hosts", "%zu", fl.max);
 	}
 
 	/* Names first, each through the DNS servers clients use; resolution may use
@@ -546,56 +647,22 @@ static int run(struct apf_ctx *ctx)
 	for (size_t i = 0; i < fl.n; i++) {
 		if (!fl.h[i].resolved)
 			resolve_one(&r, resolve_end, &fl.h[i]);
+		fl.h[i].dns_flags = fl.h[i].flags;
 	}
 
-	probes = apf_xcalloc(fl.n, sizeof(*probes));
-	owner = apf_xcalloc(fl.n, sizeof(*owner));
-	for (size_t i = 0; i < fl.n; i++) {
-		if (!fl.h[i].resolved)
-			continue;
-		probes[np].ip = fl.h[i].addr;
-		probes[np].port = (uint16_t)port;
-		probes[np].name = fl.h[i].name;
-		owner[np++] = &fl.h[i];
-	}
-	if (np) {
+	fl.probes = apf_xcalloc(fl.n, sizeof(*fl.probes));
+	fl.owner = apf_xcalloc(fl.n, sizeof(*fl.owner));
+	for (size_t k = 0; k < n_ports; k++) {
+		/* The ports share what is left: the first gets its half when there are two. */
 		uint64_t now = apf_now_ms(), rem = deadline > now ? deadline - now : 0;
-		size_t rounds = (np + WINDOW - 1) / WINDOW;
-		/* Every round of the window gets its share, within sane bounds; the
-		 * deadline cuts whatever is left. */
-		uint64_t per = rem / rounds;
-		struct apf_tls_opts o = {
-			.window = WINDOW,
-			.timeout_ms = per > PROBE_CAP_MS ? PROBE_CAP_MS : per < PROBE_MIN_MS ? PROBE_MIN_MS : (unsigned int)per,
-			.deadline_ms = deadline,
-			.legacy_fallback = true,
-		};
+		uint64_t end = k + 1 < n_ports ? now + rem / (n_ports - k) : deadline;
 
-		apf_ctx_step(ctx, "TLS handshakes with %zu AMT hosts on port %u (window %u, %u ms each)", np, port,
-			     o.window, o.timeout_ms);
-		rc = apf_tls_probe_run(&o, probes, np, &err);
-		if (rc < 0) {
-			struct apf_finding *f = apf_report(ctx, APF_ERROR, "TLS_ENGINE_ERROR", "cannot start TLS probes");
-			apf_evidence(f, "error", "%s", err ? err : "?");
-			goto out;
-		}
-		for (size_t k = 0; k < np; k++) {
-			owner[k]->probe = probes[k];
-			owner[k]->probed = true;
-			memset(&probes[k], 0, sizeof(probes[k])); /* ownership moved to the host */
-		}
+		if (probe_port(ctx, &fl, ports[k], (unsigned int)cfg->amt.tls_window, end) < 0)
+			break;
 	}
-	{
-		time_t now = time(NULL);
-
-		for (size_t i = 0; i < fl.n; i++)
-			judge(&fl.h[i], now);
-	}
-	report(ctx, &fl, port, apf_now_ms() - t0);
 out:
-	free(err);
-	free(owner);
-	free(probes);
+	free(fl.owner);
+	free(fl.probes);
 	apf_dnscheck_resolver_clear(&r);
 	fleet_free(&fl);
 	return 0;

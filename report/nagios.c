@@ -51,6 +51,12 @@ const struct apf_nagios_error_state apf_nagios_error_states[] = {
 	{"PS_DNS_NO_ANSWER", APF_NAGIOS_CRITICAL},
 	{"PS_DNS_RCODE", APF_NAGIOS_CRITICAL},
 	{"PS_HELLO_NO_ANSWER", APF_NAGIOS_CRITICAL},
+	/* The activation servers and the MPS devices connect to. */
+	{"ACT_DNS_ERROR", APF_NAGIOS_CRITICAL},
+	{"ACT_NO_ANSWER", APF_NAGIOS_CRITICAL},
+	{"ACT_UNREACHABLE", APF_NAGIOS_CRITICAL},
+	{"MPS_DNS_ERROR", APF_NAGIOS_CRITICAL},
+	{"MPS_UNREACHABLE", APF_NAGIOS_CRITICAL},
 	{"SCS_SQL_NO_ANSWER", APF_NAGIOS_CRITICAL}, /* the SCS database: no database, no configuration */
 	/* Could not check a side service, or only part of a fleet: look, don't page.
 	 * Revocation: AMT firmware does not fetch CRLs or OCSP itself. Devices: an AMT
@@ -107,6 +113,10 @@ const struct apf_nagios_error_state apf_nagios_error_states[] = {
 	{"STORE_UNREADABLE", APF_NAGIOS_UNKNOWN},
 	{"TLS_ENGINE_ERROR", APF_NAGIOS_UNKNOWN},
 	{"TLS_HOSTS_INVALID", APF_NAGIOS_UNKNOWN},
+	{"ACT_BUNDLE_INVALID", APF_NAGIOS_UNKNOWN},
+	{"ACT_ENGINE_ERROR", APF_NAGIOS_UNKNOWN},
+	{"MPS_BUNDLE_INVALID", APF_NAGIOS_UNKNOWN},
+	{"MPS_ENGINE_ERROR", APF_NAGIOS_UNKNOWN},
 	{NULL, APF_NAGIOS_OK},
 };
 

@@ -13,6 +13,8 @@
 #include "amt_profile.h"
 #include "config.h"
 #include "alloc.h"
+#include "endpoint_url.h"
+#include "result.h"
 #include "util.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
@@ -93,6 +95,28 @@ static const char *v_iface(const char *s)
 	if (strlen(s) >= 16 || strchr(s, '/'))
 		return "is not a network interface name";
 	return NULL;
+}
+
+/* Endpoint URLs and host[:port] lists: the same parser the checks use. */
+static const char *v_endpoint(const char *s, bool bare_host)
+{
+	struct apf_endpoint e;
+	const char *why = NULL;
+	/* Port 1 stands in for the configured default port, which a validator cannot see. */
+	int rc = bare_host ? apf_endpoint_parse_host(s, 1, &e, &why) : apf_endpoint_parse(s, 0, &e, &why);
+
+	apf_endpoint_clear(&e);
+	return rc < 0 ? why : NULL;
+}
+
+static const char *v_endpoint_url(const char *s)
+{
+	return v_endpoint(s, false);
+}
+
+static const char *v_host_port(const char *s)
+{
+	return v_endpoint(s, true);
 }
 
 static const char *v_profile(const char *s)
@@ -212,6 +236,13 @@ const struct apf_cfg_key apf_cfg_keys[] = {
 	 "and its certificate compared with that name. When empty, the names in [dns] hosts_file are used."},
 	{"amt", "tls_port", APF_CFG_INT, OFF(amt.tls_port), "16993", 1, 65535, NULL, NULL, NULL,
 	 "The port AMT answers TLS on (16993; the only remote management path from CSME 16.1 on)."},
+	{"amt", "tls_max_hosts", APF_CFG_INT, OFF(amt.tls_max_hosts), "100000", 1, 1000000, NULL, NULL, NULL,
+	 "Most hosts amt.tls probes in one run; a longer list is cut (with a finding). Memory stays bounded "
+	 "(about 0.5 KiB a host); time is what the check's timeout allows."},
+	{"amt", "tls_window", APF_CFG_INT, OFF(amt.tls_window), "64", 1, 1024, NULL, NULL, NULL,
+	 "TLS handshakes amt.tls keeps in flight at once."},
+	{"amt", "tls_redirection", APF_CFG_BOOL, OFF(amt.tls_redirection), "no", 0, 0, NULL, NULL, NULL,
+	 "Also probe AMT's redirection port over TLS (16995: SOL, IDE-R, KVM through a console) on every host."},
 	{"amt", "activation", APF_CFG_LIST, OFF(amt.activation), NULL, 0, 0, NULL, NULL, v_profile,
 	 "How the site activates AMT, one or more of: remote-config (Intel SCS or ConfigMgr receive AMT's Hello; "
 	 "AMT looks up ProvisionServer), rps (rpc-go + RPS of Open AMT / Device Management Toolkit: the certificate's "
@@ -229,6 +260,30 @@ const struct apf_cfg_key apf_cfg_keys[] = {
 	 "(USB provisioning file). AMT uses a MEBx/USB suffix before option 15, so with mebx or usb a missing "
 	 "option 15 is not a FAIL. Unset: dhcp, unless device facts show a MEBx/USB suffix."},
 
+	{"activation", "endpoints", APF_CFG_LIST, OFF(activation.endpoints), NULL, 0, 0, NULL, NULL, v_endpoint_url,
+	 "Activation and management server endpoints devices or their agents connect to, as URLs: "
+	 "wss://rps.example.com/activate (Open AMT RPS), wss://mesh.example.com/agent.ashx (MeshCentral), "
+	 "https://ema.example.com/ (Intel EMA), tls://host:port or tcp://host:port (the SCS host). Each is "
+	 "resolved through the DNS servers clients use and checked over TCP, TLS and, for wss://, the WebSocket "
+	 "upgrade."},
+	{"activation", "ca_bundle", APF_CFG_PATH, OFF(activation.ca_bundle), NULL, 0, 0, NULL, NULL, NULL,
+	 "PEM file of the roots (and intermediates) the activation servers' certificates must chain to: what "
+	 "rpc and the agents trust. When unset, the chain is shown but not judged."},
+
+	{"cira", "mps", APF_CFG_LIST, OFF(cira.mps), NULL, 0, 0, NULL, NULL, v_host_port,
+	 "The MPS (Management Presence Server) names or addresses devices are configured with for CIRA, "
+	 "optionally NAME:PORT."},
+	{"cira", "port", APF_CFG_INT, OFF(cira.port), "4433", 1, 65535, NULL, NULL, NULL,
+	 "The CIRA port on the MPS when a name in [cira] mps has none (4433: Open AMT and MeshCentral)."},
+	{"cira", "ca_bundle", APF_CFG_PATH, OFF(cira.ca_bundle), NULL, 0, 0, NULL, NULL, NULL,
+	 "PEM file with the MPS certificate's root (and intermediates) as the management server installs it in "
+	 "AMT, for when the MPS does not send its whole chain."},
+	{"cira", "public_dns_servers", APF_CFG_LIST, OFF(cira.public_dns_servers), NULL, 0, 0, NULL, NULL, v_addr,
+	 "DNS servers devices use away from the enterprise network (e.g. an ISP or public resolver reachable "
+	 "from here), to check that the MPS name resolves there too. Never the host's resolver."},
+	{"cira", "home_domains", APF_CFG_LIST, OFF(cira.home_domains), NULL, 0, 0, NULL, NULL, v_hostname,
+	 "AMT's environment-detection domains: a device whose DHCP option 15 matches one thinks it is inside the "
+	 "enterprise network and opens no CIRA connection."},
 	{"scs", "sql_server", APF_CFG_STRING, OFF(scs.sql_server), NULL, 0, 0, NULL, NULL, v_hostname,
 	 "The SQL Server holding the Intel SCS database (database mode): a host name (resolved through the DNS "
 	 "servers clients use) or an address. scs.sql connects to it and asks for its TDS PRELOGIN answer."},

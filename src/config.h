@@ -75,10 +75,26 @@ struct apf_config {
 		struct apf_strlist device_hashes; /* files */
 		struct apf_strlist tls_hosts;     /* FQDNs amt.tls probes; empty = the names of [dns] hosts_file */
 		int tls_port;                     /* AMT's TLS port */
+		int tls_max_hosts;                /* hosts amt.tls probes per run */
+		int tls_window;                   /* handshakes in flight */
+		bool tls_redirection;             /* also probe the redirection TLS port (16995) */
 		struct apf_strlist activation;    /* activation profiles (src/amt_profile.h); empty = not declared */
 		struct apf_strlist device_facts;  /* files or directories: rpc amtinfo/status JSON, hash lists */
 		char *suffix_source;              /* where AMT gets its DNS suffix: dhcp, mebx, usb; NULL = not declared */
 	} amt;
+
+	struct {
+		struct apf_strlist endpoints; /* activation/management endpoints as URLs (wss://, https://, tls://, tcp://) */
+		char *ca_bundle;            /* PEM roots the endpoints' certificates must chain to */
+	} activation;
+
+	struct {
+		struct apf_strlist mps;                /* MPS names (host[:port]) devices are given */
+		int port;                              /* CIRA port when a name has none */
+		char *ca_bundle;                       /* the MPS's root (and intermediates), PEM */
+		struct apf_strlist public_dns_servers; /* resolvers outside the enterprise, for devices away from it */
+		struct apf_strlist home_domains;       /* AMT environment-detection domains */
+	} cira;
 
 	struct {
 		char *sql_server;  /* Intel SCS database server: host name or address */

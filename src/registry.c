@@ -4,6 +4,7 @@
 
 #include "registry.h"
 
+extern const struct apf_check apf_check_activation_servers;
 extern const struct apf_check apf_check_ad_ldap;
 extern const struct apf_check apf_check_amt_devices;
 extern const struct apf_check apf_check_amt_tls;
@@ -13,6 +14,7 @@ extern const struct apf_check apf_check_ca_template;
 extern const struct apf_check apf_check_cert_amt_root_hash;
 extern const struct apf_check apf_check_cert_intermediate_store;
 extern const struct apf_check apf_check_cert_provisioning;
+extern const struct apf_check apf_check_cira_mps;
 extern const struct apf_check apf_check_dhcp_ddns_registration;
 extern const struct apf_check apf_check_dhcp_options;
 extern const struct apf_check apf_check_dns_ad_records;
@@ -25,6 +27,7 @@ extern const struct apf_check apf_check_time_ntp;
 
 /* This table MUST stay sorted by id (bsearch, and the report order); a unit test checks it. */
 static const struct apf_check *const checks[] = {
+	&apf_check_activation_servers,
 	&apf_check_ad_ldap,
 	&apf_check_amt_devices,
 	&apf_check_amt_tls,
@@ -34,6 +37,7 @@ static const struct apf_check *const checks[] = {
 	&apf_check_cert_amt_root_hash,
 	&apf_check_cert_intermediate_store,
 	&apf_check_cert_provisioning,
+	&apf_check_cira_mps,
 	&apf_check_dhcp_ddns_registration,
 	&apf_check_dhcp_options,
 	&apf_check_dns_ad_records,

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -30,6 +31,8 @@ enum slot_state {
 	SLOT_FREE,
 	SLOT_CONNECTING,
 	SLOT_HANDSHAKE,
+	SLOT_WRITE, /* sending the probe's request */
+	SLOT_READ,  /* reading the answer */
 };
 
 struct slot {
@@ -38,7 +41,8 @@ struct slot {
 	int fd;
 	SSL *ssl;
 	bool legacy;     /* this attempt uses the legacy context */
-	short events;    /* what the handshake waits for */
+	short events;    /* what the handshake or the exchange waits for */
+	size_t sent;     /* request bytes written */
 	uint64_t t0;     /* when the probe started */
 	uint64_t t_try;  /* when the current attempt started */
 	uint64_t t_end;  /* when the current attempt gives up */
@@ -51,6 +55,8 @@ struct engine {
 	char *legacy_why;       /* why the legacy context could not be made */
 	unsigned int timeout_ms;
 	uint64_t deadline_ms;
+	void (*done)(void *arg, struct apf_tls_probe *p);
+	void *done_arg;
 };
 
 /* The oldest error OpenSSL queued, as text; the queue is then cleared. */
@@ -141,28 +147,35 @@ static int sockaddr_of(const char *ip, uint16_t port, struct sockaddr_storage *s
 	return -EINVAL;
 }
 
+/* Closes the connection; the SSL object (and the peer's certificates in it) stays until conn_free(). */
 static void conn_close(struct slot *s)
 {
-	if (s->ssl) {
-		/* One polite close_notify, never waited for: a device that is gone
-		 * must not hold the slot. */
-		if (SSL_is_init_finished(s->ssl))
-			SSL_shutdown(s->ssl);
-		SSL_free(s->ssl);
-		s->ssl = NULL;
-	}
-	if (s->fd >= 0)
-		close(s->fd);
+	if (s->fd < 0)
+		return;
+	/* One polite close_notify, never waited for: a device that is gone must
+	 * not hold the slot. */
+	if (s->ssl && SSL_is_init_finished(s->ssl))
+		SSL_shutdown(s->ssl);
+	close(s->fd);
 	s->fd = -1;
 	ERR_clear_error();
 }
 
-static void end_probe(struct slot *s, uint64_t now, int rc, const char *stage)
+static void conn_free(struct slot *s)
+{
+	conn_close(s);
+	SSL_free(s->ssl);
+	s->ssl = NULL;
+}
+
+static void end_probe(struct engine *e, struct slot *s, uint64_t now, int rc, const char *stage)
 {
 	s->p->rc = rc;
 	s->p->stage = stage;
 	s->p->elapsed_ms = now - s->t0;
-	conn_close(s);
+	conn_free(s);
+	if (e->done)
+		e->done(e->done_arg, s->p);
 	s->st = SLOT_FREE;
 	s->p = NULL;
 }
@@ -182,23 +195,53 @@ static void attempt_failed(struct engine *e, struct slot *s, uint64_t now, int r
 	if (s->legacy) {
 		free(p->legacy_error);
 		p->legacy_error = text;
-		end_probe(s, now, -EPROTO, "legacy handshake");
+		end_probe(e, s, now, -EPROTO, "legacy handshake");
 		return;
 	}
 	free(p->error);
 	p->error = text;
 	if (rc != -EPROTO || !e->want_legacy) {
-		end_probe(s, now, rc, stage);
+		end_probe(e, s, now, rc, stage);
 		return;
 	}
 	if (!e->legacy) {
 		p->legacy_error = apf_xstrdup(e->legacy_why ? e->legacy_why : "legacy TLS settings unavailable");
-		end_probe(s, now, rc, stage);
+		end_probe(e, s, now, rc, stage);
 		return;
 	}
-	conn_close(s);
+	conn_free(s);
 	s->legacy = true;
 	attempt_start(e, s, now);
+}
+
+static bool asn1_time(const ASN1_TIME *a, time_t *out)
+{
+	struct tm tm;
+
+	if (!a || !ASN1_TIME_to_tm(a, &tm))
+		return false;
+	*out = timegm(&tm);
+	return true;
+}
+
+/* Dates, issuer and self-signedness of the leaf, read from the certificate the handshake already parsed. */
+static bool leaf_facts(X509 *leaf, struct apf_tls_probe *p)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *text = NULL;
+	long n;
+
+	/* The issuer in the form src/pki.c gives certificate names (RFC 2253, UTF-8 kept). */
+	if (b && X509_NAME_print_ex(b, X509_get_issuer_name(leaf), 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0 &&
+	    (n = BIO_get_mem_data(b, &text)) >= 0) {
+		p->leaf_issuer = apf_xmalloc((size_t)n + 1);
+		memcpy(p->leaf_issuer, text, (size_t)n);
+		p->leaf_issuer[n] = '\0';
+	}
+	BIO_free(b);
+	p->leaf_self_signed = X509_self_signed(leaf, 1) == 1;
+	return asn1_time(X509_get0_notBefore(leaf), &p->leaf_not_before) &&
+	       asn1_time(X509_get0_notAfter(leaf), &p->leaf_not_after);
 }
 
 static void collect(struct slot *s)
@@ -225,6 +268,7 @@ static void collect(struct slot *s)
 		p->der_len[p->n_der++] = (size_t)len;
 		OPENSSL_free(der);
 	}
+	p->leaf_read = leaf && leaf_facts(leaf, p);
 	p->name_match = -1;
 	if (leaf && p->name && *p->name) {
 		/* Default flags: DNS SANs when there are any, else the most specific CN;
@@ -236,6 +280,100 @@ static void collect(struct slot *s)
 	ERR_clear_error();
 }
 
+/* The exchange after the handshake ended: the handshake's own outcome stands (rc 0). */
+static void exchange_end(struct engine *e, struct slot *s, uint64_t now, int rc, char *text)
+{
+	s->p->exchange_rc = rc;
+	s->p->exchange_error = text;
+	end_probe(e, s, now, 0, s->legacy ? "legacy handshake" : "handshake");
+}
+
+/* The answer's header is complete once a blank line ends it. */
+static bool header_complete(const struct apf_tls_probe *p)
+{
+	return p->response_len >= 4 && memmem(p->response, p->response_len, "\r\n\r\n", 4);
+}
+
+/*
+ * Writes the request, then reads until the header is complete, the peer
+ * closes or the cap is reached. A peer that closes after sending something
+ * has answered; one that closes before any byte has not.
+ */
+static void exchange(struct engine *e, struct slot *s, uint64_t now)
+{
+	struct apf_tls_probe *p = s->p;
+
+	for (;;) {
+		size_t n = 0;
+		int r, err, saved;
+
+		ERR_clear_error();
+		errno = 0;
+		if (s->st == SLOT_WRITE) {
+			r = SSL_write_ex(s->ssl, p->request + s->sent, p->request_len - s->sent, &n);
+			if (r == 1) {
+				s->sent += n;
+				if (s->sent >= p->request_len)
+					s->st = SLOT_READ;
+				continue;
+			}
+		} else {
+			if (header_complete(p) || p->response_len >= APF_TLS_MAX_RESPONSE) {
+				exchange_end(e, s, now, 0, NULL);
+				return;
+			}
+			r = SSL_read_ex(s->ssl, p->response + p->response_len, APF_TLS_MAX_RESPONSE - p->response_len, &n);
+			if (r == 1) {
+				p->response_len += n;
+				p->response[p->response_len] = '\0';
+				continue;
+			}
+		}
+		saved = errno;
+		err = SSL_get_error(s->ssl, r);
+		if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+			s->events = err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+			return;
+		}
+		if (s->st == SLOT_READ && p->response_len &&
+		    (err == SSL_ERROR_ZERO_RETURN || (err == SSL_ERROR_SYSCALL && !saved))) {
+			ERR_clear_error();
+			exchange_end(e, s, now, 0, NULL);
+			return;
+		}
+		if (err == SSL_ERROR_ZERO_RETURN || (err == SSL_ERROR_SYSCALL && !saved)) {
+			ERR_clear_error();
+			exchange_end(e, s, now, -ECONNRESET,
+				     apf_xstrdup(s->st == SLOT_WRITE ? "the peer closed the connection before the request was sent"
+								     : "the peer closed the connection without answering"));
+		} else if (err == SSL_ERROR_SYSCALL) {
+			ERR_clear_error();
+			exchange_end(e, s, now, -saved, apf_xasprintf("%s: %s", s->st == SLOT_WRITE ? "sending" : "reading",
+								     strerror(saved)));
+		} else {
+			exchange_end(e, s, now, -EPROTO,
+				     openssl_error_text(s->st == SLOT_WRITE ? "TLS write failed" : "TLS read failed"));
+		}
+		return;
+	}
+}
+
+static void exchange_start(struct engine *e, struct slot *s, uint64_t now)
+{
+	struct apf_tls_probe *p = s->p;
+
+	/* The exchange gets a full attempt's time of its own: a slow upgrade is
+	 * not the handshake's fault. */
+	s->t_end = now + e->timeout_ms;
+	if (e->deadline_ms && s->t_end > e->deadline_ms)
+		s->t_end = e->deadline_ms;
+	p->response = apf_xmalloc(APF_TLS_MAX_RESPONSE + 1);
+	p->response[0] = '\0';
+	s->sent = 0;
+	s->st = p->request_len ? SLOT_WRITE : SLOT_READ;
+	exchange(e, s, now);
+}
+
 static void drive(struct engine *e, struct slot *s, uint64_t now)
 {
 	int r, err, saved;
@@ -245,8 +383,17 @@ static void drive(struct engine *e, struct slot *s, uint64_t now)
 	r = SSL_do_handshake(s->ssl);
 	saved = errno;
 	if (r == 1) {
+		if (s->p->request) {
+			collect(s);
+			exchange_start(e, s, now);
+			return;
+		}
+		/* A single-threaded peer (an AMT device, s_server) waits for our close
+		 * before it takes the next connection: close first, then read the
+		 * certificates, which stay in the SSL object. */
+		conn_close(s);
 		collect(s);
-		end_probe(s, now, 0, s->legacy ? "legacy handshake" : "handshake");
+		end_probe(e, s, now, 0, s->legacy ? "legacy handshake" : "handshake");
 		return;
 	}
 	err = SSL_get_error(s->ssl, r);
@@ -335,14 +482,26 @@ static void step(struct engine *e, struct slot *s, uint64_t now)
 		begin_handshake(e, s, now);
 		return;
 	}
-	drive(e, s, now);
+	if (s->st == SLOT_WRITE || s->st == SLOT_READ)
+		exchange(e, s, now);
+	else
+		drive(e, s, now);
 }
 
 static void expire(struct engine *e, struct slot *s, uint64_t now)
 {
 	bool connecting = s->st == SLOT_CONNECTING;
 	uint64_t spent = now - s->t_try;
-	char *text = connecting ? apf_xasprintf("no TCP connection after %llu ms", (unsigned long long)spent)
+	char *text;
+
+	if (s->st == SLOT_WRITE || s->st == SLOT_READ) {
+		exchange_end(e, s, now, -ETIMEDOUT,
+			     apf_xasprintf("%s after the handshake (%zu bytes of answer so far)",
+					   s->st == SLOT_WRITE ? "the request could not be sent in time" : "no complete answer in time",
+					   s->p->response_len));
+		return;
+	}
+	text = connecting ? apf_xasprintf("no TCP connection after %llu ms", (unsigned long long)spent)
 				: apf_xasprintf("no TLS handshake after %llu ms (the peer accepted TCP but did not "
 						"complete the handshake)",
 						(unsigned long long)spent);
@@ -356,6 +515,8 @@ void apf_tls_probe_clear(struct apf_tls_probe *p)
 		return;
 	free(p->error);
 	free(p->legacy_error);
+	free(p->exchange_error);
+	free(p->response);
 	for (size_t i = 0; i < p->n_der; i++)
 		free(p->der[i]);
 	p->rc = 0;
@@ -366,11 +527,20 @@ void apf_tls_probe_clear(struct apf_tls_probe *p)
 	p->version[0] = '\0';
 	p->cipher[0] = '\0';
 	p->name_match = -1;
+	p->leaf_read = false;
+	p->leaf_self_signed = false;
+	free(p->leaf_issuer);
+	p->leaf_issuer = NULL;
+	p->leaf_not_before = p->leaf_not_after = 0;
 	memset(p->der, 0, sizeof(p->der));
 	memset(p->der_len, 0, sizeof(p->der_len));
 	p->n_der = 0;
 	p->n_sent = 0;
 	p->elapsed_ms = 0;
+	p->exchange_rc = 0;
+	p->exchange_error = NULL;
+	p->response = NULL;
+	p->response_len = 0;
 }
 
 int apf_tls_probe_run(const struct apf_tls_opts *o, struct apf_tls_probe *p, size_t n, char **err_out)
@@ -379,6 +549,8 @@ int apf_tls_probe_run(const struct apf_tls_opts *o, struct apf_tls_probe *p, siz
 		.want_legacy = o->legacy_fallback,
 		.timeout_ms = o->timeout_ms ? o->timeout_ms : DEFAULT_TIMEOUT_MS,
 		.deadline_ms = o->deadline_ms,
+		.done = o->done,
+		.done_arg = o->done_arg,
 	};
 	size_t window = o->window ? o->window : DEFAULT_WINDOW, next = 0;
 	struct slot *slots = NULL;
@@ -463,6 +635,8 @@ int apf_tls_probe_run(const struct apf_tls_opts *o, struct apf_tls_probe *p, siz
 	for (; next < n; next++) {
 		p[next].rc = -ECANCELED;
 		p[next].stage = "not started";
+		if (e.done)
+			e.done(e.done_arg, &p[next]);
 	}
 out:
 	free(why);

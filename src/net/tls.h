@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Most certificates kept of what a peer sends (the leaf first). */
 #define APF_TLS_MAX_CHAIN 8
@@ -33,6 +34,11 @@ struct apf_tls_probe {
 	 * against the certificate (DNS SANs, else the CN; IP SANs for an address).
 	 * NULL: no SNI, no name check. */
 	const char *name;
+	/* Bytes sent once the handshake completed (an HTTP request), or NULL. The
+	 * answer is then read until a blank line ends its header, the peer closes,
+	 * or APF_TLS_MAX_RESPONSE bytes came (see exchange_rc). Not copied. */
+	const char *request;
+	size_t request_len;
 
 	/* ---- output (apf_tls_probe_clear() frees and resets it) */
 	/*
@@ -51,12 +57,28 @@ struct apf_tls_probe {
 	char version[16];   /* "TLSv1.2", "TLSv1.3", ... when rc == 0 */
 	char cipher[64];    /* "ECDHE-RSA-AES256-GCM-SHA384", ... when rc == 0 */
 	int name_match;     /* 1: the leaf is valid for `name`; 0: it is not; -1: not checked */
+	/* The leaf as the handshake parsed it, so that a fleet can be judged without
+	 * parsing every certificate again: valid when leaf_read. */
+	bool leaf_read;
+	bool leaf_self_signed; /* subject == issuer and its own key verifies the signature */
+	char *leaf_issuer;      /* RFC 2253, as src/pki.c writes it; NULL when it could not be printed */
+	time_t leaf_not_before, leaf_not_after;
 	unsigned char *der[APF_TLS_MAX_CHAIN]; /* certificates the peer sent, leaf first */
 	size_t der_len[APF_TLS_MAX_CHAIN];
 	size_t n_der;
 	size_t n_sent;      /* certificates the peer sent (may exceed n_der) */
 	uint64_t elapsed_ms; /* from the first connect to the end of the probe */
+	/* With a request, after a completed handshake: 0 when the request was
+	 * written and an answer read; -ETIMEDOUT, -ECONNRESET (closed before any
+	 * byte came back) or another -errno; exchange_error says more. */
+	int exchange_rc;
+	char *exchange_error;
+	char *response;      /* what came back (NUL-terminated; may hold NUL bytes: use response_len) */
+	size_t response_len;
 };
+
+/* Most bytes read of an answer to a probe's request. */
+#define APF_TLS_MAX_RESPONSE (16u * 1024u)
 
 struct apf_tls_opts {
 	unsigned int window;     /* probes in flight (1..APF_TLS_MAX_WINDOW); 0 = 32 */
@@ -70,6 +92,14 @@ struct apf_tls_opts {
 	 * may need. A success then sets `legacy`.
 	 */
 	bool legacy_fallback;
+	/*
+	 * Called as each probe ends, with its output filled (may be NULL). It may
+	 * read and clear the probe's output (apf_tls_probe_clear): a fleet run
+	 * keeps memory bounded by judging each host as soon as it is done instead
+	 * of holding every certificate until the end.
+	 */
+	void (*done)(void *arg, struct apf_tls_probe *p);
+	void *done_arg;
 };
 
 /*

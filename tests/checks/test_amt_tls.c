@@ -571,7 +571,10 @@ static void test_hosts_file_fallback_and_cap(void **state)
 	for (int i = 0; i < 1004; i++)
 		fprintf(fp, "gone-%04d.amt.test\n", i);
 	fclose(fp);
-	if (asprintf(&ini, "[dns]\nservers = 127.0.0.1#%u\nhosts_file = %s\nrate_limit = 0\n[amt]\ntls_port = %u\n",
+	/* [amt] tls_max_hosts cuts the list (the default is 100,000). */
+	if (asprintf(&ini,
+		     "[dns]\nservers = 127.0.0.1#%u\nhosts_file = %s\nrate_limit = 0\n[amt]\ntls_port = %u\n"
+		     "tls_max_hosts = 1000\n",
 		     dnsr_port(g.dns), path, g.port) < 0)
 		abort();
 	run = apf_test_run(ID, ini, 0);
@@ -579,6 +582,7 @@ static void test_hosts_file_fallback_and_cap(void **state)
 	f = apf_test_expect(r, "TLS_HOSTS_CAPPED", APF_INFO);
 	expect_ev(f, "listed", "1005");
 	expect_ev(f, "probed", "1000");
+	expect_ev(f, "tls_max_hosts", "1000");
 	f = apf_test_expect(r, "TLS_OK", APF_PASS);
 	expect_ev(f, "hosts_from", path);
 	expect_ev(f, "hosts", "1000");

@@ -214,6 +214,8 @@ class TestFiles(LabTestCase):
         "ca": {"templates"},
         "provisioning": {"certificate", "password_file", "server_addresses", "intermediate_store"},
         "amt": {"domain_suffixes", "generations", "device_hashes", "tls_hosts", "activation"},
+        "activation": {"endpoints", "ca_bundle"},
+        "cira": {"mps", "ca_bundle", "home_domains"},
         "scs": {"sql_server"},
         "time": {"ntp_servers"},
     }
@@ -400,8 +402,9 @@ class TestFaults(LabMixin, LabTestCase):
     def test_every_fault_has_a_test(self):
         tested = {"no-provisionserver", "wrong-provisionserver", "no-ddns", "no-option15", "dc-down",
                   "template-pend", "template-unpublished", "crl-expired", "pfx-expired-int", "pfx-nochain",
-                  "bad-bind-password",
-                  "sql-down", "sql-noencrypt", "ntp-skew", "ntp-unsync", "dc-ntp-down"}
+                  "bad-bind-password"}
+        tested |= {"rps-wrong-cert", "rps-no-upgrade", "mps-down"}  # test_activation.py
+        tested |= {"sql-down", "sql-noencrypt", "ntp-skew", "ntp-unsync", "dc-ntp-down"}
         self.assertEqual(tested, set(FAULTS))
         p = subprocess.run(["bash", os.path.join(LAB_SCRIPTS, "fault.sh"), "--list"], capture_output=True, text=True)
         self.assertEqual(set(p.stdout.split()), set(FAULTS))

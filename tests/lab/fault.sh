@@ -108,6 +108,14 @@ do_fault() {
 	crl-expired:apply) crl_use issuing-expired.crl ;;
 	crl-expired:revert) crl_use issuing-good.crl ;;
 	pfx-expired-int:* | pfx-nochain:* | bad-bind-password:*) lab_write_conf ;;
+	rps-wrong-cert:* | rps-no-upgrade:*)
+		lab_stop rps
+		lab_start_rps
+		lab_wait "RPS-like WSS endpoint" 10 lab_listening_on "$LAB_RPS_IP" 443 ;;
+	mps-down:apply) lab_stop mps ;;
+	mps-down:revert)
+		lab_start_mps
+		lab_wait "MPS" 10 lab_listening_on "$LAB_MPS_IP" 4433 ;;
 	sql-down:apply) lab_stop sql ;;
 	sql-down:revert) lab_start_sql; lab_wait "SQL Server stand-in" 10 lab_listening "$NS_AD" 1433 ;;
 	sql-noencrypt:apply) echo notsup >"$LAB_DIR/sql-encryption" ;;

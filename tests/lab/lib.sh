@@ -27,6 +27,8 @@ LAB_DC_IP=198.51.100.10
 LAB_CLI_AD_IP=198.51.100.2
 LAB_BASE_DN=DC=corp,DC=example,DC=test
 LAB_PKS_DN="CN=Public Key Services,CN=Services,CN=Configuration,$LAB_BASE_DN"
+LAB_RPS_IP=192.0.2.30
+LAB_MPS_IP=192.0.2.31
 # Second client segment (${P}v4 in srv, ${P}v5 in cli), the SQL Server stand-in
 # (in the AD netns) and the broken NTP stand-ins (in srv).
 LAB_SRV2_IP=203.0.113.1
@@ -39,6 +41,7 @@ LAB_NTP_SKEW2_IP=192.0.2.125
 # Every fault name the lab knows (the contract with the integration tests).
 LAB_FAULTS="no-provisionserver wrong-provisionserver no-ddns no-option15 dc-down template-pend"
 LAB_FAULTS+=" template-unpublished crl-expired pfx-expired-int pfx-nochain bad-bind-password"
+LAB_FAULTS+=" rps-wrong-cert rps-no-upgrade mps-down"
 LAB_FAULTS+=" sql-down sql-noencrypt ntp-skew ntp-unsync dc-ntp-down"
 
 lab_log() { printf '[lab %s %5ss] %s\n' "$P" "$(lab_elapsed)" "$*" >&2; }
@@ -186,6 +189,14 @@ device_hashes = $LAB_DIR/pki/device-hashes.txt
 tls_hosts = amt1.$LAB_DOMAIN
 activation = remote-config
 
+[activation]
+endpoints = wss://rps.$LAB_DOMAIN/activate
+ca_bundle = $LAB_DIR/pki/root.crt
+
+[cira]
+mps = mps.$LAB_DOMAIN
+ca_bundle = $LAB_DIR/pki/root.crt
+home_domains = hq.example.test
 [scs]
 sql_server = sql1.$LAB_DOMAIN
 
@@ -277,6 +288,27 @@ lab_ldap_admin() {
 		-y "$LAB_DIR/secrets/admin.pw" "$@"
 }
 
+# ---------------------------------------------------------------- activation server and MPS
+
+# The RPS-like WSS endpoint on $LAB_RPS_IP:443 (tests/lab/wss.py): its certificate and
+# whether it passes upgrades follow the rps-wrong-cert and rps-no-upgrade faults.
+lab_start_rps() {
+	local cert=rps-full.pem mode=()
+	lab_fault_active rps-wrong-cert && cert=rps-wrong-full.pem
+	lab_fault_active rps-no-upgrade && mode=(--no-upgrade)
+	lab_spawn rps "$NS_SRV" "$LAB_DIR/logs/rps.log" python3 "$LAB_HERE/wss.py" "$LAB_RPS_IP" 443 \
+		"$LAB_DIR/pki/$cert" "$LAB_DIR/pki/srv.key" /activate "${mode[@]}"
+}
+
+# The MPS stand-in: TLS on the CIRA port 4433 (openssl s_server; CIRA starts with TLS).
+lab_start_mps() {
+	lab_spawn mps "$NS_SRV" "$LAB_DIR/logs/mps.log" openssl s_server -quiet \
+		-accept "$LAB_MPS_IP:4433" -cert "$LAB_DIR/pki/mps.pem" -key "$LAB_DIR/pki/srv.key" \
+		-cert_chain "$LAB_DIR/pki/issuing.pem"
+}
+
+# A listener on ADDR:PORT inside the server namespace.
+lab_listening_on() { ip netns exec "$NS_SRV" ss -Hltn "src $1 and sport = :$2" | grep -q LISTEN; }
 # ---------------------------------------------------------------- time and SQL
 
 # chronyd as an NTP server named NAME on ADDR inside NS. -x: never touches the

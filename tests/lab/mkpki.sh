@@ -114,6 +114,14 @@ authorityKeyIdentifier = keyid:always
 crlDistributionPoints = URI:$URL/issuing.crl
 authorityInfoAccess = caIssuers;URI:$URL/issuing.crt, OCSP;URI:$OCSP_URL
 
+[ v3_tls_ip ]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:\$ENV::SAN_NAME, IP:\$ENV::SAN_IP
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+
 [ v3_ocsp ]
 basicConstraints = critical, CA:false
 keyUsage = critical, digitalSignature
@@ -122,7 +130,7 @@ noCheck = ignored
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 EOF
-export SAN_NAME=unused
+export SAN_NAME=unused SAN_IP=0.0.0.0
 
 newkey() { openssl genpkey -quiet -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1" 2>/dev/null || openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1" 2>/dev/null; chmod 600 "$1"; }
 csr() { openssl req -new -config ca.cnf -key "$1" -subj "$2" -out "$3"; }
@@ -174,6 +182,18 @@ for spec in amt1:amt1:ok wrongname:amt2:ok amt3:amt3:expired; do
 	else
 		sign issuing_ca v3_tls "$file.csr" "$file.pem" -days 365
 	fi
+done
+export SAN_NAME=unused
+
+# Activation server (RPS-like WSS endpoint) and MPS: the name and the address in the SANs,
+# served with the issuing CA. rps-wrong.pem names another host (the rps-wrong-cert fault).
+newkey srv.key
+for spec in rps:rps:192.0.2.30 rps-wrong:wrongname:192.0.2.99 mps:mps:192.0.2.31; do
+	IFS=: read -r file cn ip <<<"$spec"
+	export SAN_NAME=$cn.$DOMAIN SAN_IP=$ip
+	csr srv.key "/O=Lab Corp/CN=$cn.$DOMAIN" "$file.csr"
+	sign issuing_ca v3_tls_ip "$file.csr" "$file.pem" -days 365
+	cat "$file.pem" issuing.pem >"$file-full.pem"
 done
 export SAN_NAME=unused
 

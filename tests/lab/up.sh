@@ -81,7 +81,7 @@ ip link add "${P}v2" netns "$NS_AD" type veth peer name "${P}v3" netns "$NS_CLI"
 ip -n "$NS_SRV" addr add "$LAB_SRV_IP/24" dev "${P}v0"
 # ProvisionServer and the AMT-like devices are extra addresses on the server link
 # (/32 so 192.0.2.1 stays the primary address Kea uses as server identifier).
-for a in "$LAB_PROV_IP" 192.0.2.21 192.0.2.22 192.0.2.23; do
+for a in "$LAB_PROV_IP" 192.0.2.21 192.0.2.22 192.0.2.23 "$LAB_RPS_IP" "$LAB_MPS_IP"; do
 	ip -n "$NS_SRV" addr add "$a/32" dev "${P}v0"
 done
 ip -n "$NS_CLI" addr add "$LAB_CLI_IP/24" dev "${P}v1"
@@ -174,6 +174,8 @@ ca1              A     $LAB_DC_IP
 amt1             A     192.0.2.21
 amt2             A     192.0.2.22
 amt3             A     192.0.2.23
+rps              A     $LAB_RPS_IP
+mps              A     $LAB_MPS_IP
 ntp1             A     $LAB_SRV_IP
 sql1             A     $LAB_SQL_IP
 _ldap._tcp.dc._msdcs      SRV 0 100 389  dc1
@@ -193,6 +195,8 @@ $SOA
 21  PTR amt1.$LAB_DOMAIN.
 22  PTR amt2.$LAB_DOMAIN.
 23  PTR amt3.$LAB_DOMAIN.
+30  PTR rps.$LAB_DOMAIN.
+31  PTR mps.$LAB_DOMAIN.
 EOF
 cat >"$BIND/db.198.51.100" <<EOF
 \$TTL 300
@@ -245,6 +249,11 @@ for n in 1 2 3; do
 	lab_spawn "amt$n-tls" "$NS_SRV" "$LOGS/amt$n-tls.log" openssl s_server -quiet -www \
 		-accept "192.0.2.2$n:16993" -cert "$PKI/amt$n.pem" -key "$PKI/amt.key" -cert_chain "$PKI/chain.pem"
 done
+# amt1 also answers on the redirection TLS port (16995), for [amt] tls_redirection.
+lab_spawn amt1-redir "$NS_SRV" "$LOGS/amt1-redir.log" openssl s_server -quiet -www \
+	-accept "192.0.2.21:16995" -cert "$PKI/amt1.pem" -key "$PKI/amt.key" -cert_chain "$PKI/chain.pem"
+lab_start_rps
+lab_start_mps
 
 # ------------------------------------------------------------ time and the SCS database
 lab_log "starting chrony (ntp1, and the DC's time service), NTP and SQL Server stand-ins"
@@ -275,6 +284,9 @@ lab_wait "Kea DHCP-DDNS" 10 grep -q DHCP_DDNS_STARTED "$LOGS/kea-dhcp-ddns.log"
 for port in 8080 8888 443 9971 16993; do
 	lab_wait "listener on port $port" 10 lab_listening "$NS_SRV" "$port"
 done
+lab_wait "RPS-like WSS endpoint" 10 lab_listening_on "$LAB_RPS_IP" 443
+lab_wait "MPS" 10 lab_listening_on "$LAB_MPS_IP" 4433
+lab_wait "amt1 redirection port" 10 lab_listening "$NS_SRV" 16995
 lab_wait "chrony ntp1" 10 lab_udp_listening "$NS_SRV" "$LAB_SRV_IP" 123
 lab_wait "NTP stand-ins" 10 lab_udp_listening "$NS_SRV" "$LAB_NTP_SKEW2_IP" 123
 lab_wait "NTP on the DC" 10 lab_udp_listening "$NS_AD" "$LAB_DC_IP" 123
