@@ -34,23 +34,28 @@ struct service {
 	const char *name;
 	const char *check;
 	const char *const *asked, *const *answered;
+	bool counted; /* each fact is one number (a count), not a list of instances */
 };
 
-#define N_SERVICES 5
+#define N_SERVICES 7
 
 /* Each row names its facts (src/facts.h); the runner orders this check after their publishers. */
 static void services_read(const struct apf_ctx *ctx, struct service v[N_SERVICES])
 {
 	v[0] = (struct service){"DNS servers clients use", APF_FACT_CHECK(APF_FACT_DNS_ASKED),
-				apf_fact_get(ctx, APF_FACT_DNS_ASKED), apf_fact_get(ctx, APF_FACT_DNS_ANSWERED)};
+				apf_fact_get(ctx, APF_FACT_DNS_ASKED), apf_fact_get(ctx, APF_FACT_DNS_ANSWERED), false};
 	v[1] = (struct service){"Domain controllers", APF_FACT_CHECK(APF_FACT_AD_DC_CHECKED),
-				apf_fact_get(ctx, APF_FACT_AD_DC_CHECKED), apf_fact_get(ctx, APF_FACT_AD_DC_ANSWERED)};
+				apf_fact_get(ctx, APF_FACT_AD_DC_CHECKED), apf_fact_get(ctx, APF_FACT_AD_DC_ANSWERED), false};
 	v[2] = (struct service){"Enterprise CAs offering the AMT templates", APF_FACT_CHECK(APF_FACT_CA_FOUND),
-				apf_fact_get(ctx, APF_FACT_CA_FOUND), apf_fact_get(ctx, APF_FACT_CA_OFFERING)};
+				apf_fact_get(ctx, APF_FACT_CA_FOUND), apf_fact_get(ctx, APF_FACT_CA_OFFERING), false};
 	v[3] = (struct service){"Setup and configuration server (Hello port)", APF_FACT_CHECK(APF_FACT_PS_HELLO_PROBED),
-				apf_fact_get(ctx, APF_FACT_PS_HELLO_PROBED), apf_fact_get(ctx, APF_FACT_PS_HELLO_OK)};
+				apf_fact_get(ctx, APF_FACT_PS_HELLO_PROBED), apf_fact_get(ctx, APF_FACT_PS_HELLO_OK), false};
 	v[4] = (struct service){"NTP servers", APF_FACT_CHECK(APF_FACT_NTP_ASKED), apf_fact_get(ctx, APF_FACT_NTP_ASKED),
-				apf_fact_get(ctx, APF_FACT_NTP_ANSWERED)};
+				apf_fact_get(ctx, APF_FACT_NTP_ANSWERED), false};
+	v[5] = (struct service){"Activation server endpoints", APF_FACT_CHECK(APF_FACT_ACT_CONFIGURED),
+				apf_fact_get(ctx, APF_FACT_ACT_CONFIGURED), apf_fact_get(ctx, APF_FACT_ACT_ANSWERING), true};
+	v[6] = (struct service){"MPS (CIRA)", APF_FACT_CHECK(APF_FACT_MPS_CONFIGURED), apf_fact_get(ctx, APF_FACT_MPS_CONFIGURED),
+				apf_fact_get(ctx, APF_FACT_MPS_ANSWERING), true};
 }
 
 /* Distinct values of a fact (checks may publish one instance more than once). */
@@ -68,20 +73,28 @@ static size_t distinct(const char *const *v, const char **out, size_t cap)
 	return n;
 }
 
+/* A count fact's value (0 when absent). */
+static size_t count_of(const char *const *v)
+{
+	return v && v[0] ? (size_t)strtoul(v[0], NULL, 10) : 0;
+}
+
 /* Instances of the service the run asked (0: its check did not run or had nothing to ask). */
 static size_t n_asked(const struct service *s)
 {
 	const char *v[64];
 
-	return distinct(s->asked, v, 64);
+	return s->counted ? count_of(s->asked) : distinct(s->asked, v, 64);
 }
 
 static void report_service(struct apf_ctx *ctx, const struct service *s)
 {
 	const char *asked[64], *answered[64];
-	size_t n_asked = distinct(s->asked, asked, 64);
-	size_t n_ok = distinct(s->answered, answered, 64);
-	char *a = apf_strv_join(asked, n_asked, ", "), *ok = apf_strv_join(answered, n_ok, ", ");
+	size_t n_asked = s->counted ? count_of(s->asked) : distinct(s->asked, asked, 64);
+	size_t n_ok = s->counted ? count_of(s->answered) : distinct(s->answered, answered, 64);
+	/* Counted services have no instance names to list. */
+	char *a = apf_strv_join(asked, s->counted ? 0 : n_asked, ", ");
+	char *ok = apf_strv_join(answered, s->counted ? 0 : n_ok, ", ");
 	struct apf_finding *f;
 
 	if (n_asked == 0)
@@ -91,16 +104,16 @@ static void report_service(struct apf_ctx *ctx, const struct service *s)
 			       s->check);
 	else if (n_ok == 1)
 		f = apf_report(ctx, APF_WARN, "SITE_SINGLE_POINT_OF_FAILURE", "%s: a single point of failure (%zu of %zu "
-			       "answered: %s)", s->name, n_ok, n_asked, ok);
+			       "answered%s%s)", s->name, n_ok, n_asked, *ok ? ": " : "", ok);
 	else
 		f = apf_report(ctx, APF_PASS, "SITE_REDUNDANT", "%s: %zu of %zu answered", s->name, n_ok, n_asked);
 	apf_evidence(f, "service", "%s", s->name);
 	apf_evidence(f, "check", "%s", s->check);
 	apf_evidence(f, "asked", "%zu", n_asked);
 	apf_evidence(f, "answered", "%zu", n_ok);
-	if (n_asked)
+	if (n_asked && !s->counted)
 		apf_evidence(f, "instances", "%s", a);
-	if (n_ok)
+	if (n_ok && !s->counted)
 		apf_evidence(f, "answering", "%s", ok);
 	free(a);
 	free(ok);
@@ -126,7 +139,8 @@ static int run(struct apf_ctx *ctx)
 }
 
 /* Every publisher of a fact read above: the runner orders this check after them. */
-static const char *const after[] = {"ad.ldap", "ca.enterprise", "dns.provisionserver", "dns.servers", "time.ntp", NULL};
+static const char *const after[] = {"activation.servers", "ad.ldap",  "ca.enterprise", "cira.mps",
+				     "dns.provisionserver", "dns.servers", "time.ntp", NULL};
 
 const struct apf_check apf_check_site_redundancy = {
 	.id = "site.redundancy",
