@@ -148,6 +148,7 @@ static void check_host(struct apf_ctx *ctx, const struct apf_ldap_entry *e, cons
 		char *herr = NULL;
 		struct apf_fetch_opts fo = apf_ad_fetch_opts(ctx, apf_ad_op_timeout(ctx, OP_CAP_MS), 256 * 1024, NULL);
 
+		fo.ca_file = cfg->ca.web_ca_bundle;
 		apf_ctx_step(ctx, "GET %s", cfg->ca.web_enrollment_url);
 		rc = apf_fetch(cfg->ca.web_enrollment_url, &fo, &resp, &herr);
 		/* certsrv asks for Windows authentication: 401 proves the site is there */

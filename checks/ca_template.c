@@ -288,8 +288,7 @@ static int run(struct apf_ctx *ctx)
 	}
 	for (size_t i = 0; i < cfg->ca.templates.n; i++) {
 		const char *name = cfg->ca.templates.v[i];
-		char *esc = apf_ldap_filter_escape(name);
-		char *filter = apf_xasprintf("(&(objectClass=pKICertificateTemplate)(|(cn=%s)(displayName=%s)))", esc, esc);
+		char *filter = apf_adcs_template_filter(name);
 		struct apf_ldap_result *res = NULL;
 
 		apf_ldap_status_clear(&st);
@@ -311,7 +310,6 @@ static int run(struct apf_ctx *ctx)
 		}
 		apf_ldap_result_free(res);
 		free(filter);
-		free(esc);
 	}
 out:
 	apf_ldap_status_clear(&st);

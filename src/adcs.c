@@ -147,3 +147,12 @@ bool apf_adcs_is_provisioning_template(const char *name, const char *const *ekus
 			return true;
 	return false;
 }
+
+char *apf_adcs_template_filter(const char *name)
+{
+	char *esc = apf_ldap_filter_escape(name);
+	char *f = apf_xasprintf("(&(objectClass=pKICertificateTemplate)(|(cn=%s)(displayName=%s)))", esc, esc);
+
+	free(esc);
+	return f;
+}

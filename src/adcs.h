@@ -68,3 +68,7 @@ char *apf_ldap_filter_escape(const char *s);
 /* True when a template looks like the AMT provisioning (setup) template: its name
  * mentions "provision" or its EKU list has the AMT setup OID. */
 bool apf_adcs_is_provisioning_template(const char *name, const char *const *ekus, size_t n_ekus);
+
+/* The search filter for a template named `name` (cn or displayName), escaped;
+ * used below CN=Certificate Templates with one-level scope. Caller frees. */
+char *apf_adcs_template_filter(const char *name);

@@ -197,6 +197,28 @@ const struct apf_cfg_key apf_cfg_keys[] = {
 	 "Web enrollment URL to probe (https://ca.example.com/certsrv/), when the setup server uses it."},
 	{"ca", "crl_warn_hours", APF_CFG_INT, OFF(ca.crl_warn_hours), "48", 0, 8760, NULL, NULL, NULL,
 	 "Warn when a CRL's nextUpdate is closer than this."},
+	{"ca", "enroll_accounts", APF_CFG_LIST, OFF(ca.enroll_accounts), NULL, 0, 0, NULL, NULL, NULL,
+	 "The account(s) the setup and configuration server requests certificates as: a user, its computer "
+	 "account (SCS01$), or a group, as sAMAccountName, DOMAIN\\name, UPN or DN, looked up in the domain "
+	 "amt-preflight binds to (a DOMAIN\\ prefix is not used to pick another domain). ca.enroll-permission "
+	 "checks that each may enroll for every template in [ca] templates."},
+	{"ca", "enroll_user", APF_CFG_STRING, OFF(ca.enroll_user), NULL, 0, 0, NULL, NULL, NULL,
+	 "The account ca.test-enrollment logs on to web enrollment as (DOMAIN\\user or user@domain): the "
+	 "account the setup server uses, so the test sees its permissions."},
+	{"ca", "enroll_password_file", APF_CFG_PATH, OFF(ca.enroll_password_file), NULL, 0, 0, NULL,
+	 "AMT_PREFLIGHT_ENROLL_PASSWORD", NULL,
+	 "A file holding enroll_user's password (first line). Alternatively set the environment variable "
+	 "AMT_PREFLIGHT_ENROLL_PASSWORD."},
+	{"ca", "enroll_auth", APF_CFG_CHOICE, OFF(ca.enroll_auth), "any", 0, 0, "any|negotiate|ntlm|basic", NULL, NULL,
+	 "HTTP authentication ca.test-enrollment offers web enrollment: any (what the server asks for; "
+	 "Basic only over HTTPS), negotiate (Kerberos/SPNEGO with the caller's ticket), ntlm or basic."},
+	{"ca", "web_ca_bundle", APF_CFG_PATH, OFF(ca.web_ca_bundle), NULL, 0, 0, NULL, NULL, NULL,
+	 "PEM bundle used to verify the web enrollment server's HTTPS certificate (default: the system store)."},
+	{"ca", "test_template", APF_CFG_STRING, OFF(ca.test_template), NULL, 0, 0, NULL, NULL, v_template,
+	 "The template ca.test-enrollment requests a certificate with (default: the first of [ca] templates)."},
+	{"ca", "test_fqdn", APF_CFG_STRING, OFF(ca.test_fqdn), NULL, 0, 0, NULL, NULL, v_hostname,
+	 "A DNS name reserved for the test certificate ca.test-enrollment requests (subject CN and SAN); "
+	 "default amt-preflight-test.<[ad] domain>."},
 
 	{"provisioning", "certificate", APF_CFG_PATH, OFF(provisioning.certificate), NULL, 0, 0, NULL, NULL, NULL,
 	 "The provisioning (setup) certificate: PFX/PKCS#12 (also legacy RC2/3DES exports), PEM or DER."},

@@ -55,6 +55,13 @@ struct apf_config {
 		struct apf_strlist templates;
 		char *web_enrollment_url;
 		int crl_warn_hours;
+		struct apf_strlist enroll_accounts; /* who the setup server requests certificates as */
+		char *enroll_user;          /* web enrollment login for ca.test-enrollment */
+		char *enroll_password_file; /* secret lives in the file, or $AMT_PREFLIGHT_ENROLL_PASSWORD */
+		char *enroll_auth;          /* "any", "negotiate", "ntlm", "basic" */
+		char *web_ca_bundle;        /* PEM bundle for the web enrollment server's certificate */
+		char *test_template;        /* template ca.test-enrollment requests; default: first of templates */
+		char *test_fqdn;            /* name reserved for the test certificate */
 	} ca;
 
 	struct {

@@ -91,7 +91,8 @@ static const char usage_text[] =
 	"diff: 0 nothing regressed, 1 a new or worse WARN or ERROR, 2 a new or worse FAIL,\n"
 	"3 a report could not be read.\n"
 	"Interrupted (SIGINT, SIGTERM, SIGHUP): no report is written; the process ends by the signal.\n"
-	"Secrets: AMT_PREFLIGHT_BIND_PASSWORD and AMT_PREFLIGHT_PFX_PASSWORD, or *_file keys.\n";
+	"Secrets: AMT_PREFLIGHT_BIND_PASSWORD, AMT_PREFLIGHT_PFX_PASSWORD and\n"
+	"AMT_PREFLIGHT_ENROLL_PASSWORD, or *_file keys.\n";
 
 enum {
 	OPT_ONLY = 256,

@@ -21,6 +21,8 @@ extern const struct apf_check apf_check_dns_ad_records;
 extern const struct apf_check apf_check_dns_host_registration;
 extern const struct apf_check apf_check_dns_provisionserver;
 extern const struct apf_check apf_check_dns_servers;
+extern const struct apf_check apf_check_ca_enroll_permission;
+extern const struct apf_check apf_check_ca_test_enrollment;
 extern const struct apf_check apf_check_scs_sql;
 extern const struct apf_check apf_check_site_redundancy;
 extern const struct apf_check apf_check_time_ntp;
@@ -31,9 +33,11 @@ static const struct apf_check *const checks[] = {
 	&apf_check_ad_ldap,
 	&apf_check_amt_devices,
 	&apf_check_amt_tls,
+	&apf_check_ca_enroll_permission,
 	&apf_check_ca_enterprise,
 	&apf_check_ca_revocation,
 	&apf_check_ca_template,
+	&apf_check_ca_test_enrollment,
 	&apf_check_cert_amt_root_hash,
 	&apf_check_cert_intermediate_store,
 	&apf_check_cert_provisioning,

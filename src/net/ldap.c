@@ -977,3 +977,59 @@ out:
 	free(host);
 	return rc;
 }
+
+/* ---- security descriptors ---------------------------------------------------- */
+
+/* LDAP_SERVER_SD_FLAGS_OID (MS-ADTS 3.1.1.3.4.1.11): without it AD returns
+ * nTSecurityDescriptor only to callers who may read the SACL (admins). */
+#define APF_LDAP_SD_FLAGS_OID "1.2.840.113556.1.4.801"
+/* A DACL's size field is 16 bits; owner, group and headers add little. */
+#define APF_LDAP_MAX_SD_BYTES (128u * 1024)
+
+int apf_ldap_read_sd(struct apf_ldap *l, const char *dn, unsigned int sd_flags, unsigned char **sd, size_t *len,
+		     struct apf_ldap_status *st)
+{
+	static char attr[] = "nTSecurityDescriptor";
+	char *attrs[] = {attr, NULL};
+	BerElement *ber = NULL;
+	struct berval val = {0}, **vals = NULL;
+	LDAPControl *ctrl = NULL, *ctrls[2] = {NULL, NULL};
+	LDAPMessage *res = NULL, *e;
+	struct timeval tv = ms_to_tv(op_timeout(l));
+	int lrc, rc;
+
+	*sd = NULL;
+	*len = 0;
+	/* The control value is SDFlagsRequestValue ::= SEQUENCE { Flags INTEGER }. */
+	ber = ber_alloc_t(LBER_USE_DER);
+	if (!ber || ber_printf(ber, "{i}", (ber_int_t)sd_flags) < 0 || ber_flatten2(ber, &val, 0) < 0 ||
+	    ldap_control_create(APF_LDAP_SD_FLAGS_OID, 1, &val, 1, &ctrl) != LDAP_SUCCESS) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	ctrls[0] = ctrl;
+	lrc = ldap_search_ext_s(l->ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, ctrls, NULL, &tv, 1, &res);
+	status_from_ld(st, l->ld, lrc);
+	rc = apf_ldap_rc_errno(lrc);
+	if (rc < 0)
+		goto out;
+	e = ldap_first_entry(l->ld, res);
+	vals = e ? ldap_get_values_len(l->ld, e, attr) : NULL;
+	if (!vals || !vals[0]) {
+		rc = -ENOENT;
+		goto out;
+	}
+	if (vals[0]->bv_len > APF_LDAP_MAX_SD_BYTES) {
+		rc = -EFBIG;
+		goto out;
+	}
+	*sd = apf_xmalloc(vals[0]->bv_len ? vals[0]->bv_len : 1);
+	memcpy(*sd, vals[0]->bv_val, vals[0]->bv_len);
+	*len = vals[0]->bv_len;
+out:
+	ber_bvecfree(vals);
+	ldap_msgfree(res);
+	ldap_control_free(ctrl);
+	ber_free(ber, 1);
+	return rc;
+}

@@ -173,3 +173,14 @@ const char *apf_ldap_rc_explain(int rc);
 int apf_ldap_rc_errno(int rc);
 /* Parses an LDAP GeneralizedTime ("20240101120000.0Z") into UTC time_t. -EINVAL when malformed. */
 int apf_ldap_parse_time(const char *s, time_t *out);
+
+/*
+ * Reads `dn`'s nTSecurityDescriptor (base search) with the SD-flags control
+ * (MS-ADTS 3.1.1.3.4.1.11), asking only for the parts in `sd_flags`
+ * (DACL_SECURITY_INFORMATION = 4): an ordinary account may read the DACL, not
+ * the SACL. Returns 0 with the binary value in *sd (caller frees) and *len;
+ * -ENOENT when the object has none or it was not returned, -EFBIG beyond 128 KiB,
+ * or the errors of apf_ldap_search.
+ */
+int apf_ldap_read_sd(struct apf_ldap *l, const char *dn, unsigned int sd_flags, unsigned char **sd, size_t *len,
+		     struct apf_ldap_status *st);

@@ -207,11 +207,12 @@ class TestServers(LabMixin, LabTestCase):
 
 class TestFiles(LabTestCase):
     EXPECTED = {
-        "site": {"name"},
+        "site": {"name", "enable"},
         "dns": {"servers", "tsig_key_file", "hosts_file"},
         "dhcp": {"interface", "mode", "test_fqdn"},
         "ad": {"domain", "domain_controllers", "bind_dn", "bind_password_file", "ca_bundle"},
-        "ca": {"templates"},
+        "ca": {"templates", "enroll_accounts", "web_enrollment_url", "enroll_user", "enroll_password_file",
+               "web_ca_bundle"},
         "provisioning": {"certificate", "password_file", "server_addresses", "intermediate_store"},
         "amt": {"domain_suffixes", "generations", "device_hashes", "tls_hosts", "activation"},
         "activation": {"endpoints", "ca_bundle"},
@@ -233,7 +234,8 @@ class TestFiles(LabTestCase):
         self.assertEqual(c["dhcp"]["interface"], self.lab.prefix + "v1")
         for s, k in (("dns", "tsig_key_file"), ("dns", "hosts_file"), ("ad", "bind_password_file"),
                      ("ad", "ca_bundle"), ("provisioning", "certificate"), ("provisioning", "password_file"),
-                     ("provisioning", "intermediate_store"), ("amt", "device_hashes")):
+                     ("provisioning", "intermediate_store"), ("amt", "device_hashes"),
+                     ("ca", "enroll_password_file"), ("ca", "web_ca_bundle")):
             self.assertTrue(os.path.exists(c[s][k]), (s, k, c[s][k]))
 
     def test_pki_contract(self):
@@ -270,7 +272,7 @@ class TestFiles(LabTestCase):
             self.assertIn(hashlib.sha256(der).hexdigest(), f.read().split())
 
     def test_secrets_private(self):
-        for f in ("bind.pw", "pfx.pw", "admin.pw"):
+        for f in ("bind.pw", "pfx.pw", "admin.pw", "enroll.pw"):
             self.assertEqual(os.stat(self.lab.path("secrets", f)).st_mode & 0o077, 0, f)
 
 
@@ -341,6 +343,14 @@ class TestFaults(LabMixin, LabTestCase):
         c.read(self.lab.conf)
         return c[section][key]
 
+    def test_ca_faults(self):
+        mode = lambda: open(self.lab.path("certsrv", "mode")).read().strip()
+        self.assertEqual(mode(), "issue")
+        for fault, want in (("ca-pending", "pending"), ("ca-denied", "deny")):
+            with self.lab.fault(fault):
+                self.assertEqual(mode(), want)
+            self.assertEqual(mode(), "issue")
+
     def test_config_faults(self):
         for fault, section, key, want in (
                 ("pfx-expired-int", "provisioning", "certificate", "prov-expired-int.pfx"),
@@ -403,6 +413,7 @@ class TestFaults(LabMixin, LabTestCase):
         tested = {"no-provisionserver", "wrong-provisionserver", "no-ddns", "no-option15", "dc-down",
                   "template-pend", "template-unpublished", "crl-expired", "pfx-expired-int", "pfx-nochain",
                   "bad-bind-password"}
+        tested |= {"ca-pending", "ca-denied", "enroll-missing"}  # test_ca.py
         tested |= {"rps-wrong-cert", "rps-no-upgrade", "mps-down"}  # test_activation.py
         tested |= {"sql-down", "sql-noencrypt", "ntp-skew", "ntp-unsync", "dc-ntp-down"}
         self.assertEqual(tested, set(FAULTS))

@@ -108,6 +108,10 @@ do_fault() {
 	crl-expired:apply) crl_use issuing-expired.crl ;;
 	crl-expired:revert) crl_use issuing-good.crl ;;
 	pfx-expired-int:* | pfx-nochain:* | bad-bind-password:*) lab_write_conf ;;
+	ca-pending:* | ca-denied:*) lab_ca_mode_write ;;
+	enroll-missing:apply) lab_template_acl_remove AMTWebServer "$(cat "$LAB_DIR/certsrv/SCS01.sid")" ;;
+	enroll-missing:revert)
+		lab_template_acl_add AMTWebServer "(OA;;CR;0e10c968-78fb-11d2-90d4-00c04f79dc55;;$(cat "$LAB_DIR/certsrv/SCS01.sid"))" ;;
 	rps-wrong-cert:* | rps-no-upgrade:*)
 		lab_stop rps
 		lab_start_rps
@@ -154,7 +158,7 @@ fi
 if lab_fault_active dc-down && { [ "$MODE" = apply ] || [[ $names != *dc-down* ]]; }; then
 	for name in $names; do
 		case $name in
-		template-pend | template-unpublished)
+		template-pend | template-unpublished | enroll-missing)
 			# only a real change needs LDAP; a no-op is fine
 			if [ "$MODE" = apply ] && lab_fault_active "$name"; then continue; fi
 			if [ "$MODE" = revert ] && ! lab_fault_active "$name"; then continue; fi

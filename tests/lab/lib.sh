@@ -27,6 +27,8 @@ LAB_DC_IP=198.51.100.10
 LAB_CLI_AD_IP=198.51.100.2
 LAB_BASE_DN=DC=corp,DC=example,DC=test
 LAB_PKS_DN="CN=Public Key Services,CN=Services,CN=Configuration,$LAB_BASE_DN"
+LAB_WEBENROLL_IP=192.0.2.32
+LAB_WEBENROLL_NAME=webenroll.$LAB_DOMAIN
 LAB_RPS_IP=192.0.2.30
 LAB_MPS_IP=192.0.2.31
 # Second client segment (${P}v4 in srv, ${P}v5 in cli), the SQL Server stand-in
@@ -41,6 +43,7 @@ LAB_NTP_SKEW2_IP=192.0.2.125
 # Every fault name the lab knows (the contract with the integration tests).
 LAB_FAULTS="no-provisionserver wrong-provisionserver no-ddns no-option15 dc-down template-pend"
 LAB_FAULTS+=" template-unpublished crl-expired pfx-expired-int pfx-nochain bad-bind-password"
+LAB_FAULTS+=" ca-pending ca-denied enroll-missing"
 LAB_FAULTS+=" rps-wrong-cert rps-no-upgrade mps-down"
 LAB_FAULTS+=" sql-down sql-noencrypt ntp-skew ntp-unsync dc-ntp-down"
 
@@ -155,6 +158,7 @@ lab_write_conf() {
 # amt-preflight configuration for the lab (written by tests/lab/up.sh; faults rewrite it)
 [site]
 name = AMT lab (corp.example.test)
+enable = ca.test-enrollment
 
 [dns]
 servers = $LAB_SRV_IP
@@ -175,6 +179,11 @@ ca_bundle = $LAB_DIR/samba/private/tls/ca.pem
 
 [ca]
 templates = AMTWebServer, AMTProvisioning
+enroll_accounts = SCS01\$, CORP\\scsuser
+web_enrollment_url = https://$LAB_WEBENROLL_NAME/certsrv/
+enroll_user = CORP\\scsuser
+enroll_password_file = $LAB_DIR/secrets/enroll.pw
+web_ca_bundle = $LAB_DIR/pki/root.crt
 
 [provisioning]
 certificate = $cert
@@ -286,6 +295,32 @@ lab_ldap_admin() {
 	shift
 	ip netns exec "$NS_AD" "$tool" -x -H "ldap://$LAB_DC_IP" -D "Administrator@$LAB_DOMAIN" \
 		-y "$LAB_DIR/secrets/admin.pw" "$@"
+}
+
+# ---------------------------------------------------------------- certificate enrollment
+
+# The web enrollment stand-in's outcome (certsrv.py reads it on every request),
+# from the active faults.
+lab_ca_mode_write() {
+	local mode=issue
+	lab_fault_active ca-pending && mode=pending
+	lab_fault_active ca-denied && mode=deny
+	mkdir -p "$LAB_DIR/certsrv"
+	echo "$mode" >"$LAB_DIR/certsrv/mode.tmp"
+	mv -f "$LAB_DIR/certsrv/mode.tmp" "$LAB_DIR/certsrv/mode"
+}
+
+# Adds ACEs (SDDL) to a template's DACL with samba-tool dsacl, on the DC's
+# sam.ldb directly (no password on a command line); Samba sees it at once.
+lab_template_acl_add() {
+	ip netns exec "$NS_AD" samba-tool dsacl set -H "$LAB_DIR/samba/private/sam.ldb" -s "$LAB_DIR/samba/etc/smb.conf" \
+		--objectdn="CN=$1,CN=Certificate Templates,$LAB_PKS_DN" --sddl="$2" >>"$LAB_DIR/logs/enroll.log" 2>&1
+}
+
+# Removes every explicit ACE naming SID from a template's DACL (samba-tool cannot).
+lab_template_acl_remove() {
+	ip netns exec "$NS_AD" /usr/bin/python3 "$LAB_HERE/sd-remove-ace.py" "$LAB_DIR/samba/etc/smb.conf" \
+		"CN=$1,CN=Certificate Templates,$LAB_PKS_DN" "$2" >>"$LAB_DIR/logs/enroll.log" 2>&1
 }
 
 # ---------------------------------------------------------------- activation server and MPS

@@ -84,6 +84,8 @@ ip -n "$NS_SRV" addr add "$LAB_SRV_IP/24" dev "${P}v0"
 for a in "$LAB_PROV_IP" 192.0.2.21 192.0.2.22 192.0.2.23 "$LAB_RPS_IP" "$LAB_MPS_IP"; do
 	ip -n "$NS_SRV" addr add "$a/32" dev "${P}v0"
 done
+# AD CS web enrollment stand-in (tests/lab/certsrv.py)
+ip -n "$NS_SRV" addr add "$LAB_WEBENROLL_IP/32" dev "${P}v0"
 ip -n "$NS_CLI" addr add "$LAB_CLI_IP/24" dev "${P}v1"
 ip -n "$NS_CLI" addr add "$LAB_CLI_AD_IP/24" dev "${P}v3"
 ip -n "$NS_AD" addr add "$LAB_DC_IP/24" dev "${P}v2"
@@ -186,6 +188,7 @@ _kerberos._udp            SRV 0 100 88   dc1
 _kpasswd._tcp             SRV 0 100 464  dc1
 _kpasswd._udp             SRV 0 100 464  dc1
 _gc._tcp                  SRV 0 100 3268 dc1
+webenroll        A     $LAB_WEBENROLL_IP
 EOF
 cat >"$BIND/db.192.0.2" <<EOF
 \$TTL 300
@@ -245,6 +248,8 @@ lab_spawn ocsp "$NS_SRV" "$LOGS/ocsp.log" openssl ocsp -port 8888 -index "$PKI/d
 lab_spawn provision-https "$NS_SRV" "$LOGS/provision-https.log" openssl s_server -quiet -www \
 	-accept "$LAB_PROV_IP:443" -cert "$PKI/prov.pem" -key "$PKI/prov.key" -cert_chain "$PKI/chain.pem"
 lab_spawn provision-hello "$NS_SRV" "$LOGS/provision-hello.log" python3 "$LAB_HERE/hello.py" "$LAB_PROV_IP" 9971
+lab_log "starting the AD CS web enrollment stand-in"
+bash "$LAB_HERE/enroll.sh" web
 for n in 1 2 3; do
 	lab_spawn "amt$n-tls" "$NS_SRV" "$LOGS/amt$n-tls.log" openssl s_server -quiet -www \
 		-accept "192.0.2.2$n:16993" -cert "$PKI/amt$n.pem" -key "$PKI/amt.key" -cert_chain "$PKI/chain.pem"
@@ -284,6 +289,8 @@ lab_wait "Kea DHCP-DDNS" 10 grep -q DHCP_DDNS_STARTED "$LOGS/kea-dhcp-ddns.log"
 for port in 8080 8888 443 9971 16993; do
 	lab_wait "listener on port $port" 10 lab_listening "$NS_SRV" "$port"
 done
+webenroll_listening() { ip netns exec "$NS_SRV" ss -Hltn "src $LAB_WEBENROLL_IP" | grep -q LISTEN; }
+lab_wait "web enrollment stand-in" 10 webenroll_listening
 lab_wait "RPS-like WSS endpoint" 10 lab_listening_on "$LAB_RPS_IP" 443
 lab_wait "MPS" 10 lab_listening_on "$LAB_MPS_IP" 4433
 lab_wait "amt1 redirection port" 10 lab_listening "$NS_SRV" 16995
@@ -335,6 +342,8 @@ wait "$USER_PID" || { lab_log "creating amtcheck failed"; cat "$LOGS/amtcheck.lo
 # ------------------------------------------------------------ Microsoft CA objects in AD
 lab_log "loading Microsoft CA objects over LDAP"
 bash "$LAB_HERE/ad-pki.sh" >"$LOGS/ad-pki.log" 2>&1 || { cat "$LOGS/ad-pki.log" >&2; exit 1; }
+lab_log "creating the enrolling accounts and template ACLs"
+bash "$LAB_HERE/enroll.sh" ad || { tail -n 20 "$LOGS/enroll.log" >&2; exit 1; }
 
 # ------------------------------------------------------------ faults requested at bring-up
 if [ -n "$FAULTS" ]; then
