@@ -14,6 +14,7 @@
 
 #include "ad.h"
 #include "check.h"
+#include "facts.h"
 #include "net/ldap.h"
 #include "net/tcp.h"
 #include "pki.h"
@@ -138,6 +139,7 @@ static void report_rootdse(struct apf_ctx *ctx, const struct run_state *rs, cons
 		apf_evidence(f, "query", "base \"\" (objectClass=*), anonymous");
 		return;
 	}
+	apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_AD_DC_ANSWERED), dc->name);
 	f = apf_report(ctx, APF_PASS, "AD_ROOTDSE_OK", "%s answered the anonymous rootDSE read", dc->name);
 	ev_dc(f, dc);
 	apf_evidence(f, "query", "base \"\" (objectClass=*), anonymous, port %u", (unsigned int)dc->port);
@@ -478,6 +480,7 @@ static int run(struct apf_ctx *ctx)
 	for (size_t i = 0; i < dcs.n; i++) {
 		const struct apf_ad_dc *dc = &dcs.v[i];
 
+		apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_AD_DC_CHECKED), dc->name);
 		if (!dc->ip) {
 			enum apf_status st = apf_ad_unresolved_status(dc->resolve_rc);
 			const char *code = "AD_DNS_TIMEOUT";

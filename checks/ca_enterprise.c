@@ -15,6 +15,7 @@
 
 #include "ad.h"
 #include "check.h"
+#include "facts.h"
 #include "net/fetch.h"
 #include "net/ldap.h"
 #include "net/tcp.h"
@@ -274,8 +275,11 @@ static int run(struct apf_ctx *ctx)
 			free(offered);
 			offered = n;
 		}
+		if (cfg->ca.templates.n) /* "offering the AMT templates" means nothing without them */
+			apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_CA_FOUND), cn);
 		if (offered) {
 			any_offered = true;
+			apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_CA_OFFERING), cn);
 			f = apf_report(ctx, APF_PASS, "CA_TEMPLATES_OFFERED", "CA %s publishes %s", cn, offered);
 			apf_evidence(f, "dn", "%s", e->dn);
 			apf_evidence(f, "certificateTemplates", "%s", offered);

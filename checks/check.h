@@ -132,6 +132,10 @@ struct apf_finding *apf_report(struct apf_ctx *ctx, enum apf_status st, const ch
 /* Appends an evidence pair (ordered). Values are copied; never pass secrets. */
 void apf_evidence(struct apf_finding *f, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Appends the first `max` bytes of data as lowercase hex ("..." when cut, "(none)" when
+ * empty): evidence for malformed network data, which is never shown raw. */
+void apf_evidence_hex(struct apf_finding *f, const char *key, const void *data, size_t len, size_t max);
+
 /* Sets the remediation (replaces the code table's default). */
 void apf_remedy(struct apf_finding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

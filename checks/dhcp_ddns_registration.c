@@ -323,7 +323,7 @@ static int run(struct apf_ctx *ctx)
 	static const uint8_t prl[] = {APF_DHCP_OPT_SUBNET_MASK, APF_DHCP_OPT_ROUTER, APF_DHCP_OPT_DNS_SERVERS,
 				      APF_DHCP_OPT_DOMAIN_NAME};
 	const struct apf_config *cfg = apf_cfg(ctx);
-	const char *ifname = cfg->dhcp.interface;
+	const char *ifname = cfg->dhcp.interfaces.v[0]; /* the first segment takes the test lease */
 	const char *fqdn = cfg->dhcp.test_fqdn;
 	char hostname[64], name[APF_DHCP_NAME_MAX], ip[INET_ADDRSTRLEN], *err = NULL, *rev = NULL;
 	struct apf_dhcp_msg *offer = NULL, *ack = NULL;

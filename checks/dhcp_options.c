@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dhcp.options: asks every DHCP server on the AMT client segment for its
+ * dhcp.options: asks every DHCP server on each AMT client segment for its
  * options (DHCPINFORM by default, or DHCPDISCOVER without a REQUEST) and
  * checks what AMT needs from them: option 15 (the DNS suffix AMT matches
  * against the provisioning certificate and uses to find ProvisionServer),
@@ -18,7 +18,9 @@
 #include "check.h"
 #include "devfacts.h"
 #include "dhcp/codec.h"
+#include "facts.h"
 #include "net/dhcp.h"
+#include "util.h"
 
 /* More servers than this on one segment is already a finding; we keep the first ones. */
 #define MAX_SERVERS 16
@@ -104,6 +106,10 @@ static const struct apf_code codes[] = {
 	 "Enable option 81 (client FQDN) handling and DNS updates on the DHCP server"},
 	{"DHCP_FQDN_INVALID", APF_FAIL, "The server's option 81 is malformed or sets both N and S (RFC 4702 forbids it)",
 	 "Fix or update the DHCP server; a client may ignore a malformed option 81"},
+	{"DHCP_SUFFIX_WIRELESS_ONLY", APF_FAIL,
+	 "Option 15 is handed out on a wireless segment but not on a wired one: AMT takes the suffix for remote "
+	 "configuration (ACM) only from DHCP on its wired LAN and does not provision over wireless",
+	 "Set option 15 in the DHCP scopes of the wired AMT client VLANs, not only in the wireless ones"},
 	{0},
 };
 
@@ -112,29 +118,40 @@ struct server {
 	struct apf_dhcp_msg *msg;
 };
 
+/* One client segment: an interface of [dhcp] interface, and what it handed out. */
+struct seg {
+	const char *ifname;
+	bool wireless;  /* listed in [dhcp] wireless_interfaces */
+	bool answered;  /* some server answered */
+	bool suffix;    /* some server sent a usable option 15 */
+};
+
+/* Facts are published for the union (which downstream checks read) and per segment
+ * as "<interface> <value>" ("eth1 corp.example.com"), for readers that care where. */
+static char *seg_value(const struct seg *sg, const char *value)
+{
+	return apf_xasprintf("%s %s", sg->ifname, value);
+}
+
+/* Every finding names its segment: with several VLANs, "option 15 missing" is only
+ * actionable when it says where. */
+static void seg_evidence(struct apf_finding *f, const struct seg *sg)
+{
+	apf_evidence(f, "segment", "%s", sg->ifname);
+	apf_evidence(f, "segment_type", "%s", sg->wireless ? "wireless" : "wired");
+}
+
 static const char *ip_str(uint32_t a, char *buf)
 {
 	struct in_addr in = {.s_addr = a};
 	return inet_ntop(AF_INET, &in, buf, INET_ADDRSTRLEN) ? buf : "?";
 }
 
-/* Hex of the first bytes of an option, for evidence on malformed data. */
-static void hex_evidence(struct apf_finding *f, const char *key, const uint8_t *p, size_t len)
-{
-	char buf[2 * 64 + 4];
-	size_t n = len > 64 ? 64 : len, pos = 0;
-
-	for (size_t i = 0; i < n; i++)
-		pos += (size_t)snprintf(buf + pos, sizeof(buf) - pos, "%02x", p[i]);
-	snprintf(buf + pos, sizeof(buf) - pos, "%s", len > n ? "..." : "");
-	apf_evidence(f, key, "%s", buf);
-}
-
-static void common_evidence(struct apf_finding *f, const char *ifname, const struct apf_dhcp_msg *m)
+static void common_evidence(struct apf_finding *f, const struct seg *sg, const struct apf_dhcp_msg *m)
 {
 	char a[INET_ADDRSTRLEN];
 
-	apf_evidence(f, "interface", "%s", ifname);
+	seg_evidence(f, sg);
 	apf_evidence(f, "server", "%s", ip_str(apf_dhcp_server_id(m), a));
 	if (m->src_addr && m->src_addr != apf_dhcp_server_id(m))
 		apf_evidence(f, "from", "%s", ip_str(m->src_addr, a));
@@ -156,13 +173,13 @@ static const char *without_mebx(const struct apf_device *d, const void *arg)
 }
 
 /* One finding naming a group of devices. */
-static struct apf_finding *report_group(struct apf_ctx *ctx, enum apf_status st, const char *code, const char *ifname,
+static struct apf_finding *report_group(struct apf_ctx *ctx, enum apf_status st, const char *code, const struct seg *sg,
 					const struct apf_dhcp_msg *m, const struct apf_dev_group *g, const char *what)
 {
 	char *names = apf_names_summary(g->names, g->n, APF_DEVFACTS_NAMES_SHOWN);
 	struct apf_finding *f = apf_report(ctx, st, code, "%s: %s", names, what);
 
-	common_evidence(f, ifname, m);
+	common_evidence(f, sg, m);
 	apf_evidence(f, "devices", "%s", names);
 	apf_evidence(f, "count", "%zu", g->n);
 	free(names);
@@ -174,7 +191,7 @@ static struct apf_finding *report_group(struct apf_ctx *ctx, enum apf_status st,
  * option is a FAIL only when no other suffix source is declared
  * ([amt] suffix_source) or seen in the device facts.
  */
-static void option15_missing(struct apf_ctx *ctx, const char *ifname, const struct apf_dhcp_msg *m,
+static void option15_missing(struct apf_ctx *ctx, const struct seg *sg, const struct apf_dhcp_msg *m,
 			     const struct apf_devfacts *df)
 {
 	const char *declared = apf_cfg(ctx)->amt.suffix_source;
@@ -188,12 +205,12 @@ static void option15_missing(struct apf_ctx *ctx, const char *ifname, const stru
 	if (declared && strcmp(declared, "dhcp")) {
 		f = apf_report(ctx, APF_INFO, "DHCP_SUFFIX_FROM_MEBX",
 			       "DHCP server %s sends no option 15; [amt] suffix_source = %s, which AMT uses first", a, declared);
-		common_evidence(f, ifname, m);
+		common_evidence(f, sg, m);
 		apf_evidence(f, "option_15", "absent");
 		apf_evidence(f, "suffix_source", "[amt] suffix_source = %s", declared);
 	} else if (n_mebx) {
 		for (size_t i = 0; i < n_mebx; i++) {
-			f = report_group(ctx, n_without ? APF_WARN : APF_INFO, "DHCP_SUFFIX_FROM_MEBX", ifname, m, &mebx[i],
+			f = report_group(ctx, n_without ? APF_WARN : APF_INFO, "DHCP_SUFFIX_FROM_MEBX", sg, m, &mebx[i],
 					 "no option 15 here; these devices use their MEBx/USB suffix");
 			apf_evidence(f, "option_15", "absent");
 			apf_evidence(f, "suffix_source", "device facts (MEBx/USB suffix)");
@@ -205,8 +222,11 @@ static void option15_missing(struct apf_ctx *ctx, const char *ifname, const stru
 			}
 		}
 	} else {
-		f = apf_report(ctx, APF_FAIL, "DHCP_OPTION15_MISSING", "DHCP server %s sends no domain name (option 15)", a);
-		common_evidence(f, ifname, m);
+		/* AMT takes option 15 only on its wired interface: on a wireless segment a
+		 * missing suffix is worth knowing, not a provisioning failure. */
+		f = apf_report(ctx, sg->wireless ? APF_INFO : APF_FAIL, "DHCP_OPTION15_MISSING",
+			       "DHCP server %s sends no domain name (option 15) on %s", a, sg->ifname);
+		common_evidence(f, sg, m);
 		apf_evidence(f, "option_15", "absent");
 		apf_evidence(f, "other_suffix_source", "none declared ([amt] suffix_source) or seen in device facts");
 	}
@@ -215,7 +235,7 @@ static void option15_missing(struct apf_ctx *ctx, const char *ifname, const stru
 }
 
 /* Option 15 against the suffixes the devices report. */
-static void option15_vs_devices(struct apf_ctx *ctx, const char *ifname, const struct apf_dhcp_msg *m,
+static void option15_vs_devices(struct apf_ctx *ctx, const struct seg *sg, const struct apf_dhcp_msg *m,
 				const struct apf_devfacts *df, const char *opt15)
 {
 	struct apf_dev_group *g = NULL;
@@ -225,7 +245,7 @@ static void option15_vs_devices(struct apf_ctx *ctx, const char *ifname, const s
 	for (size_t i = 0; i < n; i++) {
 		if (apf_dns_name_eq(g[i].key, opt15))
 			continue;
-		f = report_group(ctx, APF_INFO, "DHCP_SUFFIX_FROM_MEBX", ifname, m, &g[i],
+		f = report_group(ctx, APF_INFO, "DHCP_SUFFIX_FROM_MEBX", sg, m, &g[i],
 				 "these devices use their MEBx/USB suffix, not option 15");
 		apf_evidence(f, "option_15", "%s", opt15);
 		apf_evidence(f, "suffix_source", "device facts (MEBx/USB suffix)");
@@ -237,7 +257,7 @@ static void option15_vs_devices(struct apf_ctx *ctx, const char *ifname, const s
 		bool same = apf_dns_name_eq(g[i].key, opt15);
 
 		f = report_group(ctx, same ? APF_PASS : APF_FAIL, same ? "DHCP_DEVICE_SUFFIX_MATCH" : "DHCP_DEVICE_SUFFIX_MISMATCH",
-				 ifname, m, &g[i],
+				 sg, m, &g[i],
 				 same ? "their OS suffix equals option 15" : "their OS suffix differs from option 15");
 		apf_evidence(f, "option_15", "%s", opt15);
 		apf_evidence(f, "device_os_suffix", "%s", g[i].key);
@@ -245,7 +265,7 @@ static void option15_vs_devices(struct apf_ctx *ctx, const char *ifname, const s
 	apf_dev_groups_free(g, n);
 }
 
-static void check_option15(struct apf_ctx *ctx, const char *ifname, const struct apf_dhcp_msg *m,
+static void check_option15(struct apf_ctx *ctx, struct seg *sg, const struct apf_dhcp_msg *m,
 			   const struct apf_devfacts *df)
 {
 	const struct apf_config *cfg = apf_cfg(ctx);
@@ -253,31 +273,35 @@ static void check_option15(struct apf_ctx *ctx, const char *ifname, const struct
 	/* The firmware's rule, and the server rule of each declared activation profile. */
 	struct apf_profile_rule rules[APF_SUFFIX_RULE_COUNT];
 	size_t n_rules = apf_profile_suffix_rules(cfg, rules);
-	char name[APF_DHCP_NAME_MAX];
+	char name[APF_DHCP_NAME_MAX], *sv;
 	char a[INET_ADDRSTRLEN];
 	struct apf_finding *f;
 	size_t len;
 	const uint8_t *p = apf_dhcp_opt_get(m, APF_DHCP_OPT_DOMAIN_NAME, &len);
 
 	if (!p) {
-		option15_missing(ctx, ifname, m, df);
+		option15_missing(ctx, sg, m, df);
 		return;
 	}
 	if (apf_dhcp_domain_decode(p, len, name, sizeof(name)) != 0) {
 		f = apf_report(ctx, APF_FAIL, "DHCP_OPTION15_INVALID", "DHCP server %s sends an unusable option 15",
 			       ip_str(apf_dhcp_server_id(m), a));
-		common_evidence(f, ifname, m);
+		common_evidence(f, sg, m);
 		apf_evidence(f, "option_15_length", "%zu", len);
-		hex_evidence(f, "option_15_hex", p, len);
+		apf_evidence_hex(f, "option_15_hex", p, len, 64);
 		return;
 	}
 	apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_DHCP_DOMAIN_SUFFIX), name);
+	sv = seg_value(sg, name);
+	apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_DHCP_SEGMENT_DOMAIN_SUFFIX), sv);
+	free(sv);
+	sg->suffix = true;
 	f = apf_report(ctx, APF_PASS, "DHCP_OPTION15_OK", "DHCP server %s sends domain name %s",
 		       ip_str(apf_dhcp_server_id(m), a), name);
-	common_evidence(f, ifname, m);
+	common_evidence(f, sg, m);
 	apf_evidence(f, "option_15", "%s", name);
 	if (df)
-		option15_vs_devices(ctx, ifname, m, df, name);
+		option15_vs_devices(ctx, sg, m, df, name);
 
 	if (want->n == 0)
 		return;
@@ -289,7 +313,7 @@ static void check_option15(struct apf_ctx *ctx, const char *ifname, const struct
 		if (r == n_rules) {
 			f = apf_report(ctx, APF_PASS, "DHCP_SUFFIX_MATCH", "Option 15 %s satisfies AMT domain suffix %s",
 				       name, want->v[i]);
-			common_evidence(f, ifname, m);
+			common_evidence(f, sg, m);
 			apf_evidence(f, "option_15", "%s", name);
 			apf_evidence(f, "amt_domain_suffix", "%s", want->v[i]);
 			apf_profile_rules_evidence(f, rules, n_rules);
@@ -299,7 +323,7 @@ static void check_option15(struct apf_ctx *ctx, const char *ifname, const struct
 	f = apf_report(ctx, APF_FAIL, "DHCP_SUFFIX_MISMATCH",
 		       "Option 15 %s from DHCP server %s matches none of the AMT domain suffixes", name,
 		       ip_str(apf_dhcp_server_id(m), a));
-	common_evidence(f, ifname, m);
+	common_evidence(f, sg, m);
 	apf_evidence(f, "option_15", "%s", name);
 	{
 		char *list = apf_strv_join((const char *const *)want->v, want->n, ", ");
@@ -309,9 +333,9 @@ static void check_option15(struct apf_ctx *ctx, const char *ifname, const struct
 	apf_profile_rules_evidence(f, rules, n_rules);
 }
 
-static void check_option6(struct apf_ctx *ctx, const char *ifname, const struct apf_dhcp_msg *m)
+static void check_option6(struct apf_ctx *ctx, const struct seg *sg, const struct apf_dhcp_msg *m)
 {
-	char a[INET_ADDRSTRLEN], list[16 * (INET_ADDRSTRLEN + 2)];
+	char a[INET_ADDRSTRLEN], list[16 * (INET_ADDRSTRLEN + 2)], *sv;
 	struct apf_finding *f;
 	size_t len, pos = 0;
 	const uint8_t *p = apf_dhcp_opt_get(m, APF_DHCP_OPT_DNS_SERVERS, &len);
@@ -319,7 +343,7 @@ static void check_option6(struct apf_ctx *ctx, const char *ifname, const struct 
 	if (!p || len == 0 || len % 4 != 0) {
 		f = apf_report(ctx, APF_FAIL, "DHCP_OPTION6_MISSING", "DHCP server %s sends no usable DNS servers (option 6)",
 			       ip_str(apf_dhcp_server_id(m), a));
-		common_evidence(f, ifname, m);
+		common_evidence(f, sg, m);
 		if (!p)
 			apf_evidence(f, "option_6", "absent");
 		else
@@ -332,16 +356,19 @@ static void check_option6(struct apf_ctx *ctx, const char *ifname, const struct 
 		memcpy(&addr, p + i, 4);
 		ip_str(addr, a);
 		apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_DHCP_DNS_SERVERS), a);
+		sv = seg_value(sg, a);
+		apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_DHCP_SEGMENT_DNS_SERVERS), sv);
+		free(sv);
 		if (i / 4 < 16)
 			pos += (size_t)snprintf(list + pos, sizeof(list) - pos, "%s%s", i ? ", " : "", a);
 	}
 	f = apf_report(ctx, APF_PASS, "DHCP_OPTION6_OK", "DHCP server %s sends DNS servers %s",
 		       ip_str(apf_dhcp_server_id(m), a), list);
-	common_evidence(f, ifname, m);
+	common_evidence(f, sg, m);
 	apf_evidence(f, "option_6", "%s", list);
 }
 
-static void check_option81(struct apf_ctx *ctx, const char *ifname, const struct apf_dhcp_msg *m)
+static void check_option81(struct apf_ctx *ctx, const struct seg *sg, const struct apf_dhcp_msg *m)
 {
 	char a[INET_ADDRSTRLEN], flags[32];
 	struct apf_dhcp_fqdn fq;
@@ -358,15 +385,15 @@ static void check_option81(struct apf_ctx *ctx, const char *ifname, const struct
 			f = apf_report(ctx, APF_INFO, "DHCP_FQDN_NOT_ECHOED",
 				       "DHCP server %s does not answer option 81 on DHCPINFORM", a);
 		}
-		common_evidence(f, ifname, m);
+		common_evidence(f, sg, m);
 		apf_evidence(f, "option_81", "absent");
 		return;
 	}
 	if (apf_dhcp_fqdn_decode(p, len, &fq) != 0) {
 		f = apf_report(ctx, APF_FAIL, "DHCP_FQDN_INVALID", "DHCP server %s sends a malformed option 81", a);
-		common_evidence(f, ifname, m);
+		common_evidence(f, sg, m);
 		apf_evidence(f, "option_81_length", "%zu", len);
-		hex_evidence(f, "option_81_hex", p, len);
+		apf_evidence_hex(f, "option_81_hex", p, len, 64);
 		return;
 	}
 	apf_dhcp_fqdn_flags_str(fq.flags, flags, sizeof(flags));
@@ -380,7 +407,7 @@ static void check_option81(struct apf_ctx *ctx, const char *ifname, const struct
 		f = apf_report(ctx, APF_PASS, "DHCP_FQDN_ECHO", "DHCP server %s will register %s%s (option 81 flags %s)",
 			       a, fq.name[0] ? fq.name : "the client name", fq.fully_qualified ? "." : "", flags);
 	}
-	common_evidence(f, ifname, m);
+	common_evidence(f, sg, m);
 	apf_evidence(f, "option_81_flags", "0x%02x (%s)", fq.flags, flags);
 	apf_evidence(f, "option_81_s", "%s", fq.flags & APF_FQDN_S ? "1: the server updates the A record" : "0");
 	apf_evidence(f, "option_81_o", "%s", fq.flags & APF_FQDN_O ? "1: the server overrode the client's S" : "0");
@@ -442,7 +469,7 @@ static int collect(struct apf_ctx *ctx, struct apf_dhcp_sock *s, const uint8_t *
 	}
 }
 
-static void report_servers(struct apf_ctx *ctx, const char *ifname, const char *mode, const struct server *srv,
+static void report_servers(struct apf_ctx *ctx, const struct seg *sg, const char *mode, const struct server *srv,
 			   size_t n, size_t dropped, unsigned int window_ms)
 {
 	const struct apf_strlist *expected = &apf_cfg(ctx)->dhcp.expected_servers;
@@ -458,8 +485,8 @@ static void report_servers(struct apf_ctx *ctx, const char *ifname, const char *
 			n_unexpected++;
 	}
 	f = apf_report(ctx, APF_PASS, "DHCP_SERVERS", "%zu DHCP server%s answered on %s: %s", n + dropped,
-		       n + dropped == 1 ? "" : "s", ifname, list);
-	apf_evidence(f, "interface", "%s", ifname);
+		       n + dropped == 1 ? "" : "s", sg->ifname, list);
+	seg_evidence(f, sg);
 	apf_evidence(f, "request", "%s", strcmp(mode, "discover") == 0 ? "DHCPDISCOVER (no REQUEST follows)" : "DHCPINFORM");
 	apf_evidence(f, "listen_ms", "%u", window_ms);
 	apf_evidence(f, "servers", "%s", list);
@@ -468,8 +495,8 @@ static void report_servers(struct apf_ctx *ctx, const char *ifname, const char *
 
 	if (n + dropped > 1 && (expected->n == 0 || n_unexpected > 0 || dropped)) {
 		f = apf_report(ctx, APF_WARN, "DHCP_MULTIPLE_SERVERS", "%zu DHCP servers answered on %s", n + dropped,
-			       ifname);
-		apf_evidence(f, "interface", "%s", ifname);
+			       sg->ifname);
+		seg_evidence(f, sg);
 		apf_evidence(f, "servers", "%s", list);
 	}
 	if (expected->n == 0)
@@ -483,18 +510,19 @@ static void report_servers(struct apf_ctx *ctx, const char *ifname, const char *
 			continue;
 		f = apf_report(ctx, APF_WARN, "DHCP_UNEXPECTED_SERVER", "DHCP server %s is not in [dhcp] expected_servers",
 			       a);
-		common_evidence(f, ifname, srv[i].msg);
+		common_evidence(f, sg, srv[i].msg);
 		apf_evidence(f, "expected_servers", "%s", expected_list);
 	}
 	free(expected_list);
 }
 
-static int run(struct apf_ctx *ctx)
+/* Probes one segment for at most `window_ms`; every finding names it. */
+static int probe_segment(struct apf_ctx *ctx, struct seg *sg, unsigned int window_ms, const struct apf_devfacts *df)
 {
 	static const uint8_t prl[] = {APF_DHCP_OPT_SUBNET_MASK, APF_DHCP_OPT_ROUTER, APF_DHCP_OPT_DNS_SERVERS,
 				      APF_DHCP_OPT_HOSTNAME, APF_DHCP_OPT_DOMAIN_NAME, APF_DHCP_OPT_DOMAIN_SEARCH};
 	const struct apf_config *cfg = apf_cfg(ctx);
-	const char *ifname = cfg->dhcp.interface;
+	const char *ifname = sg->ifname;
 	const char *mode = cfg->dhcp.mode ? cfg->dhcp.mode : "inform";
 	bool discover = strcmp(mode, "discover") == 0;
 	const char *fqdn = cfg->dhcp.test_fqdn ? cfg->dhcp.test_fqdn : PROBE_NAME;
@@ -504,22 +532,21 @@ static int run(struct apf_ctx *ctx)
 	struct apf_dhcp_ifinfo ifi;
 	struct apf_dhcp_sock *s = NULL;
 	struct apf_dhcp_req req = {0};
-	struct apf_devfacts *df = NULL;
 	uint8_t pkt[APF_DHCP_ENCODE_MAX];
-	unsigned int remaining, window, n_sent = 0;
+	unsigned int window = window_ms, n_sent = 0;
 	struct apf_finding *f;
 	int rc;
 
 	rc = apf_dhcp_ifinfo(ifname, &ifi);
 	if (rc == -ENODEV) {
 		f = apf_report(ctx, APF_ERROR, "DHCP_INTERFACE_MISSING", "Interface %s does not exist on this host", ifname);
-		apf_evidence(f, "interface", "%s", ifname);
+		seg_evidence(f, sg);
 		rc = 0;
 		goto out;
 	}
 	if (rc) {
 		f = apf_report(ctx, APF_ERROR, "DHCP_SOCKET_ERROR", "Could not read the addresses of %s", ifname);
-		apf_evidence(f, "interface", "%s", ifname);
+		seg_evidence(f, sg);
 		apf_evidence(f, "error", "getifaddrs: %s", strerror(-rc));
 		rc = 0;
 		goto out;
@@ -527,7 +554,7 @@ static int run(struct apf_ctx *ctx)
 	if (!discover && ifi.addr == 0) {
 		f = apf_report(ctx, APF_ERROR, "DHCP_NO_IPV4_ADDRESS",
 			       "Interface %s has no IPv4 address to send DHCPINFORM from", ifname);
-		apf_evidence(f, "interface", "%s", ifname);
+		seg_evidence(f, sg);
 		apf_evidence(f, "mode", "inform");
 		goto out;
 	}
@@ -538,7 +565,7 @@ static int run(struct apf_ctx *ctx)
 				   : rc == -ENODEV ? "DHCP_INTERFACE_MISSING"
 						   : "DHCP_SOCKET_ERROR";
 		f = apf_report(ctx, APF_ERROR, code, "Could not open a DHCP client socket on %s", ifname);
-		apf_evidence(f, "interface", "%s", ifname);
+		seg_evidence(f, sg);
 		apf_evidence(f, "error", "%s", err ? err : strerror(-rc));
 		rc = 0;
 		goto out;
@@ -569,19 +596,11 @@ static int run(struct apf_ctx *ctx)
 		goto out;
 	}
 
-	remaining = apf_ctx_remaining_ms(ctx);
-	window = (unsigned int)cfg->dhcp.listen_seconds * 1000u;
-	if (window == 0)
-		window = 3000;
-	if (remaining > RESERVE_MS)
-		remaining -= RESERVE_MS;
-	if (window > remaining)
-		window = remaining;
 	apf_ctx_step(ctx, "%s broadcast on %s, listening %u ms", apf_dhcp_type_name(req.type), ifname, window);
 	rc = collect(ctx, s, pkt, pkt_len, req.xid, apf_now_ms() + window, srv, &n_srv, &dropped, &n_sent);
 	if (rc) {
 		f = apf_report(ctx, APF_ERROR, "DHCP_SOCKET_ERROR", "DHCP exchange on %s failed", ifname);
-		apf_evidence(f, "interface", "%s", ifname);
+		seg_evidence(f, sg);
 		apf_evidence(f, "error", "%s", strerror(-rc));
 		rc = 0;
 		goto out;
@@ -589,7 +608,7 @@ static int run(struct apf_ctx *ctx)
 	if (n_srv == 0) {
 		f = apf_report(ctx, APF_ERROR, "DHCP_NO_REPLY", "No DHCP server answered a %s on %s within %u ms",
 			       apf_dhcp_type_name(req.type), ifname, window);
-		apf_evidence(f, "interface", "%s", ifname);
+		seg_evidence(f, sg);
 		apf_evidence(f, "request", "%s to 255.255.255.255:67, sent %u time%s", apf_dhcp_type_name(req.type),
 			     n_sent, n_sent == 1 ? "" : "s");
 		if (!discover)
@@ -598,29 +617,94 @@ static int run(struct apf_ctx *ctx)
 		goto out;
 	}
 
-	report_servers(ctx, ifname, mode, srv, n_srv, dropped, window);
-	/* What the devices report, to judge option 15 by (read after the exchange:
-	 * the listen window is the part that needs the time). */
-	df = apf_devfacts_configured(cfg) ? apf_devfacts_load_config(cfg, apf_ctx_deadline_ms(ctx)) : NULL;
+	sg->answered = true;
+	report_servers(ctx, sg, mode, srv, n_srv, dropped, window);
 	for (size_t i = 0; i < n_srv; i++) {
 		const struct apf_dhcp_msg *m = srv[i].msg;
 		if (m->type == APF_DHCP_NAK) {
 			/* A NAK carries no options worth judging; say so instead of failing on them. */
 			f = apf_report(ctx, APF_WARN, "DHCP_NAK", "DHCP server %s answered with DHCPNAK",
 				       ip_str(srv[i].id, a));
-			common_evidence(f, ifname, m);
+			common_evidence(f, sg, m);
 			continue;
 		}
-		check_option15(ctx, ifname, m, df);
-		check_option6(ctx, ifname, m);
-		check_option81(ctx, ifname, m);
+		check_option15(ctx, sg, m, df);
+		check_option6(ctx, sg, m);
+		check_option81(ctx, sg, m);
 	}
 out:
-	apf_devfacts_free(df);
 	for (size_t i = 0; i < n_srv; i++)
 		apf_dhcp_msg_free(srv[i].msg);
 	apf_dhcp_close(s);
 	free(err);
+	return rc;
+}
+
+/*
+ * ACM remote configuration needs option 15 from a DHCP server on AMT's wired LAN
+ * (Intel article 000100444) and AMT does not provision over wireless (ConfigMgr's
+ * 0x80090304 error text): a suffix that only wireless segments hand out leaves the
+ * wired ones without it, which the per-server findings alone do not say. Moot when
+ * the devices take their suffix from MEBx or USB ([amt] suffix_source).
+ */
+static void report_wireless_only(struct apf_ctx *ctx, const struct seg *segs, size_t n)
+{
+	const char *declared = apf_cfg(ctx)->amt.suffix_source;
+	struct apf_buf wired = {0}, wireless = {0};
+	struct apf_finding *f;
+	char *w = NULL, *wl = NULL;
+
+	if (declared && strcmp(declared, "dhcp") != 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const struct seg *sg = &segs[i];
+		if (sg->wireless && sg->suffix)
+			apf_buf_addf(&wireless, "%s%s", wireless.len ? ", " : "", sg->ifname);
+		else if (!sg->wireless && sg->answered && !sg->suffix)
+			apf_buf_addf(&wired, "%s%s", wired.len ? ", " : "", sg->ifname);
+	}
+	w = apf_buf_steal(&wired);
+	wl = apf_buf_steal(&wireless);
+	if (*w && *wl) {
+		f = apf_report(ctx, APF_FAIL, "DHCP_SUFFIX_WIRELESS_ONLY",
+			       "Option 15 is handed out on wireless segment(s) %s but not on wired segment(s) %s", wl, w);
+		apf_evidence(f, "segment", "%s", w);
+		apf_evidence(f, "segment_type", "wired");
+		apf_evidence(f, "wireless_with_suffix", "%s", wl);
+	}
+	free(w);
+	free(wl);
+}
+
+static int run(struct apf_ctx *ctx)
+{
+	const struct apf_config *cfg = apf_cfg(ctx);
+	const struct apf_strlist *ifs = &cfg->dhcp.interfaces;
+	struct seg *segs = apf_xcalloc(ifs->n, sizeof(*segs));
+	unsigned int listen = (unsigned int)cfg->dhcp.listen_seconds * 1000u;
+	/* What the devices report, to judge option 15 by: read once for every segment. */
+	struct apf_devfacts *df =
+		apf_devfacts_configured(cfg) ? apf_devfacts_load_config(cfg, apf_ctx_deadline_ms(ctx)) : NULL;
+	int rc = 0;
+
+	if (listen == 0)
+		listen = 3000;
+	for (size_t i = 0; i < ifs->n && rc == 0; i++) {
+		/* Segments are probed one after the other; each gets its listen window,
+		 * cut to a fair share of what is left so the last one is not starved. */
+		unsigned int remaining = apf_ctx_remaining_ms(ctx), window = listen;
+		remaining = remaining > RESERVE_MS ? remaining - RESERVE_MS : 0;
+		if (window > remaining / (unsigned int)(ifs->n - i))
+			window = remaining / (unsigned int)(ifs->n - i);
+		segs[i].ifname = ifs->v[i];
+		segs[i].wireless = apf_strlist_has(&cfg->dhcp.wireless_interfaces, ifs->v[i]);
+		apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_DHCP_SEGMENT), ifs->v[i]);
+		rc = probe_segment(ctx, &segs[i], window, df);
+	}
+	if (rc == 0)
+		report_wireless_only(ctx, segs, ifs->n);
+	apf_devfacts_free(df);
+	free(segs);
 	return rc;
 }
 
@@ -629,12 +713,12 @@ static const char *const requires_keys[] = {"dhcp.interface", NULL};
 const struct apf_check apf_check_dhcp_options = {
 	.id = "dhcp.options",
 	.title = "DHCP options 15, 6 and 81",
-	.summary = "Asks every DHCP server on the AMT segment (DHCPINFORM, or DHCPDISCOVER without REQUEST) for "
+	.summary = "Asks every DHCP server on each AMT client segment (DHCPINFORM, or DHCPDISCOVER without REQUEST) for "
 		   "option 15 (the DNS suffix AMT needs for remote configuration and matches against the provisioning "
 		   "certificate), option 6 (DNS servers) and its option-81 (client FQDN) behaviour; warns on extra servers.",
 	.requires_keys = requires_keys,
 	.needs = APF_NEED_NETWORK | APF_NEED_RAW_DHCP,
-	.timeout_ms = 10000,
+	.timeout_ms = 30000, /* one listen window per segment */
 	.codes = codes,
 	.run = run,
 };

@@ -20,6 +20,7 @@
 
 #include "amt_profile.h"
 #include "check.h"
+#include "facts.h"
 #include "dnscheck.h"
 #include "net/dns.h"
 #include "net/tcp.h"
@@ -262,7 +263,9 @@ static void probe_hello(struct apf_ctx *ctx, const char *addr, uint16_t port, si
 
 	apf_ctx_step(ctx, "TCP connect to %s port %u (Hello)", addr, port);
 	rc = to ? apf_tcp_probe(addr, port, to, &rtt) : -ETIMEDOUT;
+	apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_PS_HELLO_PROBED), addr);
 	if (rc == 0) {
+		apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_PS_HELLO_OK), addr);
 		f = apf_report(ctx, APF_PASS, "PS_HELLO_OK", "Hello port %u on %s accepts connections", port, addr);
 		apf_evidence(f, "address", "%s", addr);
 		apf_evidence(f, "port", "%u", port);

@@ -15,6 +15,7 @@
 
 #include "check.h"
 #include "dnscheck.h"
+#include "facts.h"
 #include "net/dns.h"
 
 #define QUERY_CAP_MS 3000
@@ -253,6 +254,9 @@ static int run(struct apf_ctx *ctx)
 		struct apf_dns_answer *a = u ? u : t;
 		struct apf_finding *f;
 
+		apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_DNS_ASKED), srv[i].spec);
+		if (a)
+			apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_DNS_ANSWERED), srv[i].spec);
 		if (a && a->rcode != 0) {
 			bool nx = a->rcode == 3, sf = a->rcode == 2;
 

@@ -57,6 +57,7 @@ const struct apf_nagios_error_state apf_nagios_error_states[] = {
 	{"ACT_UNREACHABLE", APF_NAGIOS_CRITICAL},
 	{"MPS_DNS_ERROR", APF_NAGIOS_CRITICAL},
 	{"MPS_UNREACHABLE", APF_NAGIOS_CRITICAL},
+	{"SCS_SQL_NO_ANSWER", APF_NAGIOS_CRITICAL}, /* the SCS database: no database, no configuration */
 	/* Could not check a side service, or only part of a fleet: look, don't page.
 	 * Revocation: AMT firmware does not fetch CRLs or OCSP itself. Devices: an AMT
 	 * host that is switched off does not answer at night. */
@@ -77,6 +78,9 @@ const struct apf_nagios_error_state apf_nagios_error_states[] = {
 	{"HOSTREG_SERVER_REFUSED", APF_NAGIOS_WARNING},
 	{"TLS_CERT_UNREADABLE", APF_NAGIOS_WARNING},
 	{"TLS_CONNECT_FAILED", APF_NAGIOS_WARNING},
+	{"TIME_BAD_REPLY", APF_NAGIOS_WARNING}, /* one time server among others */
+	{"TIME_KISS_OF_DEATH", APF_NAGIOS_WARNING},
+	{"TIME_NO_ANSWER", APF_NAGIOS_WARNING},
 	{"TLS_DNS_ERROR", APF_NAGIOS_WARNING},
 	{"TLS_HANDSHAKE_FAILED", APF_NAGIOS_WARNING},
 	{"TLS_INCOMPLETE", APF_NAGIOS_WARNING},

@@ -157,9 +157,10 @@ const struct apf_cfg_key apf_cfg_keys[] = {
 	 "Queries per second sent to each DNS server in fleet audits (0 = no limit). The default is polite "
 	 "to production resolvers; raise it for a lab or an authoritative server you own."},
 
-	{"dhcp", "interface", APF_CFG_STRING, OFF(dhcp.interface), NULL, 0, 0, NULL, NULL, v_iface,
-	 "The wired interface on the AMT client segment that DHCP probes are sent from (needs root or "
-	 "CAP_NET_BIND_SERVICE and CAP_NET_RAW to bind UDP port 68)."},
+	{"dhcp", "interface", APF_CFG_LIST, OFF(dhcp.interfaces), NULL, 0, 0, NULL, NULL, v_iface,
+	 "The interfaces on the AMT client segments that DHCP probes are sent from, one per segment (VLAN, "
+	 "wired or wireless); dhcp.options probes each, dhcp.ddns-registration uses the first. Needs root or "
+	 "CAP_NET_BIND_SERVICE and CAP_NET_RAW to bind UDP port 68."},
 	{"dhcp", "mode", APF_CFG_CHOICE, OFF(dhcp.mode), "inform", 0, 0, "inform|discover", NULL, NULL,
 	 "inform sends DHCPINFORM (takes no lease; the default). discover sends DHCPDISCOVER and never "
 	 "REQUESTs the offer."},
@@ -171,6 +172,9 @@ const struct apf_cfg_key apf_cfg_keys[] = {
 	 NULL, "How long dhcp.ddns-registration waits for the A and PTR records to appear."},
 	{"dhcp", "expected_servers", APF_CFG_LIST, OFF(dhcp.expected_servers), NULL, 0, 0, NULL, NULL, v_addr,
 	 "The DHCP servers that should answer on the segment; any other is reported as unexpected."},
+	{"dhcp", "wireless_interfaces", APF_CFG_LIST, OFF(dhcp.wireless_interfaces), NULL, 0, 0, NULL, NULL, v_iface,
+	 "Which of [dhcp] interface are wireless segments. AMT's remote configuration (ACM) takes its DNS suffix "
+	 "from DHCP option 15 on the wired interface only, so a suffix handed out only on wireless is reported."},
 
 	{"ad", "domain", APF_CFG_STRING, OFF(ad.domain), NULL, 0, 0, NULL, NULL, v_hostname,
 	 "The Active Directory DNS domain (e.g. corp.example.com)."},
@@ -303,6 +307,24 @@ const struct apf_cfg_key apf_cfg_keys[] = {
 	{"cira", "home_domains", APF_CFG_LIST, OFF(cira.home_domains), NULL, 0, 0, NULL, NULL, v_hostname,
 	 "AMT's environment-detection domains: a device whose DHCP option 15 matches one thinks it is inside the "
 	 "enterprise network and opens no CIRA connection."},
+	{"scs", "sql_server", APF_CFG_STRING, OFF(scs.sql_server), NULL, 0, 0, NULL, NULL, v_hostname,
+	 "The SQL Server holding the Intel SCS database (database mode): a host name (resolved through the DNS "
+	 "servers clients use) or an address. scs.sql connects to it and asks for its TDS PRELOGIN answer."},
+	{"scs", "sql_port", APF_CFG_INT, OFF(scs.sql_port), "1433", 1, 65535, NULL, NULL, NULL,
+	 "The TCP port of the SQL Server instance (1433 for the default instance; a named instance has its own "
+	 "port, shown in SQL Server Configuration Manager)."},
+
+	{"time", "ntp_servers", APF_CFG_LIST, OFF(time.ntp_servers), NULL, 0, 0, NULL, NULL, v_hostname,
+	 "NTP servers (names or addresses) the AMT infrastructure takes its time from; time.ntp asks each for the "
+	 "time (NTP mode 3, UDP 123)."},
+	{"time", "warn_offset_seconds", APF_CFG_INT, OFF(time.warn_offset_seconds), "60", 1, 86400, NULL, NULL, NULL,
+	 "Warn when a time server's clock differs from the reference by more than this."},
+	{"time", "max_offset_seconds", APF_CFG_INT, OFF(time.max_offset_seconds), "300", 1, 86400, NULL, NULL, NULL,
+	 "Fail when a time server's clock differs from the reference by more than this: Kerberos' default maximum "
+	 "tolerance for computer clock synchronization is 5 minutes."},
+	{"time", "query_domain_controllers", APF_CFG_BOOL, OFF(time.query_domain_controllers), "yes", 0, 0, NULL, NULL,
+	 NULL, "Also ask the domain controllers (as ad.ldap finds them) for the time: domain members take theirs from "
+	 "the DCs."},
 	{.section = NULL},
 };
 

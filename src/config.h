@@ -33,12 +33,13 @@ struct apf_config {
 	} dns;
 
 	struct {
-		char *interface;
+		struct apf_strlist interfaces; /* every AMT client segment (wired and wireless) */
 		char *mode; /* "inform" or "discover" */
 		int listen_seconds;
 		char *test_fqdn;
 		int register_wait_seconds;
 		struct apf_strlist expected_servers;
+		struct apf_strlist wireless_interfaces; /* which of `interfaces` are wireless segments */
 	} dhcp;
 
 	struct {
@@ -101,6 +102,18 @@ struct apf_config {
 		struct apf_strlist public_dns_servers; /* resolvers outside the enterprise, for devices away from it */
 		struct apf_strlist home_domains;       /* AMT environment-detection domains */
 	} cira;
+
+	struct {
+		char *sql_server;  /* Intel SCS database server: host name or address */
+		int sql_port;
+	} scs;
+
+	struct {
+		struct apf_strlist ntp_servers; /* names or addresses */
+		int warn_offset_seconds;
+		int max_offset_seconds;          /* Kerberos' maximum tolerance */
+		bool query_domain_controllers;
+	} time;
 
 	bool *is_set; /* indexed like the key table: set in the file (not defaulted) */
 };

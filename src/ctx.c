@@ -197,6 +197,19 @@ void apf_evidence(struct apf_finding *f, const char *key, const char *fmt, ...)
 	free(v);
 }
 
+void apf_evidence_hex(struct apf_finding *f, const char *key, const void *data, size_t len, size_t max)
+{
+	const uint8_t *p = data;
+	size_t n = len > max ? max : len;
+	char *v = apf_xmalloc(2 * n + 4);
+
+	for (size_t i = 0; i < n; i++)
+		snprintf(v + 2 * i, 3, "%02x", p[i]);
+	snprintf(v + 2 * n, 4, "%s", len > n ? "..." : "");
+	apf_evidence(f, key, "%s", len ? v : "(none)");
+	free(v);
+}
+
 void apf_remedy(struct apf_finding *f, const char *fmt, ...)
 {
 	va_list ap;

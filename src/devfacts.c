@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "alloc.h"
 #include "config.h"
 #include "devfacts.h"
 #include "pki_roots.h"

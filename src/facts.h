@@ -17,6 +17,11 @@
 #define APF_FACT_DHCP_DOMAIN_SUFFIX "dhcp.options", "domain_suffix"
 /* The DNS servers (option 6) DHCP servers hand out, numeric addresses. */
 #define APF_FACT_DHCP_DNS_SERVERS "dhcp.options", "dns_servers"
+/* Each client segment (interface of [dhcp] interface) dhcp.options probed, and the two
+ * facts above per segment: "<interface> <value>" ("eth1 corp.example.com"). */
+#define APF_FACT_DHCP_SEGMENT "dhcp.options", "segment"
+#define APF_FACT_DHCP_SEGMENT_DOMAIN_SUFFIX "dhcp.options", "segment_domain_suffix"
+#define APF_FACT_DHCP_SEGMENT_DNS_SERVERS "dhcp.options", "segment_dns_servers"
 /* Host names of the domain controllers found in the AD SRV records. */
 #define APF_FACT_AD_DC "dns.ad-records", "dc"
 /* Activation endpoints: how many are configured, how many answered with an
@@ -27,6 +32,23 @@
 /* CIRA: MPS names configured, and those with an address that passed. */
 #define APF_FACT_MPS_CONFIGURED "cira.mps", "mps_configured"
 #define APF_FACT_MPS_ANSWERING "cira.mps", "mps_answering"
+
+/* For site.redundancy: how many instances of each service were asked, and answered. */
+/* DNS servers dns.servers asked (as configured or learned, "192.0.2.1"), and those that answered. */
+#define APF_FACT_DNS_ASKED "dns.servers", "asked"
+#define APF_FACT_DNS_ANSWERED "dns.servers", "answered"
+/* Domain controllers ad.ldap checked, and those that answered the rootDSE read. */
+#define APF_FACT_AD_DC_CHECKED "ad.ldap", "dc_checked"
+#define APF_FACT_AD_DC_ANSWERED "ad.ldap", "dc_answered"
+/* Enterprise CAs ca.enterprise found in AD, and those offering a [ca] templates entry. */
+#define APF_FACT_CA_FOUND "ca.enterprise", "ca"
+#define APF_FACT_CA_OFFERING "ca.enterprise", "ca_offering_template"
+/* SCS addresses whose Hello port dns.provisionserver probed, and those that accepted. */
+#define APF_FACT_PS_HELLO_PROBED "dns.provisionserver", "hello_probed"
+#define APF_FACT_PS_HELLO_OK "dns.provisionserver", "hello_ok"
+/* NTP servers time.ntp asked ([time] ntp_servers), and those that gave a usable time. */
+#define APF_FACT_NTP_ASKED "time.ntp", "ntp_asked"
+#define APF_FACT_NTP_ANSWERED "time.ntp", "ntp_answered"
 
 /* The key alone (for the publisher) and the publishing check's id. */
 #define APF_FACT_KEY(fact) APF_FACT_KEY_(fact)

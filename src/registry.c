@@ -23,6 +23,9 @@ extern const struct apf_check apf_check_dns_provisionserver;
 extern const struct apf_check apf_check_dns_servers;
 extern const struct apf_check apf_check_ca_enroll_permission;
 extern const struct apf_check apf_check_ca_test_enrollment;
+extern const struct apf_check apf_check_scs_sql;
+extern const struct apf_check apf_check_site_redundancy;
+extern const struct apf_check apf_check_time_ntp;
 
 /* This table MUST stay sorted by id (bsearch, and the report order); a unit test checks it. */
 static const struct apf_check *const checks[] = {
@@ -45,6 +48,9 @@ static const struct apf_check *const checks[] = {
 	&apf_check_dns_host_registration,
 	&apf_check_dns_provisionserver,
 	&apf_check_dns_servers,
+	&apf_check_scs_sql,
+	&apf_check_site_redundancy,
+	&apf_check_time_ntp,
 };
 
 size_t apf_registry_count(void)

@@ -11,7 +11,8 @@ BUILD_PKGS=(build-essential meson ninja-build pkg-config
 LAB_PKGS=(bind9 bind9-utils bind9-dnsutils ldnsutils kea-dhcp4-server kea-dhcp-ddns-server
 	udhcpc samba-ad-dc samba-ad-provision ldap-utils ldb-tools openssl curl python3
 	iproute2 ca-certificates procps
-	python3-samba)
+	python3-samba
+	chrony)
 TEST_PKGS=(chromium python3-jsonschema dnsperf dnsmasq-base
 	icinga2-bin icinga2-common debhelper lintian systemd)
 

@@ -16,7 +16,7 @@
 #define MAX_SENT 32
 
 struct apf_dhcp_sock {
-	int unused;
+	char ifname[16];
 };
 
 struct sent {
@@ -93,6 +93,7 @@ int apf_dhcp_open(const char *ifname, struct apf_dhcp_sock **out, char **err_out
 		return -EACCES;
 	}
 	*out = apf_xcalloc(1, sizeof(**out));
+	snprintf((*out)->ifname, sizeof((*out)->ifname), "%s", ifname);
 	return 0;
 }
 
@@ -155,10 +156,15 @@ int apf_dhcp_send(struct apf_dhcp_sock *s, const uint8_t *pkt, size_t len, uint3
 	}
 	snprintf(spec, sizeof(spec), "%s", replies);
 	for (char *tok = strtok_r(spec, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *at = strchr(tok, '@');
+		char *at = strchr(tok, '@'), *pct = strchr(tok, '%');
 		struct apf_dhcp_msg *m;
 		bool answers;
 
+		if (pct) {
+			*pct++ = '\0';
+			if (strcmp(pct, s->ifname) != 0)
+				continue;
+		}
 		if (at)
 			*at++ = '\0';
 		m = load(tok, at, req->xid);

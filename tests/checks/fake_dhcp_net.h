@@ -16,7 +16,8 @@
 
 /*
  * Sets the replies: comma-separated fixture names, each optionally
- * "@A.B.C.D" to rewrite its server identifier (a second server). On each
+ * "@A.B.C.D" to rewrite its server identifier (a second server), then
+ * optionally "%IFNAME" to answer only on that interface. On each
  * request, every fixture whose message type answers it (DISCOVER -> OFFER,
  * REQUEST/INFORM -> ACK or NAK) is queued with the request's xid.
  */

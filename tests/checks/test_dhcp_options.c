@@ -313,12 +313,42 @@ static void test_no_reply(void **state)
 	const struct apf_check_result *r = run_with("[dhcp]\ninterface = eth9\nlisten_seconds = 2\n", "", &run);
 	const struct apf_finding *f = apf_test_expect(r, "DHCP_NO_REPLY", APF_ERROR);
 
-	assert_string_equal(apf_test_evidence(f, "interface"), "eth9");
+	assert_string_equal(apf_test_evidence(f, "segment"), "eth9");
 	assert_string_equal(apf_test_evidence(f, "ciaddr"), "192.0.2.2");
 	assert_string_equal(apf_test_evidence(f, "request"), "DHCPINFORM to 255.255.255.255:67, sent 2 times");
 	/* Retransmitted once: one lost datagram is not "no server". */
 	assert_int_equal(fake_dhcp_sent_count(), 2);
 	assert_int_equal(r->status, APF_ERROR);
+	apf_run_free(run);
+}
+
+/* Two segments: findings name theirs; a suffix only on wireless is reported. */
+static void test_segments(void **state)
+{
+	struct apf_run *run;
+	const struct apf_check_result *r;
+	const struct apf_finding *f;
+
+	r = run_with("[dhcp]\ninterface = eth9, wlan0\nwireless_interfaces = wlan0\n",
+		     "kea-inform-ack.bin%wlan0,dnsmasq-nodomain-inform-ack.bin%eth9", &run);
+	f = apf_test_expect(r, "DHCP_OPTION15_OK", APF_PASS);
+	assert_string_equal(apf_test_evidence(f, "segment"), "wlan0");
+	assert_string_equal(apf_test_evidence(f, "segment_type"), "wireless");
+	f = apf_test_expect(r, "DHCP_OPTION15_MISSING", APF_FAIL);
+	assert_string_equal(apf_test_evidence(f, "segment"), "eth9");
+	assert_string_equal(apf_test_evidence(f, "segment_type"), "wired");
+	f = apf_test_expect(r, "DHCP_SUFFIX_WIRELESS_ONLY", APF_FAIL);
+	assert_string_equal(apf_test_evidence(f, "segment"), "eth9");
+	assert_string_equal(apf_test_evidence(f, "wireless_with_suffix"), "wlan0");
+	assert_int_equal(fake_dhcp_sent_count(), 2);
+	apf_run_free(run);
+
+	/* The suffix missing on a wireless segment only: INFO, and no wireless-only finding. */
+	r = run_with("[dhcp]\ninterface = eth9\ninterface = wlan0\nwireless_interfaces = wlan0\n",
+		     "kea-inform-ack.bin%eth9,dnsmasq-nodomain-inform-ack.bin%wlan0", &run);
+	f = apf_test_expect(r, "DHCP_OPTION15_MISSING", APF_INFO);
+	assert_string_equal(apf_test_evidence(f, "segment"), "wlan0");
+	assert_null(apf_test_find(r, "DHCP_SUFFIX_WIRELESS_ONLY"));
 	apf_run_free(run);
 }
 
@@ -330,7 +360,7 @@ static void test_local_errors(void **state)
 
 	r = run_with("[dhcp]\ninterface = missing0\n", "kea-inform-ack.bin", &run);
 	f = apf_test_expect(r, "DHCP_INTERFACE_MISSING", APF_ERROR);
-	assert_string_equal(apf_test_evidence(f, "interface"), "missing0");
+	assert_string_equal(apf_test_evidence(f, "segment"), "missing0");
 	assert_int_equal(fake_dhcp_sent_count(), 0);
 	apf_run_free(run);
 
@@ -367,6 +397,7 @@ int main(void)
 		cmocka_unit_test(test_missing_option15_other_source),
 		cmocka_unit_test(test_option15_vs_device_facts),
 		cmocka_unit_test(test_suffix_rule_per_profile),
+		cmocka_unit_test(test_segments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

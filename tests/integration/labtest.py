@@ -56,6 +56,7 @@ FAULTS = (
     "no-provisionserver", "wrong-provisionserver", "no-ddns", "no-option15", "dc-down",
     "template-pend", "template-unpublished", "crl-expired", "pfx-expired-int", "pfx-nochain",
     "bad-bind-password", "ca-pending", "ca-denied", "enroll-missing", "rps-wrong-cert", "rps-no-upgrade", "mps-down",
+    "sql-down", "sql-noencrypt", "ntp-skew", "ntp-unsync", "dc-ntp-down",
 )
 
 # amt-preflight's exit codes and the verdict each one stands for.

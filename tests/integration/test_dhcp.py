@@ -94,7 +94,7 @@ class DhcpLab(LabTestCase):
         self.assertEqual(ok[0]["status"].upper(), "PASS")
         self.assertEqual(ok[0]["evidence"]["option_15"], "corp.example.test")
         self.assertEqual(ok[0]["evidence"]["server"], "192.0.2.1")
-        self.assertEqual(ok[0]["evidence"]["interface"], self.lab.prefix + "v1")
+        self.assertEqual(ok[0]["evidence"]["segment"], self.lab.prefix + "v1")
         match = by_code(report, OPTIONS, "DHCP_SUFFIX_MATCH")
         self.assertEqual(match[0]["evidence"]["amt_domain_suffix"], "corp.example.test")
         self.assertEqual(by_code(report, OPTIONS, "DHCP_OPTION6_OK")[0]["evidence"]["option_6"], "192.0.2.1")
@@ -130,7 +130,7 @@ class DhcpLab(LabTestCase):
         code, report = self.lab.run_preflight(only=[OPTIONS], conf=self.conf(**{"dhcp.interface": "nosuch0"}))
         err = by_code(report, OPTIONS, "DHCP_INTERFACE_MISSING")
         self.assertEqual(err[0]["status"].upper(), "ERROR")
-        self.assertEqual(err[0]["evidence"]["interface"], "nosuch0")
+        self.assertEqual(err[0]["evidence"]["segment"], "nosuch0")
         self.assertEqual(code, 3)
 
         # Without the privilege to bind port 68: ERROR with the remedy, not a crash.

@@ -279,5 +279,20 @@ class FaultMatrix(LabTestCase):
         self.assertLess(secs, 10)
 
 
+    # ------------------------------------------------------------ scs.sql rows
+    def test_sql_server_that_does_not_answer(self):
+        """accept and hang, 1 byte/s, reset, black hole on the SQL port: ERROR, each within its 5 s cap."""
+        for ip, kind in (("127.0.1.30", "hang"), ("127.0.1.31", "slow"), ("127.0.1.32", "rst"),
+                         ("127.0.1.33", "blackhole")):
+            with self.subTest(kind=kind):
+                with FaultNet(self.lab.ns_cli, [{"kind": kind, "ip": ip, "port": 1433}]):
+                    c, secs, _ = self.run_check("scs.sql", "[scs]\nsql_server = %s\n" % ip)
+                f = by_code(c, "SCS_SQL_NO_ANSWER")
+                self.assertEqual(len(f), 1, codes(c))
+                self.assertEqual(f[0]["status"].upper(), "ERROR")
+                self.assertNotIn("FAIL", [x["status"].upper() for x in c["findings"]])
+                self.assertLess(secs, 7, "took %.1f s" % secs)
+
+
 if __name__ == "__main__":
     unittest.main()

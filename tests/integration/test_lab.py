@@ -217,6 +217,8 @@ class TestFiles(LabTestCase):
         "amt": {"domain_suffixes", "generations", "device_hashes", "tls_hosts", "activation"},
         "activation": {"endpoints", "ca_bundle"},
         "cira": {"mps", "ca_bundle", "home_domains"},
+        "scs": {"sql_server"},
+        "time": {"ntp_servers"},
     }
 
     def conf(self):
@@ -360,6 +362,49 @@ class TestFaults(LabMixin, LabTestCase):
                 self.assertIn(fault, self.lab.active_faults())
             self.assertEqual(self.conf_value(section, key), healthy)
 
+    def sql_encryption(self):
+        """The ENCRYPTION byte the SQL Server stand-in answers a PRELOGIN with, or None when closed."""
+        code = ("import socket,sys\n"
+                "s=socket.create_connection(('198.51.100.20',1433),timeout=2)\n"
+                "s.sendall(bytes.fromhex('1201002f0000010000001a000601002000010200210001030022000404002600'"
+                "'01ff09000000000001 00b80d000001'.replace(' ','')))\n"
+                "d=s.recv(4096); sys.stdout.write(d.hex())\n")
+        p = self.lab.cli(["python3", "-c", code])
+        if p.returncode:
+            return None
+        data = bytes.fromhex(p.stdout)
+        self.assertEqual(data[0], 0x04)
+        off, length = int.from_bytes(data[14:16], "big"), int.from_bytes(data[16:18], "big")  # option 1 entry
+        self.assertEqual((data[13], length), (1, 1))
+        return data[8 + off]
+
+    def ntp_answers(self, ns_run, addr):
+        code = ("import socket,sys\n"
+                "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.settimeout(1)\n"
+                "s.sendto(b'\\x23'+b'\\0'*47,('%s',123))\n"
+                "d=s.recv(100); sys.stdout.write('%%d %%d' %% (d[0]>>6, d[1]))\n" % addr)
+        p = ns_run(["python3", "-c", code])
+        return p.stdout.split() if p.returncode == 0 else None
+
+    def test_sql_and_ntp_faults(self):
+        self.assertEqual(self.sql_encryption(), 0x00)
+        with self.lab.fault("sql-noencrypt"):
+            self.assertEqual(self.sql_encryption(), 0x02)
+        with self.lab.fault("sql-down"):
+            self.assertIsNone(self.sql_encryption())
+        self.assertEqual(self.sql_encryption(), 0x00)
+        self.assertEqual(self.ntp_answers(self.lab.cli, "192.0.2.1"), ["0", "8"])
+        self.assertEqual(self.ntp_answers(self.lab.cli, "198.51.100.10"), ["0", "9"])
+        self.assertEqual(self.ntp_answers(self.lab.cli, "192.0.2.124"), ["3", "16"])
+        with self.lab.fault("dc-ntp-down"):
+            self.assertIsNone(self.ntp_answers(self.lab.cli, "198.51.100.10"))
+        self.assertEqual(self.ntp_answers(self.lab.cli, "198.51.100.10"), ["0", "9"])
+        healthy = self.conf_value("time", "ntp_servers")
+        with self.lab.fault("ntp-skew"), self.lab.fault("ntp-unsync"):
+            self.assertEqual(self.conf_value("time", "ntp_servers"),
+                             healthy + ", 192.0.2.123, 192.0.2.124")
+        self.assertEqual(self.conf_value("time", "ntp_servers"), healthy)
+
     def test_unknown_fault_rejected(self):
         with self.assertRaises(RuntimeError):
             self.lab.fault("no-such-fault")
@@ -370,6 +415,7 @@ class TestFaults(LabMixin, LabTestCase):
                   "bad-bind-password"}
         tested |= {"ca-pending", "ca-denied", "enroll-missing"}  # test_ca.py
         tested |= {"rps-wrong-cert", "rps-no-upgrade", "mps-down"}  # test_activation.py
+        tested |= {"sql-down", "sql-noencrypt", "ntp-skew", "ntp-unsync", "dc-ntp-down"}
         self.assertEqual(tested, set(FAULTS))
         p = subprocess.run(["bash", os.path.join(LAB_SCRIPTS, "fault.sh"), "--list"], capture_output=True, text=True)
         self.assertEqual(set(p.stdout.split()), set(FAULTS))

@@ -120,6 +120,13 @@ do_fault() {
 	mps-down:revert)
 		lab_start_mps
 		lab_wait "MPS" 10 lab_listening_on "$LAB_MPS_IP" 4433 ;;
+	sql-down:apply) lab_stop sql ;;
+	sql-down:revert) lab_start_sql; lab_wait "SQL Server stand-in" 10 lab_listening "$NS_AD" 1433 ;;
+	sql-noencrypt:apply) echo notsup >"$LAB_DIR/sql-encryption" ;;
+	sql-noencrypt:revert) echo off >"$LAB_DIR/sql-encryption" ;;
+	ntp-skew:* | ntp-unsync:*) lab_write_conf ;;
+	dc-ntp-down:apply) lab_stop dc1-ntp ;;
+	dc-ntp-down:revert) lab_start_chrony dc1-ntp "$NS_AD" "$LAB_DC_IP" 9; lab_wait "NTP on the DC" 10 lab_udp_listening "$NS_AD" "$LAB_DC_IP" 123 ;;
 	*) lab_die "no action for $name ($mode)" ;;
 	esac
 }

@@ -31,12 +31,21 @@ LAB_WEBENROLL_IP=192.0.2.32
 LAB_WEBENROLL_NAME=webenroll.$LAB_DOMAIN
 LAB_RPS_IP=192.0.2.30
 LAB_MPS_IP=192.0.2.31
+# Second client segment (${P}v4 in srv, ${P}v5 in cli), the SQL Server stand-in
+# (in the AD netns) and the broken NTP stand-ins (in srv).
+LAB_SRV2_IP=203.0.113.1
+LAB_CLI2_IP=203.0.113.2
+LAB_SQL_IP=198.51.100.20
+LAB_NTP_SKEW_IP=192.0.2.123
+LAB_NTP_UNSYNC_IP=192.0.2.124
+LAB_NTP_SKEW2_IP=192.0.2.125
 
 # Every fault name the lab knows (the contract with the integration tests).
 LAB_FAULTS="no-provisionserver wrong-provisionserver no-ddns no-option15 dc-down template-pend"
 LAB_FAULTS+=" template-unpublished crl-expired pfx-expired-int pfx-nochain bad-bind-password"
 LAB_FAULTS+=" ca-pending ca-denied enroll-missing"
 LAB_FAULTS+=" rps-wrong-cert rps-no-upgrade mps-down"
+LAB_FAULTS+=" sql-down sql-noencrypt ntp-skew ntp-unsync dc-ntp-down"
 
 lab_log() { printf '[lab %s %5ss] %s\n' "$P" "$(lab_elapsed)" "$*" >&2; }
 lab_die() { printf '[lab %s] ERROR: %s\n' "$P" "$*" >&2; exit 1; }
@@ -47,7 +56,7 @@ export LAB_T0
 lab_elapsed() { awk -v a="$EPOCHREALTIME" -v b="$LAB_T0" 'BEGIN { printf "%.1f", a - b }'; }
 
 lab_check_prefix() {
-	# veth names are ${P}v0..${P}v3 and must fit IFNAMSIZ (15); the namespaces
+	# veth names are ${P}v0..${P}v5 and must fit IFNAMSIZ (15); the namespaces
 	# are shared with ip(8), so keep the prefix to plain lowercase letters/digits.
 	[[ $P =~ ^[a-z][a-z0-9]{0,3}$ ]] || lab_die "LAB_PREFIX must be 1-4 chars [a-z0-9], starting with a letter (got '$P')"
 }
@@ -142,6 +151,9 @@ lab_write_conf() {
 	lab_fault_active pfx-nochain && cert=$LAB_DIR/pki/prov-nochain.pfx
 	lab_fault_active pfx-expired-int && cert=$LAB_DIR/pki/prov-expired-int.pfx
 	lab_fault_active bad-bind-password && pwfile=$LAB_DIR/secrets/bind-wrong.pw
+	local ntp=ntp1.$LAB_DOMAIN
+	lab_fault_active ntp-skew && ntp+=", $LAB_NTP_SKEW_IP"
+	lab_fault_active ntp-unsync && ntp+=", $LAB_NTP_UNSYNC_IP"
 	cat >"$LAB_DIR/lab.conf.tmp" <<EOF
 # amt-preflight configuration for the lab (written by tests/lab/up.sh; faults rewrite it)
 [site]
@@ -194,6 +206,11 @@ ca_bundle = $LAB_DIR/pki/root.crt
 mps = mps.$LAB_DOMAIN
 ca_bundle = $LAB_DIR/pki/root.crt
 home_domains = hq.example.test
+[scs]
+sql_server = sql1.$LAB_DOMAIN
+
+[time]
+ntp_servers = $ntp
 EOF
 	mv -f "$LAB_DIR/lab.conf.tmp" "$LAB_DIR/lab.conf"
 }
@@ -207,7 +224,7 @@ lab_write_kea4() {
 	cat >"$LAB_DIR/kea/kea-dhcp4.conf.tmp" <<EOF
 {
   "Dhcp4": {
-    "interfaces-config": { "interfaces": [ "${P}v0" ], "dhcp-socket-type": "raw" },
+    "interfaces-config": { "interfaces": [ "${P}v0", "${P}v4" ], "dhcp-socket-type": "raw" },
     "lease-database": { "type": "memfile", "persist": true, "name": "$LAB_DIR/kea/leases4.csv", "lfc-interval": 0 },
     "valid-lifetime": 600,
     "renew-timer": 300,
@@ -237,6 +254,15 @@ lab_write_kea4() {
           $opt15
           { "name": "domain-name-servers", "data": "$LAB_SRV_IP" },
           { "name": "routers", "data": "$LAB_SRV_IP" }
+        ]
+      },
+      {
+        "id": 2,
+        "subnet": "203.0.113.0/24",
+        "pools": [ { "pool": "203.0.113.100 - 203.0.113.199" } ],
+        "option-data": [
+          { "name": "domain-name-servers", "data": "$LAB_SRV_IP" },
+          { "name": "routers", "data": "$LAB_SRV2_IP" }
         ]
       }
     ],
@@ -318,3 +344,33 @@ lab_start_mps() {
 
 # A listener on ADDR:PORT inside the server namespace.
 lab_listening_on() { ip netns exec "$NS_SRV" ss -Hltn "src $1 and sport = :$2" | grep -q LISTEN; }
+# ---------------------------------------------------------------- time and SQL
+
+# chronyd as an NTP server named NAME on ADDR inside NS. -x: never touches the
+# host clock; "local stratum": serves this host's clock with no upstream.
+lab_start_chrony() {
+	local name=$1 ns=$2 addr=$3 stratum=$4 dir=$LAB_DIR/chrony/$1
+	mkdir -p "$dir"
+	cat >"$dir/chrony.conf" <<EOF
+bindaddress $addr
+port 123
+cmdport 0
+allow all
+local stratum $stratum
+driftfile $dir/drift
+pidfile $dir/chronyd.pid
+EOF
+	lab_spawn "$name" "$ns" "$LAB_DIR/logs/$name.log" chronyd -f "$dir/chrony.conf" -x -d -u root
+}
+
+# A UDP socket is bound to ADDR:PORT inside NS.
+lab_udp_listening() {
+	local ns=$1 addr=$2 port=$3
+	ip netns exec "$ns" ss -Hlun "sport = :$port" | grep -qF "$addr:$port"
+}
+
+# The SQL Server stand-in; its ENCRYPTION answer is read from $LAB_DIR/sql-encryption.
+lab_start_sql() {
+	lab_spawn sql "$NS_AD" "$LAB_DIR/logs/sql.log" python3 "$LAB_HERE/tds-standin.py" "$LAB_SQL_IP" 1433 \
+		"$LAB_DIR/sql-encryption"
+}

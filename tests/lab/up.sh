@@ -24,7 +24,7 @@ for f in ${FAULTS//,/ }; do lab_fault_valid "$f" || lab_die "unknown fault '$f' 
 
 [ "$(id -u)" -eq 0 ] || lab_die "must run as root (network namespaces, raw DHCP sockets)"
 lab_check_prefix
-for tool in ip named kea-dhcp4 kea-dhcp-ddns samba samba-tool ldapadd openssl python3 dig nsupdate tsig-keygen; do
+for tool in ip named kea-dhcp4 kea-dhcp-ddns samba samba-tool ldapadd openssl python3 dig nsupdate tsig-keygen chronyd; do
 	command -v "$tool" >/dev/null || lab_die "$tool not found; run tools/install-deps.sh all"
 done
 lab_ns_exists "$NS_SRV" && lab_die "namespace $NS_SRV exists: lab '$P' is already up (run tests/lab/down.sh first)"
@@ -91,6 +91,17 @@ ip -n "$NS_CLI" addr add "$LAB_CLI_AD_IP/24" dev "${P}v3"
 ip -n "$NS_AD" addr add "$LAB_DC_IP/24" dev "${P}v2"
 for l in "$NS_SRV:${P}v0" "$NS_CLI:${P}v1" "$NS_CLI:${P}v3" "$NS_AD:${P}v2"; do
 	ip -n "${l%%:*}" link set "${l#*:}" up
+done
+# The second AMT client segment (a VLAN Kea serves without option 15), the SQL
+# Server stand-in's address next to the DC, and the broken NTP stand-ins.
+ip link add "${P}v4" netns "$NS_SRV" type veth peer name "${P}v5" netns "$NS_CLI"
+ip -n "$NS_SRV" addr add "$LAB_SRV2_IP/24" dev "${P}v4"
+ip -n "$NS_CLI" addr add "$LAB_CLI2_IP/24" dev "${P}v5"
+ip -n "$NS_SRV" link set "${P}v4" up
+ip -n "$NS_CLI" link set "${P}v5" up
+ip -n "$NS_AD" addr add "$LAB_SQL_IP/32" dev "${P}v2"
+for a in "$LAB_NTP_SKEW_IP" "$LAB_NTP_UNSYNC_IP" "$LAB_NTP_SKEW2_IP"; do
+	ip -n "$NS_SRV" addr add "$a/32" dev "${P}v0"
 done
 # ip netns exec bind-mounts /etc/netns/<ns>/resolv.conf over /etc/resolv.conf:
 # every resolver lookup in the lab stays inside the lab.
@@ -167,6 +178,8 @@ amt2             A     192.0.2.22
 amt3             A     192.0.2.23
 rps              A     $LAB_RPS_IP
 mps              A     $LAB_MPS_IP
+ntp1             A     $LAB_SRV_IP
+sql1             A     $LAB_SQL_IP
 _ldap._tcp.dc._msdcs      SRV 0 100 389  dc1
 _kerberos._tcp.dc._msdcs  SRV 0 100 88   dc1
 _ldap._tcp                SRV 0 100 389  dc1
@@ -192,6 +205,7 @@ cat >"$BIND/db.198.51.100" <<EOF
 \$TTL 300
 $SOA
 10  PTR dc1.$LAB_DOMAIN.
+20  PTR sql1.$LAB_DOMAIN.
 EOF
 lab_spawn named "$NS_SRV" "$LOGS/named.log" named -g -4 -n 2 -c "$BIND/named.conf"
 
@@ -246,6 +260,17 @@ lab_spawn amt1-redir "$NS_SRV" "$LOGS/amt1-redir.log" openssl s_server -quiet -w
 lab_start_rps
 lab_start_mps
 
+# ------------------------------------------------------------ time and the SCS database
+lab_log "starting chrony (ntp1, and the DC's time service), NTP and SQL Server stand-ins"
+# Samba serves no NTP itself (its ntp_signd socket only signs for an ntpd), so
+# chrony on the DC's address plays the DC's Windows Time service.
+lab_start_chrony ntp1 "$NS_SRV" "$LAB_SRV_IP" 8
+lab_start_chrony dc1-ntp "$NS_AD" "$LAB_DC_IP" 9
+lab_spawn ntp-standin "$NS_SRV" "$LOGS/ntp-standin.log" python3 "$LAB_HERE/ntp-standin.py" \
+	"$LAB_NTP_SKEW_IP:600:0:3" "$LAB_NTP_UNSYNC_IP:0:3:16" "$LAB_NTP_SKEW2_IP:600:0:3"
+echo off >"$LAB_DIR/sql-encryption"
+lab_start_sql
+
 # ------------------------------------------------------------ files amt-preflight reads
 # AMT devices of the lab: FQDN and the address DNS should give (no comment
 # lines: the file is the checker's input as a customer would write it).
@@ -269,6 +294,10 @@ lab_wait "web enrollment stand-in" 10 webenroll_listening
 lab_wait "RPS-like WSS endpoint" 10 lab_listening_on "$LAB_RPS_IP" 443
 lab_wait "MPS" 10 lab_listening_on "$LAB_MPS_IP" 4433
 lab_wait "amt1 redirection port" 10 lab_listening "$NS_SRV" 16995
+lab_wait "chrony ntp1" 10 lab_udp_listening "$NS_SRV" "$LAB_SRV_IP" 123
+lab_wait "NTP stand-ins" 10 lab_udp_listening "$NS_SRV" "$LAB_NTP_SKEW2_IP" 123
+lab_wait "NTP on the DC" 10 lab_udp_listening "$NS_AD" "$LAB_DC_IP" 123
+lab_wait "SQL Server stand-in" 10 lab_listening "$NS_AD" 1433
 lab_log "DNS, DHCP, PKI servers ready"
 
 # ------------------------------------------------------------ Samba: configure and start
