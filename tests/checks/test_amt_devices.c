@@ -256,7 +256,8 @@ static void test_no_suffix_and_unreadable(void **state)
 	assert_non_null(fp);
 	fputs("{\"amt\": ", fp);
 	fclose(fp);
-	snprintf(lines, sizeof(lines), "device_facts = %s, %s, %s\n", path, bad, status);
+	/* One key a line: temporary paths can be long, and a list key may repeat. */
+	snprintf(lines, sizeof(lines), "device_facts = %s\ndevice_facts = %s\ndevice_facts = %s\n", path, bad, status);
 	run = run_with(lines);
 	r = apf_test_result(run, ID);
 	f = apf_test_expect(r, "DEVICE_SUFFIX_NONE", APF_WARN);

@@ -72,7 +72,7 @@ static void test_private_root_no_lists(void **state)
 
 static void test_private_root_on_devices(void **state)
 {
-	char *amt = cert_fmt("device_hashes = %s, %s\n", cert_pki("device-ok.json"), cert_pki("device-ok.txt"));
+	char *amt = cert_fmt("device_hashes = %s\ndevice_hashes = %s\n", cert_pki("device-ok.json"), cert_pki("device-ok.txt"));
 	struct apf_run *run = run_with(cert_pki("chain.pfx"), amt);
 	const struct apf_check_result *r = apf_test_result(run, ID);
 	const struct apf_finding *f = apf_test_expect(r, "ROOT_ON_DEVICES", APF_PASS);
@@ -89,7 +89,7 @@ static void test_private_root_on_devices(void **state)
 
 static void test_root_missing_on_device(void **state)
 {
-	char *amt = cert_fmt("device_hashes = %s, %s\n", cert_pki("device-ok.json"), cert_pki("device-missing.json"));
+	char *amt = cert_fmt("device_hashes = %s\ndevice_hashes = %s\n", cert_pki("device-ok.json"), cert_pki("device-missing.json"));
 	struct apf_run *run = run_with(cert_pki("chain.pfx"), amt);
 	const struct apf_check_result *r = apf_test_result(run, ID);
 	const struct apf_finding *f = apf_test_expect(r, "ROOT_NOT_ON_DEVICE", APF_FAIL);
@@ -127,7 +127,7 @@ static void test_sha384_device_list(void **state)
 			      root384);
 	char *dir = cert_fmt("%s", apf_test_tmpdir());
 	char *p18 = tmp_file(dir, "pc-18.txt", text), *p19 = tmp_file(dir, "pc-19.json", json);
-	char *amt = cert_fmt("device_facts = %s, %s\n", p18, p19);
+	char *amt = cert_fmt("device_facts = %s\ndevice_facts = %s\n", p18, p19);
 	struct apf_run *run = run_with(cert_pki("chain.pfx"), amt);
 	const struct apf_check_result *r = apf_test_result(run, ID);
 	const struct apf_finding *f = apf_test_expect(r, "ROOT_ON_DEVICES", APF_PASS);
@@ -282,7 +282,7 @@ static void test_device_generations(void **state)
 	root = cert_fmt("%s", gd2); /* cert_pki's buffers are reused */
 	p10 = tmp_file(dir, "pc-10.json", "{\"amt\":\"10.0.55\",\"hostnameOS\":\"pc-10\",\"controlMode\":\"not activated\"}");
 	p11 = tmp_file(dir, "pc-11.json", "{\"amt\":\"11.8.92\",\"hostnameOS\":\"pc-11\",\"controlMode\":\"not activated\"}");
-	amt = cert_fmt("device_facts = %s, %s\n", p10, p11);
+	amt = cert_fmt("device_facts = %s\ndevice_facts = %s\n", p10, p11);
 	run = run_with(root, amt);
 	f = apf_test_expect(apf_test_result(run, ID), "ROOT_NOT_IN_GENERATION", APF_WARN);
 	expect_ev(f, "generation", "10");

@@ -467,7 +467,7 @@ static void test_domain_device_facts(void **state)
 	fputs("{\"hostnameOS\":\"pc-2\",\"controlMode\":\"admin control mode\",\"dnsSuffixOS\":\"other.example.net\"}",
 	      fp);
 	fclose(fp);
-	extra = cert_fmt("[amt]\ndevice_facts = %s, %s\n", p1, p2);
+	extra = cert_fmt("[amt]\ndevice_facts = %s\ndevice_facts = %s\n", p1, p2);
 	run = run_pfx(cert_pki("chain.pfx"), extra, false);
 	f = apf_test_expect(apf_test_result(run, ID), "CERT_DOMAIN_MISMATCH", APF_FAIL);
 	expect_ev(f, "amt_suffix", "vpro.example.org");

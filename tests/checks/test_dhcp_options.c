@@ -170,7 +170,7 @@ static void test_option15_vs_device_facts(void **state)
 	assert_non_null(fp);
 	fputs("{\"hostnameOS\":\"pc-7\",\"controlMode\":\"not activated\",\"dnsSuffixOS\":\"Corp.Example.Test.\"}", fp);
 	fclose(fp);
-	ini = apf_xasprintf("[dhcp]\ninterface = eth9\n[amt]\ndevice_facts = %s, %s\n", devices_dir(), same);
+	ini = apf_xasprintf("[dhcp]\ninterface = eth9\n[amt]\ndevice_facts = %s\ndevice_facts = %s\n", devices_dir(), same);
 	r = run_with(ini, "kea-inform-ack.bin", &run);
 	f = apf_test_expect(r, "DHCP_DEVICE_SUFFIX_MISMATCH", APF_FAIL);
 	assert_string_equal(apf_test_evidence(f, "devices"), "amt-01");
