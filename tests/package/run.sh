@@ -8,7 +8,7 @@
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 src=$PWD
-work=$(mktemp -d /tmp/apf-package-XXXXXX)
+work=$(mktemp -d "${TMPDIR:-/tmp}/apf-package-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 passed=0 failed=0
 ok() { echo "ok   $1"; passed=$((passed + 1)); }
@@ -68,7 +68,12 @@ fi
 
 # lintian: no errors (warnings are printed)
 if command -v lintian >/dev/null; then
-	lintian --fail-on error "$deb" >"$work/lintian.log" 2>&1 && ok "lintian: no errors" || bad "lintian: no errors" "$work/lintian.log"
+	# lintian leaves a temporary database behind: keep it in our work directory
+	if TMPDIR=$work lintian --fail-on error "$deb" >"$work/lintian.log" 2>&1; then
+		ok "lintian: no errors"
+	else
+		bad "lintian: no errors" "$work/lintian.log"
+	fi
 	grep -E '^[WE]:' "$work/lintian.log" || true
 fi
 
