@@ -33,7 +33,8 @@
 #define REDIRECTION_TLS_PORT 16995 /* SOL/IDE-R/KVM redirection over TLS */
 #define FIRST_OFFENDERS 5        /* hosts described in full per finding */
 #define MAX_NAMES_SHOWN 20       /* subjectAltNames listed per certificate */
-#define QUERY_CAP_MS 2000        /* one A query */
+#define QUERY_CAP_MS 1000        /* first-try timeout of an A query, until RTTs are measured */
+#define QUERY_MIN_MS 100
 #define PROBE_CAP_MS 5000        /* one TLS attempt: connect + handshake */
 #define PROBE_MIN_MS 250
 #define REPORT_RESERVE_MS 300    /* kept back from the deadline to write findings */
@@ -167,7 +168,6 @@ static const struct {
 struct host {
 	char *name;            /* FQDN without a trailing dot, or an address literal */
 	char addr[INET6_ADDRSTRLEN];
-	char *addresses;       /* every A record, for evidence */
 	char *dns;             /* what DNS said, for evidence ("NXDOMAIN from 192.0.2.1", ...) */
 	bool resolved;         /* addr is set */
 	bool probed;           /* the current port's probe ended */
@@ -223,7 +223,6 @@ static void fleet_free(struct fleet *fl)
 {
 	for (size_t i = 0; i < fl->n; i++) {
 		free(fl->h[i].name);
-		free(fl->h[i].addresses);
 		free(fl->h[i].dns);
 	}
 	free(fl->h);
@@ -269,50 +268,112 @@ out:
 /* ---- DNS ------------------------------------------------------------------ */
 
 /*
- * Asks the client DNS servers in turn (src/dnscheck.c) for the host's A record.
- * Queries are sequential, so the whole costs the sum of the round trips; the
- * timeout only matters for a server that does not answer, and the resolver
- * drops such a server after a few timeouts in a row. The timeout is not
- * divided by the number of hosts: that would drop a slow but working server.
+ * Resolves every named host through the DNS servers clients use, a window of
+ * queries at a time (src/dnsfleet.c, A only), so a fleet of 50,000 names
+ * costs seconds, not the sum of 50,000 round trips. A server is asked only for
+ * what the servers before it did not settle: an address or NXDOMAIN/NODATA
+ * settles a host, a timeout or an error rcode goes on to the next server. A
+ * server that refuses (ICMP) or goes silent is given up at once, so one dead
+ * server costs a few timeouts, and the first-try timeout is sized so that every
+ * server can be given up within the time resolution may use.
  */
-static void resolve_one(struct apf_dnscheck_resolver *r, uint64_t end_ms, struct host *h)
+static void resolve_all(struct apf_ctx *ctx, const struct apf_dnscheck_resolver *r, uint64_t end_ms, struct fleet *fl)
 {
-	const struct apf_dns_target *from = NULL;
-	struct apf_dns_answer *ans = NULL;
-	char *err = NULL;
-	int rc = apf_dnscheck_ask(r, end_ms, QUERY_CAP_MS, h->name, APF_RR_A, &ans, &from, &err);
+	const struct apf_config *cfg = apf_cfg(ctx);
+	struct apf_fleet_list *l = apf_xcalloc(1, sizeof(*l));
+	struct host **owner = apf_xcalloc(fl->n, sizeof(*owner));
+	size_t *from = apf_xcalloc(fl->n, sizeof(*from));     /* the last server asked, per list entry */
+	int *srv_rc = apf_xcalloc(r->n, sizeof(*srv_rc));     /* how each server's run ended */
+	char **srv_err = apf_xcalloc(r->n, sizeof(*srv_err));
 
-	if (rc == -ECANCELED) {
-		h->flags |= 1u << V_NOT_PROBED; /* out of time, not a DNS problem */
-		goto out;
-	}
-	if (rc < 0) {
-		h->dns = rc == -EHOSTDOWN ? apf_xstrdup(err ? err : "?") : apf_xasprintf("A query to %s", err ? err : "?");
-		h->flags |= 1u << V_DNS_ERROR;
-		goto out;
-	}
-	for (size_t k = 0; k < ans->n_rr; k++) {
-		if (ans->rr[k].type != APF_RR_A)
+	l->h = apf_xcalloc(fl->n, sizeof(*l->h));
+	for (size_t i = 0; i < fl->n; i++) {
+		struct host *h = &fl->h[i];
+		const char *why = NULL;
+
+		if (h->resolved)
 			continue;
-		if (!h->resolved) {
-			snprintf(h->addr, sizeof(h->addr), "%s", ans->rr[k].data);
+		if (apf_fleet_host_init(&l->h[l->n], h->name, &why) < 0) {
+			h->dns = apf_xasprintf("not asked: %s", why);
+			h->flags |= 1u << V_DNS_ERROR;
+			continue;
+		}
+		owner[l->n++] = h;
+	}
+	for (size_t s = 0; s < r->n; s++) {
+		uint64_t now = apf_now_ms(), left = end_ms > now ? end_ms - now : 0;
+		/* A silent server is given up after a first try and two doublings (7
+		 * first-try timeouts); every server still to be asked must fit. */
+		uint64_t first = left / (8 * (r->n - s));
+		struct apf_fleet_opts o = {
+			.server = r->srv[s].ip,
+			.port = r->srv[s].port,
+			.window = (unsigned int)cfg->dns.window,
+			.rate_limit = (unsigned int)cfg->dns.rate_limit,
+			.timeout_ms = first > QUERY_CAP_MS ? QUERY_CAP_MS : first < QUERY_MIN_MS ? QUERY_MIN_MS : (unsigned int)first,
+			.retries = 2,
+			.deadline_ms = end_ms,
+			.forward_only = true,
+			.give_up_after = APF_DNSCHECK_DEAD_AFTER,
+		};
+		size_t asked = 0;
+
+		for (size_t k = 0; k < l->n; k++) {
+			struct apf_fleet_host *e = &l->h[k];
+
+			if (e->verdict == APF_FLEET_TIMEOUT || e->verdict == APF_FLEET_SERVER_ERROR)
+				e->verdict = APF_FLEET_PENDING;
+			if (e->verdict == APF_FLEET_PENDING) {
+				from[k] = s;
+				asked++;
+			}
+		}
+		if (!asked || !left)
+			break;
+		srv_rc[s] = apf_fleet_run(&o, l, NULL, &srv_err[s]);
+	}
+	for (size_t k = 0; k < l->n; k++) {
+		const struct apf_fleet_host *e = &l->h[k];
+		struct host *h = owner[k];
+		const char *spec = r->srv[from[k]].spec;
+
+		switch (e->verdict) {
+		case APF_FLEET_OK:
+			apf_fleet_addr_text(e, h->addr, sizeof(h->addr));
 			h->resolved = true;
-			h->addresses = apf_xstrdup(ans->rr[k].data);
-		} else {
-			char *more = apf_xasprintf("%s, %s", h->addresses, ans->rr[k].data);
-			free(h->addresses);
-			h->addresses = more;
+			h->dns = apf_xasprintf("A %s from %s", h->addr, spec);
+			break;
+		case APF_FLEET_NO_A:
+			h->dns = apf_xasprintf("A -> %s from %s", e->rcode == 3 ? "NXDOMAIN" : "no record (NODATA)", spec);
+			h->flags |= 1u << V_NO_ADDRESS;
+			break;
+		case APF_FLEET_TIMEOUT:
+			h->dns = apf_xasprintf("A query to %s: no answer", spec);
+			h->flags |= 1u << V_DNS_ERROR;
+			break;
+		case APF_FLEET_SERVER_ERROR:
+			h->dns = apf_xasprintf("A query to %s: %s", spec,
+					       e->rcode > 0 ? apf_dns_rcode_name(e->rcode) : "malformed answer");
+			h->flags |= 1u << V_DNS_ERROR;
+			break;
+		default:
+			/* Never answered: the server was given up (or failed), else time ran out. */
+			if (srv_rc[from[k]] < 0) {
+				h->dns = apf_xasprintf("not asked: %s", srv_err[from[k]] ? srv_err[from[k]] : spec);
+				h->flags |= 1u << V_DNS_ERROR;
+			} else {
+				h->flags |= 1u << V_NOT_PROBED; /* out of time, not a DNS problem */
+			}
+			break;
 		}
 	}
-	if (h->resolved) {
-		h->dns = apf_xasprintf("A %s from %s", h->addresses, from->spec);
-	} else {
-		h->dns = apf_xasprintf("A -> %s from %s", ans->rcode == 3 ? "NXDOMAIN" : "no record (NODATA)", from->spec);
-		h->flags |= 1u << V_NO_ADDRESS;
-	}
-out:
-	free(err);
-	apf_dns_answer_free(ans);
+	for (size_t s = 0; s < r->n; s++)
+		free(srv_err[s]);
+	free(srv_err);
+	free(srv_rc);
+	free(from);
+	free(owner);
+	apf_fleet_list_free(l);
 }
 
 /* ---- verdicts -------------------------------------------------------------- */
@@ -642,13 +703,12 @@ static int run(struct apf_ctx *ctx)
 	deadline = apf_ctx_deadline_ms(ctx);
 	deadline = deadline > REPORT_RESERVE_MS ? deadline - REPORT_RESERVE_MS : 0;
 	resolve_end = apf_now_ms() + (deadline > apf_now_ms() ? (deadline - apf_now_ms()) / 2 : 0);
-	if (to_resolve)
+	if (to_resolve) {
 		apf_ctx_step(ctx, "A queries for %zu AMT hosts (%s)", to_resolve, r.source);
-	for (size_t i = 0; i < fl.n; i++) {
-		if (!fl.h[i].resolved)
-			resolve_one(&r, resolve_end, &fl.h[i]);
-		fl.h[i].dns_flags = fl.h[i].flags;
+		resolve_all(ctx, &r, resolve_end, &fl);
 	}
+	for (size_t i = 0; i < fl.n; i++)
+		fl.h[i].dns_flags = fl.h[i].flags;
 
 	fl.probes = apf_xcalloc(fl.n, sizeof(*fl.probes));
 	fl.owner = apf_xcalloc(fl.n, sizeof(*fl.owner));

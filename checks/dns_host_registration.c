@@ -79,11 +79,7 @@ static const struct {
 
 static const char *rcode_text(int rcode)
 {
-	static const char *const n[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"};
-
-	if (rcode < 0)
-		return "no answer";
-	return rcode < 6 ? n[rcode] : "error";
+	return rcode < 0 ? "no answer" : apf_dns_rcode_name(rcode);
 }
 
 /* One line of evidence about an offender: what was asked and what came back. */

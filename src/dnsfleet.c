@@ -124,6 +124,26 @@ static int name_to_wire(const char *name, uint8_t *wire, size_t cap, const char 
 	return (int)len;
 }
 
+static void host_fill(struct apf_fleet_host *h, const char *name, const uint8_t *wire, int wl)
+{
+	h->name = apf_xstrdup(name);
+	h->wire = apf_xmalloc((size_t)wl);
+	memcpy(h->wire, wire, (size_t)wl);
+	h->wire_len = (uint16_t)wl;
+	h->rcode = -1;
+}
+
+int apf_fleet_host_init(struct apf_fleet_host *h, const char *name, const char **why)
+{
+	uint8_t wire[256];
+	int wl = name_to_wire(name, wire, sizeof(wire), why);
+
+	if (wl < 0)
+		return -EINVAL;
+	host_fill(h, name, wire, wl);
+	return 0;
+}
+
 /* Reads one line into buf (cap FLEET_LINE_MAX); 1 ok, 0 EOF, -1 too long, -2 binary. */
 static int read_line(FILE *f, char *buf, size_t cap, size_t *len_out)
 {
@@ -232,12 +252,8 @@ int apf_fleet_hosts_load(const char *path, size_t max_hosts, struct apf_fleet_li
 				goto out;
 			}
 		}
-		h->name = apf_xstrdup(name);
-		h->wire = apf_xmalloc((size_t)wl);
-		memcpy(h->wire, wire, (size_t)wl);
-		h->wire_len = (uint16_t)wl;
+		host_fill(h, name, wire, wl);
 		h->line = lineno;
-		h->rcode = -1;
 		l->n++;
 	}
 	if (ferror(f)) {
@@ -308,6 +324,7 @@ struct engine {
 	uint64_t srtt_us, rttvar_us;
 	uint8_t *rbuf;
 	int refused; /* an errno when the kernel reported the server unreachable (ICMP), else 0 */
+	unsigned int silent_run; /* queries in a row that ran out of retries, no answer in between */
 };
 
 #define EV_TCP (1ull << 32)
@@ -508,6 +525,7 @@ static void handle_answer(struct engine *e, unsigned int idx, const uint8_t *buf
 	struct apf_dns_rdata *rd = NULL;
 	size_t n = 0;
 
+	e->silent_run = 0;
 	if (e->cwnd < e->window)
 		e->cwnd++;
 	rtt_sample(e, s);
@@ -547,6 +565,10 @@ static void handle_answer(struct engine *e, unsigned int idx, const uint8_t *buf
 			goto out;
 		}
 		memcpy(h->addr, h->expect_af ? h->expect : first->data, alen);
+		if (e->o->forward_only) {
+			finish(e, idx, APF_FLEET_OK, rcode);
+			goto out;
+		}
 		/* Pipelined: the PTR query reuses the slot at once, no token needed for fairness. */
 		start_query(e, idx, w, reverse_wire(h->addr_af, h->addr, w), APF_RR_PTR, now);
 		goto out;
@@ -753,6 +775,7 @@ static void expire_slots(struct engine *e, uint64_t now)
 		}
 		if (s->tries >= e->o->retries) {
 			finish(e, i, APF_FLEET_TIMEOUT, -1);
+			e->silent_run++;
 			continue;
 		}
 		s->tries++;
@@ -863,10 +886,24 @@ int apf_fleet_run(const struct apf_fleet_opts *o, struct apf_fleet_list *l, stru
 			break;
 		if (now >= e.next_expiry)
 			expire_slots(&e, now);
-		while (e.nfree && e.active < e.cwnd && e.next_host < l->n && take_token(&e, now)) {
-			unsigned int idx = e.freelist[--e.nfree];
-			struct apf_fleet_host *h = &l->h[e.next_host];
+		if (o->give_up_after && e.silent_run >= o->give_up_after) {
+			rc = -ETIMEDOUT;
+			apf_err_set(err_out, "%s: %u queries in a row went unanswered (%u retries each): the server is silent",
+				    o->server, e.silent_run, o->retries);
+			goto out;
+		}
+		for (;;) {
+			unsigned int idx;
+			struct apf_fleet_host *h;
 
+			while (e.next_host < l->n && l->h[e.next_host].verdict != APF_FLEET_PENDING) {
+				e.next_host++; /* settled by the caller (an earlier server) */
+				e.done++;
+			}
+			if (!e.nfree || e.active >= e.cwnd || e.next_host >= l->n || !take_token(&e, now))
+				break;
+			idx = e.freelist[--e.nfree];
+			h = &l->h[e.next_host];
 			e.slots[idx].host = (uint32_t)e.next_host++;
 			e.active++;
 			start_query(&e, idx, h->wire, h->wire_len, h->expect_af == AF_INET6 ? APF_RR_AAAA : APF_RR_A, now);

@@ -59,6 +59,18 @@ struct apf_fleet_list {
  * -errno for I/O errors. The caller frees *out with apf_fleet_list_free().
  */
 int apf_fleet_hosts_load(const char *path, size_t max_hosts, struct apf_fleet_list **out, char **err_out);
+/*
+ * Fills h (zeroed by the caller) for `name`, checked as a hosts file line is.
+ * Returns 0, or -EINVAL with *why (static text) when `name` is not an LDH host
+ * name. What it allocates is freed with the list (apf_fleet_list_free()).
+ */
+int apf_fleet_host_init(struct apf_fleet_host *h, const char *name, const char **why);
+/*
+ * Fills h (zeroed by the caller) for `name`, checked as the hosts file checks
+ * it. Returns 0, or -EINVAL with *why (static text) for a name that is not an
+ * LDH host name. Freed with the list (apf_fleet_list_free()).
+ */
+int apf_fleet_host_init(struct apf_fleet_host *h, const char *name, const char **why);
 void apf_fleet_list_free(struct apf_fleet_list *l);
 
 struct apf_fleet_opts {
@@ -69,6 +81,9 @@ struct apf_fleet_opts {
 	unsigned int timeout_ms; /* first try until RTTs are measured, and the cap of the adaptive timer; doubled per retry; 0 = 800 */
 	unsigned int retries;    /* retransmits per query after the first try */
 	uint64_t deadline_ms;    /* absolute, on the apf_now_ms() clock; 0 = none */
+	bool forward_only;       /* A/AAAA only: a host with an address is OK, no PTR is asked */
+	unsigned int give_up_after; /* stop (-ETIMEDOUT) once this many queries in a row ran out of
+				     * retries with no answer in between: the server went silent; 0 = never */
 };
 
 struct apf_fleet_stats {
@@ -82,7 +97,11 @@ struct apf_fleet_stats {
 
 /*
  * Classifies every host of `l` (writing their output fields) against one
- * server. Returns 0 when the run completed or hit the deadline (hosts left
+ * server. Hosts whose verdict is not APF_FLEET_PENDING on entry are left as
+ * they are and not counted, so a caller can ask the next server only for what
+ * the previous one did not settle. Hosts whose verdict is not APF_FLEET_PENDING on entry are left as
+ * they are and not counted, so a caller can ask the next server only for what
+ * the previous one did not settle. Returns 0 when the run completed or hit the deadline (hosts left
  * PENDING), -ECONNREFUSED (or -EHOSTUNREACH, -ENETUNREACH) as soon as the
  * kernel reports the server unreachable (ICMP; hosts not yet classified stay
  * PENDING, no retransmits to a closed port), -EINVAL for a bad server, -errno

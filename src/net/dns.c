@@ -66,7 +66,7 @@ const char *apf_dns_type_name(uint16_t type)
 	return "TYPE?";
 }
 
-static const char *rcode_name(int rcode)
+const char *apf_dns_rcode_name(int rcode)
 {
 	if (rcode >= 0 && (size_t)rcode < sizeof(rcode_names) / sizeof(rcode_names[0]))
 		return rcode_names[rcode];
@@ -393,7 +393,7 @@ static struct apf_dns_answer *answer_from(const ldns_pkt *p, uint16_t type, cons
 	size_t n = an ? ldns_rr_list_rr_count(an) : 0;
 
 	a->rcode = (int)ldns_pkt_get_rcode(p);
-	a->rcode_name = rcode_name(a->rcode);
+	a->rcode_name = apf_dns_rcode_name(a->rcode);
 	a->authoritative = ldns_pkt_aa(p);
 	a->truncated = ldns_pkt_tc(p);
 	a->server = apf_xstrdup(server);
@@ -524,7 +524,7 @@ int apf_dns_query(const struct apf_dns_query_opts *o, const char *name, uint16_t
 		if (!t) {
 			rc = -EPROTO;
 			apf_err_set(err_out, "the answer is not TSIG-signed (rcode %s): the server does not know key %s",
-				rcode_name((int)ldns_pkt_get_rcode(resp)), o->tsig->name);
+				apf_dns_rcode_name((int)ldns_pkt_get_rcode(resp)), o->tsig->name);
 			goto out;
 		}
 		if (!ldns_pkt_tsig_verify(resp, rwire, rlen, o->tsig->name, o->tsig->secret_b64, query_mac)) {
@@ -533,7 +533,7 @@ int apf_dns_query(const struct apf_dns_query_opts *o, const char *name, uint16_t
 
 			rc = -EPROTO;
 			apf_err_set(err_out, "TSIG of the answer does not verify with key %s (server TSIG error %s, rcode %s)",
-				o->tsig->name, tsig_error_name(code), rcode_name((int)ldns_pkt_get_rcode(resp)));
+				o->tsig->name, tsig_error_name(code), apf_dns_rcode_name((int)ldns_pkt_get_rcode(resp)));
 			goto out;
 		}
 	}

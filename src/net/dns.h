@@ -88,6 +88,8 @@ void apf_tsig_free(struct apf_tsig *k);
 
 /* "A", "SRV", ... */
 const char *apf_dns_type_name(uint16_t type);
+/* "NOERROR", "NXDOMAIN", ... for an rcode; "RCODE?" for one without a name here. */
+const char *apf_dns_rcode_name(int rcode);
 
 /*
  * Parses a `[dns] servers` entry: "IP", "IP#port" or "[IPv6]:port" (numeric

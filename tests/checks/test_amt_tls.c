@@ -594,6 +594,11 @@ static void test_hosts_file_fallback_and_cap(void **state)
 	free(path);
 }
 
+/*
+ * A silent server: every host it was asked about is an ERROR, never a missing
+ * record. Four queries in flight ([dns] window) run out of their two retries,
+ * the server is given up, and the other eight hosts are never sent to it.
+ */
 static void test_dns_down_is_error(void **state)
 {
 	struct dnsr *dead = dnsr_start(zone, sizeof(zone) / sizeof(zone[0]), DNSR_DROP, false);
@@ -601,20 +606,69 @@ static void test_dns_down_is_error(void **state)
 	struct apf_run *run;
 	const struct apf_check_result *r;
 	const struct apf_finding *f;
+	char want[96];
 
-	if (asprintf(&ini, "[dns]\nservers = 127.0.0.1#%u\n[amt]\ntls_hosts = ok.amt.test, a.amt.test, b.amt.test, "
-			   "c.amt.test, d.amt.test\ntls_port = %u\n",
+	if (asprintf(&ini,
+		     "[dns]\nservers = 127.0.0.1#%u\nwindow = 4\n[amt]\ntls_port = %u\n"
+		     "tls_hosts = ok.amt.test, a.amt.test, b.amt.test, c.amt.test, d.amt.test, e.amt.test\n"
+		     "tls_hosts = f.amt.test, g.amt.test, h.amt.test, i.amt.test, j.amt.test, k.amt.test\n",
 		     dnsr_port(dead), g.port) < 0)
 		abort();
 	run = apf_test_run(ID, ini, 4000);
 	r = apf_test_result(run, ID);
 	f = apf_test_expect(r, "TLS_DNS_ERROR", APF_ERROR);
-	expect_ev(f, "count", "5");
-	/* After three timeouts in a row the server is not asked again. */
-	expect_ev(f, "host_5_dns", "not asked: every DNS server timed out repeatedly or refused");
-	assert_true(dnsr_udp_queries(dead) <= 3 * 3);
+	expect_ev(f, "count", "12");
+	snprintf(want, sizeof(want), "A query to 127.0.0.1#%u: no answer", dnsr_port(dead));
+	expect_ev(f, "host_1_dns", want);
+	expect_ev_prefix(f, "host_5_dns", "not asked: 127.0.0.1: ");
+	assert_true(dnsr_udp_queries(dead) <= 4 * 3);
 	assert_null(apf_test_find(r, "TLS_NO_ADDRESS"));
+	assert_null(apf_test_find(r, "TLS_INCOMPLETE"));
 	assert_int_equal(r->status, APF_ERROR);
+	apf_run_free(run);
+	free(ini);
+	dnsr_stop(dead);
+}
+
+/* A silent first server costs a few timeouts; the second settles every host. */
+static void test_next_dns_server_answers(void **state)
+{
+	struct dnsr *dead = dnsr_start(zone, sizeof(zone) / sizeof(zone[0]), DNSR_DROP, false);
+	char *ini = NULL;
+	struct apf_run *run;
+	const struct apf_check_result *r;
+	const struct apf_finding *f;
+	char want[96];
+
+	if (asprintf(&ini,
+		     "[dns]\nservers = 127.0.0.1#%u\nservers = 127.0.0.1#%u\n[amt]\ntls_port = %u\n"
+		     "tls_hosts = ok.amt.test, missing.amt.test\n",
+		     dnsr_port(dead), dnsr_port(g.dns), g.port) < 0)
+		abort();
+	run = apf_test_run(ID, ini, 6000);
+	r = apf_test_result(run, ID);
+	f = apf_test_expect(r, "TLS_OK", APF_PASS);
+	expect_ev(f, "hosts", "2");
+	f = apf_test_expect(r, "TLS_NO_ADDRESS", APF_FAIL);
+	snprintf(want, sizeof(want), "A -> NXDOMAIN from 127.0.0.1#%u", dnsr_port(g.dns));
+	expect_ev(f, "host_1_dns", want);
+	assert_true(dnsr_udp_queries(dead) >= 1);
+	assert_null(apf_test_find(r, "TLS_DNS_ERROR"));
+	assert_null(apf_test_find(r, "TLS_INCOMPLETE"));
+	apf_run_free(run);
+	free(ini);
+
+	/* The other way round: what the first server settled is never asked of the second. */
+	if (asprintf(&ini,
+		     "[dns]\nservers = 127.0.0.1#%u\nservers = 127.0.0.1#%u\n[amt]\ntls_port = %u\n"
+		     "tls_hosts = ok.amt.test, missing.amt.test\n",
+		     dnsr_port(g.dns), dnsr_port(dead), g.port) < 0)
+		abort();
+	unsigned int before = dnsr_udp_queries(dead);
+	run = apf_test_run(ID, ini, 6000);
+	r = apf_test_result(run, ID);
+	apf_test_expect(r, "TLS_NO_ADDRESS", APF_FAIL);
+	assert_int_equal(dnsr_udp_queries(dead), before);
 	apf_run_free(run);
 	free(ini);
 	dnsr_stop(dead);
@@ -697,6 +751,7 @@ int main(void)
 		cmocka_unit_test(test_address_entry_needs_no_dns),
 		cmocka_unit_test(test_hosts_file_fallback_and_cap),
 		cmocka_unit_test(test_dns_down_is_error),
+		cmocka_unit_test(test_next_dns_server_answers),
 		cmocka_unit_test(test_nothing_configured_skips),
 		cmocka_unit_test(test_adapter_window_and_deadline),
 		cmocka_unit_test(test_adapter_refused_is_fast),
