@@ -26,7 +26,10 @@
 # hand, never in CI:
 #
 #   bench/amt_tls_fleet.sh [BUILD_DIR]        (default build)
-# env: HOSTS (50000), SERVERS (4; 1, 2, 4, 8 or 16), WINDOW (64), STIME_SECONDS (10)
+# env: HOSTS (50000), SERVERS (4; 1, 2, 4, 8 or 16), WINDOW (64), STIME_SECONDS (10),
+#      NAMES (0; 1: the hosts are a [dns] hosts_file of names, amt-NNNNN.fleet.example, which a BIND
+#      `named` in the client's namespace resolves: the check's time then includes the
+#      A queries, made at the default [dns] rate_limit of 5,000 queries/s)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -34,22 +37,24 @@ BUILD=${1:-build}
 HOSTS=${HOSTS:-50000}
 SERVERS=${SERVERS:-4}
 WINDOW=${WINDOW:-64}
+NAMES=${NAMES:-0}
 STIME_SECONDS=${STIME_SECONDS:-10}
 BIN=$PWD/$BUILD/amt-preflight
 NS=apftls$$
 WORK=$(mktemp -d /tmp/apf-bench-tls.XXXXXX)
 SERVER_PIDS=()
+NAMED_PID=
 case $SERVERS in 1 | 2 | 4 | 8 | 16) ;; *) echo "amt_tls_fleet.sh: SERVERS must be 1, 2, 4, 8 or 16" >&2; exit 2 ;; esac
 
 [ "$(id -u)" -eq 0 ] || { echo "amt_tls_fleet.sh: needs root (network namespace)" >&2; exit 1; }
 [ -x "$BIN" ] || { echo "amt_tls_fleet.sh: build first: ninja -C $BUILD" >&2; exit 1; }
-for p in openssl python3 /usr/bin/time; do
+for p in openssl python3 /usr/bin/time $([ "$NAMES" = 1 ] && echo named dig); do
 	command -v "$p" >/dev/null || { echo "amt_tls_fleet.sh: $p not installed" >&2; exit 1; }
 done
 
 cleanup() {
 	local pid
-	for pid in "${SERVER_PIDS[@]}"; do
+	for pid in "${SERVER_PIDS[@]}" $NAMED_PID; do
 		kill "$pid" 2>/dev/null || continue
 		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	done
@@ -102,27 +107,60 @@ servers_cpu() {
 stime=$(nice ip netns exec "$NS" openssl s_time -connect 10.1.0.1:16993 -new -time "$STIME_SECONDS" 2>/dev/null |
 	awk '/connections in .* real seconds/ { printf "%.1f", $1 / $4; exit }')
 
-python3 - "$WORK/bench.conf" "$HOSTS" "$WINDOW" "$SERVERS" <<'PY'
+python3 - "$WORK" "$HOSTS" "$WINDOW" "$SERVERS" "$NAMES" <<'PY'
 import sys
-path, n, window, servers = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+work, n, window, servers, names = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5] == "1"
 block = 256 // servers
 def addr(i):
     j = i // servers
     return "10.1.%d.%d" % ((i % servers) * block + j // 250, j % 250 + 1)
 if (n + servers - 1) // servers > block * 250:
     sys.exit("amt_tls_fleet.sh: too many HOSTS for %d servers" % servers)
-addrs = [addr(i) for i in range(n)]
-with open(path, "w") as f:
+hosts = ["amt-%05d.fleet.example" % i for i in range(n)] if names else [addr(i) for i in range(n)]
+with open(work + "/bench.conf", "w") as f:
     f.write("[amt]\ntls_window = %s\n" % window)
-    for i in range(0, n, 12):
-        f.write("tls_hosts = %s\n" % ", ".join(addrs[i:i + 12]))
+    if names:  # a fleet of names is a hosts file (the configuration file stops at 1 MiB)
+        f.write("[dns]\nservers = 127.0.0.1#5300\nhosts_file = %s/hosts.txt\n" % work)
+        with open(work + "/hosts.txt", "w") as h:
+            h.write("".join(name + "\n" for name in hosts))
+    else:
+        for i in range(0, n, 12):
+            f.write("tls_hosts = %s\n" % ", ".join(hosts[i:i + 12]))
+if names:
+    with open(work + "/fleet.zone", "w") as z:
+        z.write("$ORIGIN fleet.example.\n@ 3600 IN SOA ns admin 1 3600 600 86400 300\n@ 3600 IN NS ns\n"
+                "ns 3600 IN A 127.0.0.1\n")
+        for i in range(n):
+            z.write("amt-%05d 3600 IN A %s\n" % (i, addr(i)))
 PY
+if [ "$NAMES" = 1 ]; then
+	cat >"$WORK/named.conf" <<EOF
+options {
+	directory "$WORK";
+	pid-file "$WORK/named.pid";
+	listen-on port 5300 { 127.0.0.1; };
+	listen-on-v6 { none; };
+	recursion no;
+	minimal-responses yes;
+	notify no;
+};
+zone "fleet.example" { type primary; file "$WORK/fleet.zone"; };
+EOF
+	nice ip netns exec "$NS" named -c "$WORK/named.conf" -u root -n 1 -f >"$WORK/named.log" 2>&1 &
+	NAMED_PID=$!
+	for _ in $(seq 100); do
+		ip netns exec "$NS" dig +short +time=1 +tries=1 -p 5300 @127.0.0.1 amt-00000.fleet.example A 2>/dev/null |
+			grep -q '^10\.1\.' && break
+		sleep 0.2
+	done
+fi
 
 cpu0=$(servers_cpu)
 nice /usr/bin/time -f "%U %S %M" -o "$WORK/rss" ip netns exec "$NS" "$BIN" run -c "$WORK/bench.conf" --only amt.tls \
-	--timeout 900 --json "$WORK/report.json" --quiet >/dev/null 2>&1 || true
+	--timeout 900 --json "$WORK/report.json" --quiet >"$WORK/run.log" 2>&1 || true
 cpu1=$(servers_cpu)
 
+[ -f "$WORK/report.json" ] || { cat "$WORK/run.log" >&2; exit 1; }
 python3 - "$WORK/report.json" "$HOSTS" "$SERVERS" "$(nproc)" "$stime" "$cpu0" "$cpu1" $(tail -n 1 "$WORK/rss") <<'PY'
 import json, sys
 report, hosts, servers, cpus = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])

@@ -8,8 +8,9 @@
  * DNS name and is within its validity dates, over a TLS version the SCS speaks.
  *
  * For each host: its A record from the DNS servers clients use (never the host
- * resolver), then a TLS handshake through src/net/tls.c (a bounded window of
- * non-blocking probes), then the verdicts. The name check never depends on
+ * resolver; all names a window at a time through src/dnsfleet.c), then a TLS
+ * handshake through src/net/tls.c (a bounded window of non-blocking probes),
+ * then the verdicts. The name check never depends on
  * chain validation: devices start with self-signed certificates. Findings are
  * per fleet: counts and the first offenders with their certificate details.
  */
@@ -303,8 +304,9 @@ static void resolve_all(struct apf_ctx *ctx, const struct apf_dnscheck_resolver 
 	for (size_t s = 0; s < r->n; s++) {
 		uint64_t now = apf_now_ms(), left = end_ms > now ? end_ms - now : 0;
 		/* A silent server is given up after a first try and two doublings (7
-		 * first-try timeouts); every server still to be asked must fit. */
-		uint64_t first = left / (8 * (r->n - s));
+		 * first-try timeouts); every server still to be asked must fit, with
+		 * room for a loaded machine. */
+		uint64_t first = left / (10 * (r->n - s));
 		struct apf_fleet_opts o = {
 			.server = r->srv[s].ip,
 			.port = r->srv[s].port,
