@@ -524,6 +524,12 @@ static void describe(struct apf_finding *f, size_t i, const struct host *h, unsi
 		char *san = join_list(&leaf->san_dns), *chain = chain_text(p);
 
 		ev(f, i, "san", *san ? san : "(none)");
+		if (leaf->san_ip.n) {
+			char *ip = join_list(&leaf->san_ip);
+
+			ev(f, i, "san_ip", ip);
+			free(ip);
+		}
 		ev(f, i, "name_match", p->name_match == 1 ? "yes" : "no");
 		ev(f, i, "self_signed", p->leaf_self_signed ? "yes" : "no");
 		ev(f, i, "chain", chain);

@@ -323,11 +323,13 @@ void apf_peer_chain_evidence(struct apf_finding *f, const struct apf_tls_probe *
 	char t[32];
 	char *chain = peer_chain_text(pc);
 	char *san = apf_strv_join((const char *const *)leaf->san_dns.v, leaf->san_dns.n, ", ");
+	char *san_ip = apf_strv_join((const char *const *)leaf->san_ip.v, leaf->san_ip.n, ", ");
 
 	apf_evidence(f, "tls", "%s %s", p->version, p->cipher);
 	apf_evidence(f, "subject", "%s", leaf->subject ? leaf->subject : "");
 	apf_evidence(f, "issuer", "%s", leaf->issuer ? leaf->issuer : "");
 	apf_evidence(f, "san_dns", "%s", *san ? san : "(none)");
+	apf_evidence(f, "san_ip", "%s", *san_ip ? san_ip : "(none)");
 	apf_evidence(f, "not_after", "%s", apf_pki_time_str(leaf->not_after, t, sizeof(t)));
 	apf_evidence(f, "key", "%s %d", leaf->key_type ? leaf->key_type : "?", leaf->key_bits);
 	apf_evidence(f, "name_match", "%s", p->name_match == 1 ? "yes" : "no");
@@ -337,6 +339,7 @@ void apf_peer_chain_evidence(struct apf_finding *f, const struct apf_tls_probe *
 		apf_evidence(f, "trusted", "%s", pc->trusted ? "yes: a chain certificate is in ca_bundle" : "no");
 	free(chain);
 	free(san);
+	free(san_ip);
 }
 
 void apf_cert_brief_evidence(struct apf_finding *f, const char *key, const struct apf_cert *c)

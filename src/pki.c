@@ -5,6 +5,7 @@
  * building. Everything read here may be hostile: sizes and counts are capped
  * and every OpenSSL failure becomes a return code, never an abort.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -228,6 +229,14 @@ static void fill_extensions(X509 *x, struct apf_cert *c)
 			if (s)
 				list_add(&c->san_dns, s, 255);
 			free(s);
+		} else if (g->type == GEN_IPADD) {
+			/* 4 or 16 bytes (RFC 5280 4.2.1.6); anything else is not an address. */
+			int len = ASN1_STRING_length(g->d.iPAddress);
+			char txt[INET6_ADDRSTRLEN];
+
+			if ((len == 4 || len == 16) && inet_ntop(len == 4 ? AF_INET : AF_INET6,
+								 ASN1_STRING_get0_data(g->d.iPAddress), txt, sizeof(txt)))
+				list_add(&c->san_ip, txt, sizeof(txt));
 		}
 	}
 	for (int i = 0; aia && i < sk_ACCESS_DESCRIPTION_num(aia); i++) {
@@ -330,6 +339,7 @@ void apf_cert_free(struct apf_cert *c)
 	free(c->sig_hash);
 	list_free(&c->eku);
 	list_free(&c->san_dns);
+	list_free(&c->san_ip);
 	list_free(&c->aia_ca_issuers);
 	list_free(&c->aia_ocsp);
 	list_free(&c->crl_dp);

@@ -31,6 +31,7 @@ struct apf_cert {
 	bool self_signed;         /* subject == issuer and the signature verifies with its own key */
 	struct apf_strlist eku;   /* dotted OIDs */
 	struct apf_strlist san_dns;
+	struct apf_strlist san_ip;  /* IP address subjectAltNames, as text */
 	struct apf_strlist aia_ca_issuers; /* URLs */
 	struct apf_strlist aia_ocsp;
 	struct apf_strlist crl_dp;

@@ -153,7 +153,7 @@ static int make_pki(void)
 		 "[p_any]\ncommonName = supplied\n"
 		 "[req]\ndistinguished_name = dn\nprompt = no\n[dn]\nCN = unused\n"
 		 "[v3_ca]\nbasicConstraints = critical, CA:true\nkeyUsage = critical, keyCertSign, cRLSign\n"
-		 "[ext_ok]\nsubjectAltName = DNS:ok.amt.test, IP:127.0.0.2\n"
+		 "[ext_ok]\nsubjectAltName = DNS:ok.amt.test, IP:127.0.0.2, IP:2001:db8::2\n"
 		 "[ext_wrong]\nsubjectAltName = DNS:wrongname.amt.test\n"
 		 "[ext_expired]\nsubjectAltName = DNS:expired.amt.test\n"
 		 "[ext_future]\nsubjectAltName = DNS:future.amt.test\n"
@@ -548,8 +548,10 @@ static void test_address_entry_needs_no_dns(void **state)
 	r = apf_test_result(run, ID);
 	f = apf_test_expect(r, "TLS_OK", APF_PASS);
 	expect_ev_prefix(f, "host_1", "127.0.0.2 -> 127.0.0.2:");
+	expect_ev(f, "host_1_san_ip", "127.0.0.2, 2001:db8::2");
 	f = apf_test_expect(r, "TLS_NAME_MISMATCH", APF_FAIL);
 	expect_ev_prefix(f, "host_1", "127.0.0.3 -> 127.0.0.3:");
+	assert_null(apf_test_evidence(f, "host_1_san_ip"));
 	assert_int_equal(dnsr_udp_queries(g.dns) + dnsr_tcp_queries(g.dns), before);
 	apf_run_free(run);
 	free(ini);

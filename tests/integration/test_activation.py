@@ -124,6 +124,7 @@ class ActivationServers(Base):
         self.assertEqual(ev["url"], "wss://192.0.2.30/activate")
         self.assertEqual(ev["dns"], "an address: no DNS query")
         self.assertEqual(ev["name_match"], "yes")
+        self.assertEqual(ev["san_ip"], "192.0.2.30")
         ev = self.one(report, ACT, "ACT_UPGRADE_FAILED", "FAIL")
         self.assertEqual(ev["status"], "HTTP/1.1 404 Not Found")
         ev = self.one(report, ACT, "ACT_REFUSED", "FAIL")
