@@ -632,23 +632,35 @@ static void test_dns_down_is_error(void **state)
 	dnsr_stop(dead);
 }
 
-/* A silent first server costs a few timeouts; the second settles every host. */
-static void test_next_dns_server_answers(void **state)
+/* amt.tls on ok.amt.test and missing.amt.test, asking two DNS servers in this order. */
+static struct apf_run *run_two_servers(uint16_t first, uint16_t second)
 {
-	struct dnsr *dead = dnsr_start(zone, sizeof(zone) / sizeof(zone[0]), DNSR_DROP, false);
 	char *ini = NULL;
 	struct apf_run *run;
-	const struct apf_check_result *r;
-	const struct apf_finding *f;
-	char want[96];
 
 	if (asprintf(&ini,
 		     "[dns]\nservers = 127.0.0.1#%u\nservers = 127.0.0.1#%u\n[amt]\ntls_port = %u\n"
 		     "tls_hosts = ok.amt.test, missing.amt.test\n",
-		     dnsr_port(dead), dnsr_port(g.dns), g.port) < 0)
+		     first, second, g.port) < 0)
 		abort();
 	run = apf_test_run(ID, ini, 6000);
-	r = apf_test_result(run, ID);
+	free(ini);
+	return run;
+}
+
+/*
+ * A silent first server costs a few timeouts and the second settles every
+ * host; the other way round, what the first settled is never asked again.
+ */
+static void test_next_dns_server_answers(void **state)
+{
+	struct dnsr *dead = dnsr_start(zone, sizeof(zone) / sizeof(zone[0]), DNSR_DROP, false);
+	struct apf_run *run = run_two_servers(dnsr_port(dead), dnsr_port(g.dns));
+	const struct apf_check_result *r = apf_test_result(run, ID);
+	const struct apf_finding *f;
+	unsigned int asked;
+	char want[96];
+
 	f = apf_test_expect(r, "TLS_OK", APF_PASS);
 	expect_ev(f, "hosts", "2");
 	f = apf_test_expect(r, "TLS_NO_ADDRESS", APF_FAIL);
@@ -658,21 +670,12 @@ static void test_next_dns_server_answers(void **state)
 	assert_null(apf_test_find(r, "TLS_DNS_ERROR"));
 	assert_null(apf_test_find(r, "TLS_INCOMPLETE"));
 	apf_run_free(run);
-	free(ini);
 
-	/* The other way round: what the first server settled is never asked of the second. */
-	if (asprintf(&ini,
-		     "[dns]\nservers = 127.0.0.1#%u\nservers = 127.0.0.1#%u\n[amt]\ntls_port = %u\n"
-		     "tls_hosts = ok.amt.test, missing.amt.test\n",
-		     dnsr_port(g.dns), dnsr_port(dead), g.port) < 0)
-		abort();
-	unsigned int before = dnsr_udp_queries(dead);
-	run = apf_test_run(ID, ini, 6000);
-	r = apf_test_result(run, ID);
-	apf_test_expect(r, "TLS_NO_ADDRESS", APF_FAIL);
-	assert_int_equal(dnsr_udp_queries(dead), before);
+	asked = dnsr_udp_queries(dead);
+	run = run_two_servers(dnsr_port(g.dns), dnsr_port(dead));
+	apf_test_expect(apf_test_result(run, ID), "TLS_NO_ADDRESS", APF_FAIL);
+	assert_int_equal(dnsr_udp_queries(dead), asked);
 	apf_run_free(run);
-	free(ini);
 	dnsr_stop(dead);
 }
 
