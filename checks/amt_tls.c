@@ -35,7 +35,6 @@
 #define FIRST_OFFENDERS 5        /* hosts described in full per finding */
 #define MAX_NAMES_SHOWN 20       /* subjectAltNames listed per certificate */
 #define QUERY_CAP_MS 1000        /* first-try timeout of an A query, until RTTs are measured */
-#define QUERY_MIN_MS 100
 #define PROBE_CAP_MS 5000        /* one TLS attempt: connect + handshake */
 #define PROBE_MIN_MS 250
 #define REPORT_RESERVE_MS 300    /* kept back from the deadline to write findings */
@@ -270,22 +269,16 @@ out:
 
 /*
  * Resolves every named host through the DNS servers clients use, a window of
- * queries at a time (src/dnsfleet.c, A only), so a fleet of 50,000 names
- * costs seconds, not the sum of 50,000 round trips. A server is asked only for
- * what the servers before it did not settle: an address or NXDOMAIN/NODATA
- * settles a host, a timeout or an error rcode goes on to the next server. A
- * server that refuses (ICMP) or goes silent is given up at once, so one dead
- * server costs a few timeouts, and the first-try timeout is sized so that every
- * server can be given up within the time resolution may use.
+ * queries at a time (apf_dnscheck_ask_fleet()), so a fleet of 50,000 names
+ * costs seconds, not the sum of 50,000 round trips.
  */
 static void resolve_all(struct apf_ctx *ctx, const struct apf_dnscheck_resolver *r, uint64_t end_ms, struct fleet *fl)
 {
 	const struct apf_config *cfg = apf_cfg(ctx);
 	struct apf_fleet_list *l = apf_xcalloc(1, sizeof(*l));
 	struct host **owner = apf_xcalloc(fl->n, sizeof(*owner));
-	size_t *from = apf_xcalloc(fl->n, sizeof(*from));     /* the last server asked, per list entry */
-	int *srv_rc = apf_xcalloc(r->n, sizeof(*srv_rc));     /* how each server's run ended */
-	char **srv_err = apf_xcalloc(r->n, sizeof(*srv_err));
+	size_t *from = apf_xcalloc(fl->n, sizeof(*from));
+	char **gave_up = apf_xcalloc(r->n, sizeof(*gave_up));
 
 	l->h = apf_xcalloc(fl->n, sizeof(*l->h));
 	for (size_t i = 0; i < fl->n; i++) {
@@ -301,39 +294,8 @@ static void resolve_all(struct apf_ctx *ctx, const struct apf_dnscheck_resolver 
 		}
 		owner[l->n++] = h;
 	}
-	for (size_t s = 0; s < r->n; s++) {
-		uint64_t now = apf_now_ms(), left = end_ms > now ? end_ms - now : 0;
-		/* A silent server is given up after a first try and two doublings (7
-		 * first-try timeouts); every server still to be asked must fit, with
-		 * room for a loaded machine. */
-		uint64_t first = left / (10 * (r->n - s));
-		struct apf_fleet_opts o = {
-			.server = r->srv[s].ip,
-			.port = r->srv[s].port,
-			.window = (unsigned int)cfg->dns.window,
-			.rate_limit = (unsigned int)cfg->dns.rate_limit,
-			.timeout_ms = first > QUERY_CAP_MS ? QUERY_CAP_MS : first < QUERY_MIN_MS ? QUERY_MIN_MS : (unsigned int)first,
-			.retries = 2,
-			.deadline_ms = end_ms,
-			.forward_only = true,
-			.give_up_after = APF_DNSCHECK_DEAD_AFTER,
-		};
-		size_t asked = 0;
-
-		for (size_t k = 0; k < l->n; k++) {
-			struct apf_fleet_host *e = &l->h[k];
-
-			if (e->verdict == APF_FLEET_TIMEOUT || e->verdict == APF_FLEET_SERVER_ERROR)
-				e->verdict = APF_FLEET_PENDING;
-			if (e->verdict == APF_FLEET_PENDING) {
-				from[k] = s;
-				asked++;
-			}
-		}
-		if (!asked || !left)
-			break;
-		srv_rc[s] = apf_fleet_run(&o, l, NULL, &srv_err[s]);
-	}
+	apf_dnscheck_ask_fleet(r, l, (unsigned int)cfg->dns.window, (unsigned int)cfg->dns.rate_limit, QUERY_CAP_MS,
+			       end_ms, from, gave_up);
 	for (size_t k = 0; k < l->n; k++) {
 		const struct apf_fleet_host *e = &l->h[k];
 		struct host *h = owner[k];
@@ -359,9 +321,9 @@ static void resolve_all(struct apf_ctx *ctx, const struct apf_dnscheck_resolver 
 			h->flags |= 1u << V_DNS_ERROR;
 			break;
 		default:
-			/* Never answered: the server was given up (or failed), else time ran out. */
-			if (srv_rc[from[k]] < 0) {
-				h->dns = apf_xasprintf("not asked: %s", srv_err[from[k]] ? srv_err[from[k]] : spec);
+			/* Never answered: its server was given up, else time ran out. */
+			if (gave_up[from[k]]) {
+				h->dns = apf_xasprintf("not asked: %s", gave_up[from[k]]);
 				h->flags |= 1u << V_DNS_ERROR;
 			} else {
 				h->flags |= 1u << V_NOT_PROBED; /* out of time, not a DNS problem */
@@ -370,9 +332,8 @@ static void resolve_all(struct apf_ctx *ctx, const struct apf_dnscheck_resolver 
 		}
 	}
 	for (size_t s = 0; s < r->n; s++)
-		free(srv_err[s]);
-	free(srv_err);
-	free(srv_rc);
+		free(gave_up[s]);
+	free(gave_up);
 	free(from);
 	free(owner);
 	apf_fleet_list_free(l);

@@ -163,6 +163,50 @@ int apf_dnscheck_ask(struct apf_dnscheck_resolver *r, uint64_t deadline_ms, unsi
 	return rc;
 }
 
+void apf_dnscheck_ask_fleet(const struct apf_dnscheck_resolver *r, struct apf_fleet_list *l, unsigned int window,
+			    unsigned int rate_limit, unsigned int cap_ms, uint64_t deadline_ms, size_t *from,
+			    char **gave_up)
+{
+	for (size_t s = 0; s < r->n; s++) {
+		uint64_t now = apf_now_ms(), left = deadline_ms > now ? deadline_ms - now : 0;
+		/* A silent server is given up after a first try and two doublings (7
+		 * first-try timeouts); every server still to be asked must fit, with
+		 * room for a loaded machine. */
+		uint64_t first = left / (10 * (r->n - s));
+		struct apf_fleet_opts o = {
+			.server = r->srv[s].ip,
+			.port = r->srv[s].port,
+			.window = window,
+			.rate_limit = rate_limit,
+			.timeout_ms = first > cap_ms ? cap_ms : first < 50 ? 50 : (unsigned int)first,
+			.retries = 2,
+			.deadline_ms = deadline_ms,
+			.forward_only = true,
+			.give_up_after = APF_DNSCHECK_DEAD_AFTER,
+		};
+		size_t asked = 0;
+
+		for (size_t k = 0; k < l->n; k++) {
+			struct apf_fleet_host *h = &l->h[k];
+
+			if (h->verdict == APF_FLEET_TIMEOUT || h->verdict == APF_FLEET_SERVER_ERROR)
+				h->verdict = APF_FLEET_PENDING;
+			if (h->verdict == APF_FLEET_PENDING) {
+				from[k] = s;
+				asked++;
+			}
+		}
+		if (!asked || !left)
+			break;
+		if (apf_fleet_run(&o, l, NULL, &gave_up[s]) == 0) {
+			free(gave_up[s]);
+			gave_up[s] = NULL;
+		} else if (!gave_up[s]) {
+			gave_up[s] = apf_xasprintf("%s: the queries could not be sent", r->srv[s].spec);
+		}
+	}
+}
+
 static bool is_ip_literal(const char *s)
 {
 	unsigned char buf[16];

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "check.h"
+#include "dnsfleet.h"
 #include "net/dns.h"
 #include "net/fetch.h"
 
@@ -82,6 +83,25 @@ void apf_dnscheck_resolver_clear(struct apf_dnscheck_resolver *r);
  */
 int apf_dnscheck_ask(struct apf_dnscheck_resolver *r, uint64_t deadline_ms, unsigned int cap_ms, const char *name,
 		     uint16_t type, struct apf_dns_answer **ans, const struct apf_dns_target **from, char **err_out);
+
+/*
+ * The same loop for a fleet of names (A only): all of `l` goes to the first
+ * server a window of `window` queries at a time at `rate_limit` queries/s
+ * (src/dnsfleet.c), and each later server is asked only for what no server
+ * before it settled. An address, NXDOMAIN or NODATA settles a host; no answer
+ * (after two retries) or an error rcode goes on to the next server. A server
+ * that refuses (ICMP) or leaves APF_DNSCHECK_DEAD_AFTER queries in a row
+ * unanswered is given up at once, and the first-try timeout (at most
+ * `cap_ms`, adapted to measured round trips) is sized so that every server can
+ * be given up before deadline_ms. On return each host's verdict is OK, NO_A,
+ * TIMEOUT, SERVER_ERROR, or PENDING (never asked: see gave_up); from[k] is the
+ * server (index into r->srv) that settled l->h[k] or was asked last, and
+ * gave_up[s] (r->n entries, caller frees each) says why server s was given up,
+ * NULL when it was not.
+ */
+void apf_dnscheck_ask_fleet(const struct apf_dnscheck_resolver *r, struct apf_fleet_list *l, unsigned int window,
+			    unsigned int rate_limit, unsigned int cap_ms, uint64_t deadline_ms, size_t *from,
+			    char **gave_up);
 
 /*
  * Resolves host `name` (A) through the client DNS servers, the way AMT's

@@ -65,12 +65,6 @@ int apf_fleet_hosts_load(const char *path, size_t max_hosts, struct apf_fleet_li
  * name. What it allocates is freed with the list (apf_fleet_list_free()).
  */
 int apf_fleet_host_init(struct apf_fleet_host *h, const char *name, const char **why);
-/*
- * Fills h (zeroed by the caller) for `name`, checked as the hosts file checks
- * it. Returns 0, or -EINVAL with *why (static text) for a name that is not an
- * LDH host name. Freed with the list (apf_fleet_list_free()).
- */
-int apf_fleet_host_init(struct apf_fleet_host *h, const char *name, const char **why);
 void apf_fleet_list_free(struct apf_fleet_list *l);
 
 struct apf_fleet_opts {
@@ -99,13 +93,13 @@ struct apf_fleet_stats {
  * Classifies every host of `l` (writing their output fields) against one
  * server. Hosts whose verdict is not APF_FLEET_PENDING on entry are left as
  * they are and not counted, so a caller can ask the next server only for what
- * the previous one did not settle. Hosts whose verdict is not APF_FLEET_PENDING on entry are left as
- * they are and not counted, so a caller can ask the next server only for what
- * the previous one did not settle. Returns 0 when the run completed or hit the deadline (hosts left
- * PENDING), -ECONNREFUSED (or -EHOSTUNREACH, -ENETUNREACH) as soon as the
- * kernel reports the server unreachable (ICMP; hosts not yet classified stay
- * PENDING, no retransmits to a closed port), -EINVAL for a bad server, -errno
- * when sockets cannot be made (*err_out says which). `st` may be NULL.
+ * the previous one did not settle. Returns 0 when the run completed or hit
+ * the deadline (hosts left PENDING), -ETIMEDOUT when the server went silent
+ * (give_up_after; hosts not yet classified stay PENDING), -ECONNREFUSED (or
+ * -EHOSTUNREACH, -ENETUNREACH) as soon as the kernel reports the server
+ * unreachable (ICMP; hosts not yet classified stay PENDING, no retransmits to
+ * a closed port), -EINVAL for a bad server, -errno when sockets cannot be made
+ * (*err_out says which). `st` may be NULL.
  */
 int apf_fleet_run(const struct apf_fleet_opts *o, struct apf_fleet_list *l, struct apf_fleet_stats *st,
 		  char **err_out);
