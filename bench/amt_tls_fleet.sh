@@ -41,7 +41,7 @@ NAMES=${NAMES:-0}
 STIME_SECONDS=${STIME_SECONDS:-10}
 BIN=$PWD/$BUILD/amt-preflight
 NS=apftls$$
-WORK=$(mktemp -d /tmp/apf-bench-tls.XXXXXX)
+WORK=
 SERVER_PIDS=()
 NAMED_PID=
 case $SERVERS in 1 | 2 | 4 | 8 | 16) ;; *) echo "amt_tls_fleet.sh: SERVERS must be 1, 2, 4, 8 or 16" >&2; exit 2 ;; esac
@@ -60,10 +60,12 @@ cleanup() {
 	done
 	for i in $(seq 0 $((SERVERS - 1))); do ip netns del "$NS-$i" 2>/dev/null || true; done
 	ip netns del "$NS" 2>/dev/null || true
-	rm -rf "$WORK"
+	[ -z "$WORK" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+# Made only now: an early exit above leaves nothing behind.
+WORK=$(mktemp -d /tmp/apf-bench-tls.XXXXXX)
 
 # CPU seconds (user + system) a process has used so far.
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); print ($12 + $13) / hz }' "/proc/$1/stat"; }

@@ -24,7 +24,7 @@ WINDOW=${WINDOW:-256}
 HOSTS=${HOSTS:-50000}
 ENGINE=$PWD/$BUILD/bench/bench_dns_fleet
 NS=apfbench$$
-WORK=$(mktemp -d /tmp/apf-bench-dns.XXXXXX)
+WORK=
 NAMED_PID=
 
 [ "$(id -u)" -eq 0 ] || { echo "dns_fleet.sh: needs root (network namespace)" >&2; exit 1; }
@@ -39,10 +39,12 @@ cleanup() {
 		for _ in $(seq 50); do kill -0 "$NAMED_PID" 2>/dev/null || break; sleep 0.1; done
 	fi
 	ip netns del "$NS" 2>/dev/null || true
-	rm -rf "$WORK"
+	[ -z "$WORK" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+# Made only now: an early exit above leaves nothing behind.
+WORK=$(mktemp -d /tmp/apf-bench-dns.XXXXXX)
 
 # ---------------------------------------------------------------- data
 python3 - "$WORK" "$HOSTS" <<'EOF'
