@@ -286,10 +286,9 @@ static int run(struct apf_ctx *ctx)
 	const struct apf_config *cfg = apf_cfg(ctx);
 	struct apf_endpoint_set set;
 	struct apf_dns_target *srv = NULL;
-	size_t n_srv = 0, answering = 0;
+	size_t n_srv = 0;
 	const char *source = NULL;
 	int warn_days = cfg->provisioning.warn_days > 0 ? cfg->provisioning.warn_days : WARN_DAYS_DEFAULT;
-	char num[24];
 	bool need_dns = false;
 	int rc;
 
@@ -299,8 +298,8 @@ static int run(struct apf_ctx *ctx)
 		goto out;
 	for (size_t i = 0; i < set.n_ep; i++)
 		need_dns |= !set.ep[i].host_is_address;
-	snprintf(num, sizeof(num), "%zu", set.n_ep);
-	apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_ACT_CONFIGURED), num);
+	for (size_t i = 0; i < set.n_ep; i++)
+		apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_ACT_URL), set.ep[i].url);
 	if (apf_endpoint_set_bundle(ctx, &set, cfg->activation.ca_bundle, "ACT_BUNDLE_INVALID") < 0)
 		goto out;
 	if (need_dns) {
@@ -336,14 +335,9 @@ static int run(struct apf_ctx *ctx)
 		goto out;
 	for (size_t i = 0; i < set.n_t; i++)
 		judge(ctx, &set.t[i], set.bundle, set.n_bundle, warn_days);
-	for (size_t i = 0; i < set.n_ep; i++) {
-		if (apf_endpoint_ok(&set.ep[i], set.t, set.n_t)) {
-			answering++;
+	for (size_t i = 0; i < set.n_ep; i++)
+		if (apf_endpoint_ok(&set.ep[i], set.t, set.n_t))
 			apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_ACT_OK_URL), set.ep[i].url);
-		}
-	}
-	snprintf(num, sizeof(num), "%zu", answering);
-	apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_ACT_ANSWERING), num);
 out:
 	apf_endpoint_set_clear(&set);
 	free(srv);

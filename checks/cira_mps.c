@@ -343,15 +343,14 @@ static int run(struct apf_ctx *ctx)
 	struct apf_endpoint_set set;
 	struct apf_dns_target *srv = NULL, *pub = NULL;
 	struct apf_devfacts *df = NULL;
-	size_t n_srv = 0, n_pub = 0, answering = 0;
+	size_t n_srv = 0, n_pub = 0;
 	const char *source = NULL;
-	char num[24];
 
 	/* Validated when the config was read; a failure here is a bug, not a finding. */
 	if (apf_endpoint_set_parse(&set, cfg->cira.mps.v, cfg->cira.mps.n, true, (uint16_t)cfg->cira.port) < 0)
 		goto out;
-	snprintf(num, sizeof(num), "%zu", set.n_ep);
-	apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_MPS_CONFIGURED), num);
+	for (size_t i = 0; i < set.n_ep; i++)
+		apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_MPS_URL), set.ep[i].url);
 	environment_detection(ctx);
 	if (apf_endpoint_set_bundle(ctx, &set, cfg->cira.ca_bundle, "MPS_BUNDLE_INVALID") < 0)
 		goto out;
@@ -403,9 +402,8 @@ static int run(struct apf_ctx *ctx)
 	for (size_t i = 0; i < set.n_t; i++)
 		judge(ctx, &set.t[i], set.bundle, set.n_bundle, df);
 	for (size_t i = 0; i < set.n_ep; i++)
-		answering += apf_endpoint_ok(&set.ep[i], set.t, set.n_t);
-	snprintf(num, sizeof(num), "%zu", answering);
-	apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_MPS_ANSWERING), num);
+		if (apf_endpoint_ok(&set.ep[i], set.t, set.n_t))
+			apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_MPS_OK_URL), set.ep[i].url);
 out:
 	apf_endpoint_set_clear(&set);
 	apf_devfacts_free(df);

@@ -19,8 +19,9 @@ static const struct apf_code codes[] = {
 	{"SITE_SINGLE_POINT_OF_FAILURE", APF_WARN,
 	 "Only one instance of the service answered (or only one exists): when it fails, AMT provisioning or the "
 	 "setup server's work stops with it",
-	 "Add a second instance (a second DNS server in DHCP option 6, a second DC, a second enterprise CA publishing "
-	 "the AMT templates, a second setup server), or repair the ones that did not answer"},
+	 "Add a second instance of the service named in the evidence (a second DNS server in DHCP option 6, DC, "
+	 "enterprise CA publishing the AMT templates, setup server, NTP server, activation server or MPS), or repair "
+	 "the ones that did not answer"},
 	{"SITE_SERVICE_DOWN", APF_INFO,
 	 "No instance of the service answered; the check named in the evidence reports why", NULL},
 	{"SITE_NOT_CHECKED", APF_INFO,
@@ -34,7 +35,6 @@ struct service {
 	const char *name;
 	const char *check;
 	const char *const *asked, *const *answered;
-	bool counted; /* each fact is one number (a count), not a list of instances */
 };
 
 #define N_SERVICES 7
@@ -43,19 +43,19 @@ struct service {
 static void services_read(const struct apf_ctx *ctx, struct service v[N_SERVICES])
 {
 	v[0] = (struct service){"DNS servers clients use", APF_FACT_CHECK(APF_FACT_DNS_ASKED),
-				apf_fact_get(ctx, APF_FACT_DNS_ASKED), apf_fact_get(ctx, APF_FACT_DNS_ANSWERED), false};
+				apf_fact_get(ctx, APF_FACT_DNS_ASKED), apf_fact_get(ctx, APF_FACT_DNS_ANSWERED)};
 	v[1] = (struct service){"Domain controllers", APF_FACT_CHECK(APF_FACT_AD_DC_CHECKED),
-				apf_fact_get(ctx, APF_FACT_AD_DC_CHECKED), apf_fact_get(ctx, APF_FACT_AD_DC_ANSWERED), false};
+				apf_fact_get(ctx, APF_FACT_AD_DC_CHECKED), apf_fact_get(ctx, APF_FACT_AD_DC_ANSWERED)};
 	v[2] = (struct service){"Enterprise CAs offering the AMT templates", APF_FACT_CHECK(APF_FACT_CA_FOUND),
-				apf_fact_get(ctx, APF_FACT_CA_FOUND), apf_fact_get(ctx, APF_FACT_CA_OFFERING), false};
+				apf_fact_get(ctx, APF_FACT_CA_FOUND), apf_fact_get(ctx, APF_FACT_CA_OFFERING)};
 	v[3] = (struct service){"Setup and configuration server (Hello port)", APF_FACT_CHECK(APF_FACT_PS_HELLO_PROBED),
-				apf_fact_get(ctx, APF_FACT_PS_HELLO_PROBED), apf_fact_get(ctx, APF_FACT_PS_HELLO_OK), false};
+				apf_fact_get(ctx, APF_FACT_PS_HELLO_PROBED), apf_fact_get(ctx, APF_FACT_PS_HELLO_OK)};
 	v[4] = (struct service){"NTP servers", APF_FACT_CHECK(APF_FACT_NTP_ASKED), apf_fact_get(ctx, APF_FACT_NTP_ASKED),
-				apf_fact_get(ctx, APF_FACT_NTP_ANSWERED), false};
-	v[5] = (struct service){"Activation server endpoints", APF_FACT_CHECK(APF_FACT_ACT_CONFIGURED),
-				apf_fact_get(ctx, APF_FACT_ACT_CONFIGURED), apf_fact_get(ctx, APF_FACT_ACT_ANSWERING), true};
-	v[6] = (struct service){"MPS (CIRA)", APF_FACT_CHECK(APF_FACT_MPS_CONFIGURED), apf_fact_get(ctx, APF_FACT_MPS_CONFIGURED),
-				apf_fact_get(ctx, APF_FACT_MPS_ANSWERING), true};
+				apf_fact_get(ctx, APF_FACT_NTP_ANSWERED)};
+	v[5] = (struct service){"Activation server endpoints", APF_FACT_CHECK(APF_FACT_ACT_URL),
+				apf_fact_get(ctx, APF_FACT_ACT_URL), apf_fact_get(ctx, APF_FACT_ACT_OK_URL)};
+	v[6] = (struct service){"MPS (CIRA)", APF_FACT_CHECK(APF_FACT_MPS_URL), apf_fact_get(ctx, APF_FACT_MPS_URL),
+				apf_fact_get(ctx, APF_FACT_MPS_OK_URL)};
 }
 
 /* Distinct values of a fact (checks may publish one instance more than once). */
@@ -73,28 +73,13 @@ static size_t distinct(const char *const *v, const char **out, size_t cap)
 	return n;
 }
 
-/* A count fact's value (0 when absent). */
-static size_t count_of(const char *const *v)
-{
-	return v && v[0] ? (size_t)strtoul(v[0], NULL, 10) : 0;
-}
-
-/* Instances of the service the run asked (0: its check did not run or had nothing to ask). */
-static size_t n_asked(const struct service *s)
-{
-	const char *v[64];
-
-	return s->counted ? count_of(s->asked) : distinct(s->asked, v, 64);
-}
-
 static void report_service(struct apf_ctx *ctx, const struct service *s)
 {
 	const char *asked[64], *answered[64];
-	size_t n_asked = s->counted ? count_of(s->asked) : distinct(s->asked, asked, 64);
-	size_t n_ok = s->counted ? count_of(s->answered) : distinct(s->answered, answered, 64);
-	/* Counted services have no instance names to list. */
-	char *a = apf_strv_join(asked, s->counted ? 0 : n_asked, ", ");
-	char *ok = apf_strv_join(answered, s->counted ? 0 : n_ok, ", ");
+	size_t n_asked = distinct(s->asked, asked, 64);
+	size_t n_ok = distinct(s->answered, answered, 64);
+	char *a = apf_strv_join(asked, n_asked, ", ");
+	char *ok = apf_strv_join(answered, n_ok, ", ");
 	struct apf_finding *f;
 
 	if (n_asked == 0)
@@ -104,16 +89,16 @@ static void report_service(struct apf_ctx *ctx, const struct service *s)
 			       s->check);
 	else if (n_ok == 1)
 		f = apf_report(ctx, APF_WARN, "SITE_SINGLE_POINT_OF_FAILURE", "%s: a single point of failure (%zu of %zu "
-			       "answered%s%s)", s->name, n_ok, n_asked, *ok ? ": " : "", ok);
+			       "answered: %s)", s->name, n_ok, n_asked, ok);
 	else
 		f = apf_report(ctx, APF_PASS, "SITE_REDUNDANT", "%s: %zu of %zu answered", s->name, n_ok, n_asked);
 	apf_evidence(f, "service", "%s", s->name);
 	apf_evidence(f, "check", "%s", s->check);
 	apf_evidence(f, "asked", "%zu", n_asked);
 	apf_evidence(f, "answered", "%zu", n_ok);
-	if (n_asked && !s->counted)
+	if (n_asked)
 		apf_evidence(f, "instances", "%s", a);
-	if (n_ok && !s->counted)
+	if (n_ok)
 		apf_evidence(f, "answering", "%s", ok);
 	free(a);
 	free(ok);
@@ -126,11 +111,11 @@ static int run(struct apf_ctx *ctx)
 
 	services_read(ctx, v);
 	for (size_t i = 0; i < N_SERVICES; i++)
-		checked += n_asked(&v[i]) > 0;
+		checked += v[i].asked && v[i].asked[0];
 	/* Nothing to summarise is a skip, like any check with nothing to look at. */
 	if (checked == 0) {
 		apf_skip(ctx, "no service was checked in this run (dns.servers, ad.ldap, ca.enterprise, "
-			      "dns.provisionserver, time.ntp)");
+			      "dns.provisionserver, time.ntp, activation.servers, cira.mps)");
 		return 0;
 	}
 	for (size_t i = 0; i < N_SERVICES; i++)
@@ -147,7 +132,7 @@ const struct apf_check apf_check_site_redundancy = {
 	.title = "Redundancy of the AMT infrastructure",
 	.summary = "Summarises, per service, how many instances the other checks asked and how many answered: DNS servers "
 		   "clients are given, domain controllers, enterprise CAs offering the AMT templates, the setup server, NTP "
-		   "servers; a service with one answering instance is a single point of failure (WARN).",
+		   "servers, activation servers, the MPS; a service with one answering instance is a single point of failure (WARN).",
 	.after = after,
 	.timeout_ms = 2000,
 	.codes = codes,

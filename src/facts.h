@@ -24,14 +24,13 @@
 #define APF_FACT_DHCP_SEGMENT_DNS_SERVERS "dhcp.options", "segment_dns_servers"
 /* Host names of the domain controllers found in the AD SRV records. */
 #define APF_FACT_AD_DC "dns.ad-records", "dc"
-/* Activation endpoints: how many are configured, how many answered with an
- * acceptable TLS peer (at least one address), and each that did (as configured). */
-#define APF_FACT_ACT_CONFIGURED "activation.servers", "endpoints_configured"
-#define APF_FACT_ACT_ANSWERING "activation.servers", "endpoints_answering"
+/* Activation endpoints, each as configured, and those that answered with an
+ * acceptable TLS peer (on at least one address). */
+#define APF_FACT_ACT_URL "activation.servers", "endpoint"
 #define APF_FACT_ACT_OK_URL "activation.servers", "endpoint_ok"
-/* CIRA: MPS names configured, and those with an address that passed. */
-#define APF_FACT_MPS_CONFIGURED "cira.mps", "mps_configured"
-#define APF_FACT_MPS_ANSWERING "cira.mps", "mps_answering"
+/* CIRA: MPS entries, each as configured, and those with an address that passed. */
+#define APF_FACT_MPS_URL "cira.mps", "mps"
+#define APF_FACT_MPS_OK_URL "cira.mps", "mps_ok"
 
 /* For site.redundancy: how many instances of each service were asked, and answered. */
 /* DNS servers dns.servers asked (as configured or learned, "192.0.2.1"), and those that answered. */

@@ -20,6 +20,7 @@ from labtest import LabTestCase, check_status, findings
 
 ACT = "activation.servers"
 MPS = "cira.mps"
+SITE = "site.redundancy"
 DOMAIN = "corp.example.test"
 RPS_URL = "wss://rps.%s/activate" % DOMAIN
 
@@ -118,7 +119,7 @@ class ActivationServers(Base):
                              "tcp://rps.%s:444" % DOMAIN,      # refused
                              "wss://nohost.%s/activate" % DOMAIN])
         conf = self.set_key("activation", "endpoints", servers)
-        code, report = self.lab.run_preflight(only=[ACT], conf=conf)
+        code, report = self.lab.run_preflight(only=[ACT, SITE], conf=conf)
         self.assertEqual(code, 2, findings(report, ACT))
         ev = self.one(report, ACT, "ACT_OK", "PASS")
         self.assertEqual(ev["url"], "wss://192.0.2.30/activate")
@@ -131,6 +132,11 @@ class ActivationServers(Base):
         self.assertEqual(ev["address"], "192.0.2.30:444")
         ev = self.one(report, ACT, "ACT_NO_ADDRESS", "FAIL")
         self.assertEqual(ev["dns"], "A -> NXDOMAIN from 192.0.2.1")
+        # The redundancy summary names the one endpoint that answered, out of all four.
+        ev = self.one(report, SITE, "SITE_SINGLE_POINT_OF_FAILURE", "WARN")
+        self.assertEqual((ev["service"], ev["asked"], ev["answered"]), ("Activation server endpoints", "4", "1"))
+        self.assertEqual(ev["instances"], servers)
+        self.assertEqual(ev["answering"], "wss://192.0.2.30/activate")
 
     def test_accept_value_follows_rfc6455(self):
         # The lab server computes the accept value itself; check it against the RFC example.
@@ -173,12 +179,15 @@ class CiraMps(Base):
 
     def test_mps_down_is_refused(self):
         with self.lab.fault("mps-down"):
-            code, report = self.lab.run_preflight(only=[MPS])
+            code, report = self.lab.run_preflight(only=[MPS, SITE])
         self.assertEqual(code, 2)
         ev = self.one(report, MPS, "MPS_REFUSED", "FAIL")
         self.assertEqual(ev["address"], "192.0.2.31:4433")
         self.assertIn("refused", ev["error"].lower())
         self.assertEqual(by_code(report, MPS, "MPS_OK"), [])
+        ev = self.one(report, SITE, "SITE_SERVICE_DOWN", "INFO")
+        self.assertEqual((ev["service"], ev["instances"]), ("MPS (CIRA)", "mps." + DOMAIN))
+        self.assertNotIn("answering", ev)
 
     def test_home_domain_matching_option15_warns(self):
         conf = self.set_key("cira", "home_domains", "example.test")
