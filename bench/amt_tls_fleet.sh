@@ -32,6 +32,7 @@
 #      A queries, made at the default [dns] rate_limit of 5,000 queries/s)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. bench/named.sh
 
 BUILD=${1:-build}
 HOSTS=${HOSTS:-50000}
@@ -136,25 +137,7 @@ if names:
             z.write("amt-%05d 3600 IN A %s\n" % (i, addr(i)))
 PY
 if [ "$NAMES" = 1 ]; then
-	cat >"$WORK/named.conf" <<EOF
-options {
-	directory "$WORK";
-	pid-file "$WORK/named.pid";
-	listen-on port 5300 { 127.0.0.1; };
-	listen-on-v6 { none; };
-	recursion no;
-	minimal-responses yes;
-	notify no;
-};
-zone "fleet.example" { type primary; file "$WORK/fleet.zone"; };
-EOF
-	nice ip netns exec "$NS" named -c "$WORK/named.conf" -u root -n 1 -f >"$WORK/named.log" 2>&1 &
-	NAMED_PID=$!
-	for _ in $(seq 100); do
-		ip netns exec "$NS" dig +short +time=1 +tries=1 -p 5300 @127.0.0.1 amt-00000.fleet.example A 2>/dev/null |
-			grep -q '^10\.1\.' && break
-		sleep 0.2
-	done
+	bench_named "$NS" "$WORK" amt-00000.fleet.example fleet.example=fleet.zone
 fi
 
 cpu0=$(servers_cpu)

@@ -17,6 +17,7 @@
 # env: WINDOW (256), HOSTS (50000)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. bench/named.sh
 
 BUILD=${1:-build}
 RUNS=${2:-3}
@@ -29,7 +30,7 @@ NAMED_PID=
 
 [ "$(id -u)" -eq 0 ] || { echo "dns_fleet.sh: needs root (network namespace)" >&2; exit 1; }
 [ -x "$ENGINE" ] || { echo "dns_fleet.sh: build first: ninja -C $BUILD ($ENGINE missing)" >&2; exit 1; }
-for p in named dnsperf python3 /usr/bin/time; do
+for p in named dig dnsperf python3 /usr/bin/time; do
 	command -v "$p" >/dev/null || { echo "dns_fleet.sh: $p not installed" >&2; exit 1; }
 done
 
@@ -69,32 +70,9 @@ with open(f"{work}/amt.zone", "w") as z, open(f"{work}/rev.zone", "w") as r, \
         r.write(f"{k % 250 + 1}.{210 + k // 250} 3600 IN PTR orphan-{k}.amt.example.\n")
 EOF
 
-cat >"$WORK/named.conf" <<EOF
-options {
-	directory "$WORK";
-	pid-file "$WORK/named.pid";
-	listen-on port 5300 { 127.0.0.1; };
-	listen-on-v6 { none; };
-	recursion no;
-	minimal-responses yes;
-	dnssec-validation no;
-	notify no;
-};
-zone "amt.example" { type primary; file "$WORK/amt.zone"; };
-zone "1.10.in-addr.arpa" { type primary; file "$WORK/rev.zone"; };
-EOF
-
 ip netns add "$NS"
 ip -n "$NS" link set lo up
-# -n 1: one worker thread, as in the reference study (one client thread, one server thread on 2 cores).
-ip netns exec "$NS" named -c "$WORK/named.conf" -u root -n 1 -f >"$WORK/named.log" 2>&1 &
-NAMED_PID=$!
-for _ in $(seq 100); do
-	ip netns exec "$NS" dig +short +time=1 +tries=1 -p 5300 @127.0.0.1 amt-00100.amt.example A 2>/dev/null |
-		grep -q '^10\.1\.' && break
-	sleep 0.2
-done
-kill -0 "$NAMED_PID" || { cat "$WORK/named.log" >&2; exit 1; }
+bench_named "$NS" "$WORK" amt-00100.amt.example amt.example=amt.zone 1.10.in-addr.arpa=rev.zone
 
 # ---------------------------------------------------------------- runs
 idle_wait() { # wait (up to 10 s) for a quiet box: other load skews both sides
