@@ -12,7 +12,8 @@
 #   --out DIR     keep each target's log, grown corpus and any crash input in DIR
 #                 (default: a temporary directory, removed unless something crashed)
 # env: BUILD (default build-fuzz; set up with clang, -Dfuzz=enabled and sanitizers
-#      when missing)
+#      when missing); FUZZ_FLAGS, more libFuzzer flags for every target, e.g.
+#      -entropic_scale_per_exec_time=1 (schedule fast inputs more: see README.md)
 # Nothing here touches the network: the targets parse bytes in memory.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -23,7 +24,7 @@ while [ $# -gt 0 ]; do
 	--seconds) seconds=$2; shift 2 ;;
 	--runs) runs=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
-	-h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "campaign: unknown option $1 (see --help)" >&2; exit 2 ;;
 	*) break ;;
 	esac
@@ -62,7 +63,7 @@ for t in "${targets[@]}"; do
 	[ -d "tests/fuzz/corpus/$t" ] && cp -r "tests/fuzz/corpus/$t/." "$work/corpus/"
 	rc=0
 	(cd "$work" && nice -n 19 "$exe" -max_total_time="$seconds" -runs="$runs" -rss_limit_mb=2048 \
-		-timeout=10 -print_final_stats=1 -artifact_prefix="$work/" corpus >"$work/log" 2>&1) || rc=$?
+		-timeout=10 -print_final_stats=1 -artifact_prefix="$work/" ${FUZZ_FLAGS:-} corpus >"$work/log" 2>&1) || rc=$?
 	stat() { sed -n "s/^stat::$1: *//p" "$work/log" | tail -1; }
 	last=$(grep -E '^#[0-9]+' "$work/log" | tail -1)
 	cov=$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<<"$last")
