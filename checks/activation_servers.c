@@ -296,10 +296,10 @@ static int run(struct apf_ctx *ctx)
 	rc = apf_endpoint_set_parse(&set, cfg->activation.endpoints.v, cfg->activation.endpoints.n, false, 0);
 	if (rc < 0)
 		goto out;
-	for (size_t i = 0; i < set.n_ep; i++)
+	for (size_t i = 0; i < set.n_ep; i++) {
 		need_dns |= !set.ep[i].host_is_address;
-	for (size_t i = 0; i < set.n_ep; i++)
 		apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_ACT_URL), set.ep[i].url);
+	}
 	if (apf_endpoint_set_bundle(ctx, &set, cfg->activation.ca_bundle, "ACT_BUNDLE_INVALID") < 0)
 		goto out;
 	if (need_dns) {
