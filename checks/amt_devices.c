@@ -156,15 +156,22 @@ static struct apf_finding *report_devices(struct apf_ctx *ctx, const struct apf_
 	return f;
 }
 
+/* The AMT major a device counts for: with `candidates`, only devices not yet activated, as
+ * in the cert.* checks' targets (an activated device is no provisioning candidate). */
+static int generation_of(const struct apf_device *d, bool candidates)
+{
+	return candidates && apf_device_activated(d) ? 0 : d->generation;
+}
+
 /* The AMT major versions the devices report, ascending, ", "-joined into buf. */
-static const char *generations_seen(const struct apf_devfacts *df, char *buf, size_t size)
+static const char *generations_seen(const struct apf_devfacts *df, bool candidates, char *buf, size_t size)
 {
 	size_t off = 0;
 
 	buf[0] = '\0';
 	for (int g = 1; g < 100 && off < size; g++)
 		for (size_t i = 0; i < df->n; i++)
-			if (df->v[i].generation == g) {
+			if (generation_of(&df->v[i], candidates) == g) {
 				off += (size_t)snprintf(buf + off, size - off, "%s%d", off ? ", " : "", g);
 				break;
 			}
@@ -197,7 +204,7 @@ static void report_inventory(struct apf_ctx *ctx, const struct apf_devfacts *df)
 	f = apf_report(ctx, APF_PASS, "DEVICES_READ", "%zu device%s read from %zu file%s", df->n, df->n == 1 ? "" : "s",
 		       df->n_files, df->n_files == 1 ? "" : "s");
 	devices_evidence(f, "devices", df, any_device);
-	generations_seen(df, gens, sizeof(gens));
+	generations_seen(df, false, gens, sizeof(gens));
 	apf_evidence(f, "amt_generations", "%s", *gens ? gens : "(not reported)");
 	pre = devices_evidence(f, "pre_provisioning_devices", df, pre_provisioning);
 	apf_evidence(f, "pre_provisioning", "%zu", pre);
@@ -238,7 +245,7 @@ static void report_generations(struct apf_ctx *ctx, const struct apf_devfacts *d
 	char seen[300];
 
 	if (!gens->n) {
-		if (*generations_seen(df, seen, sizeof(seen))) {
+		if (*generations_seen(df, true, seen, sizeof(seen))) {
 			struct apf_finding *f = apf_report(ctx, APF_INFO, "DEVICE_GENERATIONS_SEEN", "The devices report AMT %s",
 							   seen);
 			apf_evidence(f, "reported_generations", "%s", seen);
@@ -246,14 +253,14 @@ static void report_generations(struct apf_ctx *ctx, const struct apf_devfacts *d
 		}
 		return;
 	}
-	/* Per reported major (1-99): one finding naming its devices. */
+	/* Per major (1-99) of devices not yet activated: one finding naming them. */
 	for (int g = 1; g < 100; g++) {
 		const char **names = NULL;
 		size_t n = 0;
 		char key[8];
 
 		for (size_t i = 0; i < df->n; i++)
-			if (df->v[i].generation == g) {
+			if (generation_of(&df->v[i], true) == g) {
 				names = apf_xrealloc(names, (n + 1) * sizeof(*names));
 				names[n++] = df->v[i].name;
 			}
