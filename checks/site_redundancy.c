@@ -19,9 +19,8 @@ static const struct apf_code codes[] = {
 	{"SITE_SINGLE_POINT_OF_FAILURE", APF_WARN,
 	 "Only one instance of the service answered (or only one exists): when it fails, AMT provisioning or the "
 	 "setup server's work stops with it",
-	 "Add a second instance of the service named in the evidence (a second DNS server in DHCP option 6, DC, "
-	 "enterprise CA publishing the AMT templates, setup server, NTP server, activation server or MPS), or repair "
-	 "the ones that did not answer"},
+	 "Add a second instance of the service named in the evidence (each finding says how), or repair the ones that "
+	 "did not answer"},
 	{"SITE_SERVICE_DOWN", APF_INFO,
 	 "No instance of the service answered; the check named in the evidence reports why", NULL},
 	{"SITE_NOT_CHECKED", APF_INFO,
@@ -30,11 +29,13 @@ static const struct apf_code codes[] = {
 	{0},
 };
 
-/* One service: the instances its check asked, and those that answered (fact values). */
+/* One service: the instances its check asked, those that answered (fact values), and how
+ * to add a second one. */
 struct service {
 	const char *name;
 	const char *check;
 	const char *const *asked, *const *answered;
+	const char *add_one;
 };
 
 #define N_SERVICES 7
@@ -43,19 +44,25 @@ struct service {
 static void services_read(const struct apf_ctx *ctx, struct service v[N_SERVICES])
 {
 	v[0] = (struct service){"DNS servers clients use", APF_FACT_CHECK(APF_FACT_DNS_ASKED),
-				apf_fact_get(ctx, APF_FACT_DNS_ASKED), apf_fact_get(ctx, APF_FACT_DNS_ANSWERED)};
+				apf_fact_get(ctx, APF_FACT_DNS_ASKED), apf_fact_get(ctx, APF_FACT_DNS_ANSWERED),
+				"Hand the clients a second DNS server in DHCP option 6"};
 	v[1] = (struct service){"Domain controllers", APF_FACT_CHECK(APF_FACT_AD_DC_CHECKED),
-				apf_fact_get(ctx, APF_FACT_AD_DC_CHECKED), apf_fact_get(ctx, APF_FACT_AD_DC_ANSWERED)};
+				apf_fact_get(ctx, APF_FACT_AD_DC_CHECKED), apf_fact_get(ctx, APF_FACT_AD_DC_ANSWERED),
+				"Add a second domain controller to the domain"};
 	v[2] = (struct service){"Enterprise CAs offering the AMT templates", APF_FACT_CHECK(APF_FACT_CA_FOUND),
-				apf_fact_get(ctx, APF_FACT_CA_FOUND), apf_fact_get(ctx, APF_FACT_CA_OFFERING)};
+				apf_fact_get(ctx, APF_FACT_CA_FOUND), apf_fact_get(ctx, APF_FACT_CA_OFFERING),
+				"Publish the AMT certificate templates on a second enterprise CA"};
 	v[3] = (struct service){"Setup and configuration server (Hello port)", APF_FACT_CHECK(APF_FACT_PS_HELLO_PROBED),
-				apf_fact_get(ctx, APF_FACT_PS_HELLO_PROBED), apf_fact_get(ctx, APF_FACT_PS_HELLO_OK)};
+				apf_fact_get(ctx, APF_FACT_PS_HELLO_PROBED), apf_fact_get(ctx, APF_FACT_PS_HELLO_OK),
+				"Add a second setup and configuration server and its address to the ProvisionServer name"};
 	v[4] = (struct service){"NTP servers", APF_FACT_CHECK(APF_FACT_NTP_ASKED), apf_fact_get(ctx, APF_FACT_NTP_ASKED),
-				apf_fact_get(ctx, APF_FACT_NTP_ANSWERED)};
+				apf_fact_get(ctx, APF_FACT_NTP_ANSWERED),
+				"Add a second time server (a second domain controller, or another entry in [time] ntp_servers)"};
 	v[5] = (struct service){"Activation server endpoints", APF_FACT_CHECK(APF_FACT_ACT_URL),
-				apf_fact_get(ctx, APF_FACT_ACT_URL), apf_fact_get(ctx, APF_FACT_ACT_OK_URL)};
+				apf_fact_get(ctx, APF_FACT_ACT_URL), apf_fact_get(ctx, APF_FACT_ACT_OK_URL),
+				"Run a second activation server and list it in [activation] endpoints"};
 	v[6] = (struct service){"MPS (CIRA)", APF_FACT_CHECK(APF_FACT_MPS_URL), apf_fact_get(ctx, APF_FACT_MPS_URL),
-				apf_fact_get(ctx, APF_FACT_MPS_OK_URL)};
+				apf_fact_get(ctx, APF_FACT_MPS_OK_URL), "Run a second MPS and list it in [cira] mps"};
 }
 
 /* Distinct values of a fact (checks may publish one instance more than once). */
@@ -87,10 +94,15 @@ static void report_service(struct apf_ctx *ctx, const struct service *s)
 	else if (n_ok == 0)
 		f = apf_report(ctx, APF_INFO, "SITE_SERVICE_DOWN", "%s: none of %zu answered (see %s)", s->name, n_asked,
 			       s->check);
-	else if (n_ok == 1)
+	else if (n_ok == 1) {
 		f = apf_report(ctx, APF_WARN, "SITE_SINGLE_POINT_OF_FAILURE", "%s: a single point of failure (%zu of %zu "
 			       "answered: %s)", s->name, n_ok, n_asked, ok);
-	else
+		if (n_asked > 1)
+			apf_remedy(f, "Repair the instances that did not answer (%s reports why), or: %s", s->check,
+				   s->add_one);
+		else
+			apf_remedy(f, "%s", s->add_one);
+	} else
 		f = apf_report(ctx, APF_PASS, "SITE_REDUNDANT", "%s: %zu of %zu answered", s->name, n_ok, n_asked);
 	apf_evidence(f, "service", "%s", s->name);
 	apf_evidence(f, "check", "%s", s->check);

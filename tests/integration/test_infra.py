@@ -211,9 +211,14 @@ class Redundancy(InfraLab):
         self.assertEqual((ntp["code"], ntp["status"].upper()), ("SITE_SINGLE_POINT_OF_FAILURE", "WARN"))
         self.assertEqual((ntp["evidence"]["asked"], ntp["evidence"]["answered"]), ("2", "1"))
         self.assertEqual(ntp["evidence"]["answering"], "ntp1.corp.example.test")
+        # The remedy is the service's own: repair the silent one first, as time.ntp reports.
+        self.assertIn("(time.ntp reports why)", ntp["remediation"])
+        self.assertIn("[time] ntp_servers", ntp["remediation"])
         # The lab gives clients one DNS server: a single point of failure as well.
         dns = self.services(report)["DNS servers clients use"]
         self.assertEqual((dns["code"], dns["evidence"]["instances"]), ("SITE_SINGLE_POINT_OF_FAILURE", "192.0.2.1"))
+        self.assertIn("DHCP option 6", dns["remediation"])
+        self.assertNotIn("reports why", dns["remediation"])
         self.assertEqual(check_status(report, self.CHECK), "WARN")
 
     def test_service_down(self):
