@@ -54,6 +54,11 @@ static const struct apf_code codes[] = {
 	{"CA_TEMPLATES_NOT_OFFERED", APF_FAIL, "No enterprise CA publishes any of the configured AMT templates",
 	 "Publish the AMT templates on the CA: Certificate Templates > New > Certificate Template to Issue"},
 	{"CA_TEMPLATES_OFFERED", APF_PASS, "The configured AMT templates are published by an enterprise CA", NULL},
+	{"CA_OFFERS_NO_AMT_TEMPLATE", APF_INFO,
+	 "The CA publishes none of the configured AMT templates, so it cannot issue AMT certificates (a CA issues only the "
+	 "templates it publishes); its host, port and certificate were not checked",
+	 "None if another CA issues the AMT certificates. Publish the templates on it if it should; remove the enrollment "
+	 "service object of a decommissioned CA"},
 	{"CA_NOT_IN_NTAUTH", APF_WARN,
 	 "The issuing CA is not in NTAuthCertificates: certificates it issues are not trusted for logon/mutual-auth mapping in AD",
 	 "Publish the CA certificate: certutil -dspublish -f <ca.crt> NTAuthCA"},
@@ -63,6 +68,20 @@ static const struct apf_code codes[] = {
 
 static const char *const es_attrs[] = {"cn", "displayName", "dNSHostName", "cACertificate;binary", "cACertificate",
 				       "certificateTemplates", NULL};
+
+/* The templates an enrollment service publishes, ", "-joined and capped. Caller frees. */
+static char *published(const struct apf_ldap_entry *e)
+{
+	const struct apf_ldap_attr *a = apf_ldap_entry_attr(e, "certificateTemplates");
+	char *v = apf_xstrdup("");
+
+	for (size_t j = 0; a && j < a->n_vals && strlen(v) < 2048; j++) {
+		char *n = apf_xasprintf("%s%s%s", v, j ? ", " : "", (const char *)a->vals[j].data);
+		free(v);
+		v = n;
+	}
+	return v;
+}
 
 static bool sha1_in(const struct apf_ldap_attr *a, const char *sha1)
 {
@@ -260,14 +279,11 @@ static int run(struct apf_ctx *ctx)
 		const struct apf_ldap_entry *e = &cas->entries[i];
 		const char *cn = apf_ldap_entry_str(e, "cn");
 		const struct apf_ldap_attr *tmpl = apf_ldap_entry_attr(e, "certificateTemplates");
-		struct apf_cert *c = newest_cert(apf_ldap_entry_attr(e, "cACertificate"));
+		struct apf_cert *c;
 		char *offered = NULL;
 
 		if (!cn)
 			cn = e->dn;
-		check_host(ctx, e, cn);
-		check_ca_cert(ctx, e, cn, c);
-
 		for (size_t t = 0; t < cfg->ca.templates.n; t++) {
 			if (!apf_ldap_attr_has(tmpl, cfg->ca.templates.v[t]))
 				continue;
@@ -275,15 +291,27 @@ static int run(struct apf_ctx *ctx)
 			free(offered);
 			offered = n;
 		}
-		if (cfg->ca.templates.n) /* "offering the AMT templates" means nothing without them */
-			apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_CA_FOUND), cn);
-		if (offered) {
-			any_offered = true;
-			apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_CA_OFFERING), cn);
-			f = apf_report(ctx, APF_PASS, "CA_TEMPLATES_OFFERED", "CA %s publishes %s", cn, offered);
+		apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_CA_FOUND), cn);
+		/* A CA issues only the templates it publishes (MS-WCCE 3.2.2.6.2.1.4): one that
+		 * publishes no AMT template (often a decommissioned CA's leftover object) has no
+		 * part in provisioning, and its health must not decide the verdict. */
+		if (!offered) {
+			char *all = published(e);
+
+			f = apf_report(ctx, APF_INFO, "CA_OFFERS_NO_AMT_TEMPLATE", "CA %s publishes none of the AMT templates", cn);
 			apf_evidence(f, "dn", "%s", e->dn);
-			apf_evidence(f, "certificateTemplates", "%s", offered);
+			apf_evidence(f, "certificateTemplates", "%s", *all ? all : "(none)");
+			free(all);
+			continue;
 		}
+		c = newest_cert(apf_ldap_entry_attr(e, "cACertificate"));
+		check_host(ctx, e, cn);
+		check_ca_cert(ctx, e, cn, c);
+		any_offered = true;
+		apf_fact_add(ctx, APF_FACT_KEY(APF_FACT_CA_OFFERING), cn);
+		f = apf_report(ctx, APF_PASS, "CA_TEMPLATES_OFFERED", "CA %s publishes %s", cn, offered);
+		apf_evidence(f, "dn", "%s", e->dn);
+		apf_evidence(f, "certificateTemplates", "%s", offered);
 		free(offered);
 
 		if (c && !nt_unreadable) {
@@ -303,19 +331,14 @@ static int run(struct apf_ctx *ctx)
 		}
 		apf_cert_free(c);
 	}
-	if (cfg->ca.templates.n && !any_offered) {
+	if (!any_offered) {
 		f = apf_report(ctx, APF_FAIL, "CA_TEMPLATES_NOT_OFFERED", "None of the %zu enterprise CA(s) publishes the configured AMT templates",
 			       cas->n_entries);
 		apf_evidence(f, "templates", "%zu configured in [ca] templates", cfg->ca.templates.n);
 		for (size_t i = 0; i < cas->n_entries; i++) {
-			const struct apf_ldap_attr *a = apf_ldap_entry_attr(&cas->entries[i], "certificateTemplates");
 			char key[48];
-			char *v = apf_xstrdup("");
-			for (size_t j = 0; a && j < a->n_vals && strlen(v) < 2048; j++) {
-				char *n = apf_xasprintf("%s%s%s", v, j ? ", " : "", (const char *)a->vals[j].data);
-				free(v);
-				v = n;
-			}
+			char *v = published(&cas->entries[i]);
+
 			snprintf(key, sizeof(key), i ? "enrollment_service_%zu" : "enrollment_service", i + 1);
 			apf_evidence(f, key, "%s publishes: %s", cas->entries[i].dn, *v ? v : "(none)");
 			free(v);
@@ -333,6 +356,9 @@ out:
 	return 0;
 }
 
+/* Only [ca] templates says the site requests AMT certificates from a Microsoft CA:
+ * host-based activation servers need none, so without it there is nothing to hold the CAs to. */
+static const char *const requires_keys[] = {"ca.templates", NULL};
 static const char *const requires_checks[] = {"ad.ldap", NULL};
 /* src/ad.c reads their facts (DCs, client DNS servers). */
 static const char *const after[] = {"dns.ad-records", "dhcp.options", NULL};
@@ -340,10 +366,11 @@ static const char *const after[] = {"dns.ad-records", "dhcp.options", NULL};
 const struct apf_check apf_check_ca_enterprise = {
 	.id = "ca.enterprise",
 	.title = "Microsoft enterprise CAs in Active Directory",
-	.summary = "Reads the enterprise CAs (pKIEnrollmentService) from AD's configuration partition: each CA host "
-		   "resolves in the clients' DNS and accepts RPC (135), web enrollment answers when configured, the CA "
-		   "certificate is valid with a year to spare, the AMT templates are published, and the CA is in "
-		   "NTAuthCertificates.",
+	.summary = "Reads the enterprise CAs (pKIEnrollmentService) from AD's configuration partition: the AMT "
+		   "templates ([ca] templates) are published, and each CA publishing them resolves in the clients' DNS, "
+		   "accepts RPC (135), has a CA certificate valid with a year to spare and is in NTAuthCertificates; web "
+		   "enrollment answers when configured.",
+	.requires_keys = requires_keys,
 	.requires_checks = requires_checks,
 	.after = after,
 	.needs = APF_NEED_NETWORK,

@@ -214,11 +214,25 @@ static void check_ocsp(struct apf_ctx *ctx, struct pool *p, size_t i, const stru
 	apf_rev_result_clear(&r);
 }
 
-/* Enterprise CA certificates (targets) and the roots AD publishes (issuers).
- * Returns false when a container could not be read (reported as ERROR). */
+/* Whether an enrollment service publishes one of [ca] templates. A CA issues only the
+ * templates it publishes (MS-WCCE 3.2.2.6.2.1.4): another CA's revocation data has no
+ * part in AMT provisioning, and without [ca] templates no CA is known to have one. */
+static bool issues_amt(const struct apf_config *cfg, const struct apf_ldap_entry *e)
+{
+	const struct apf_ldap_attr *a = apf_ldap_entry_attr(e, "certificateTemplates");
+
+	for (size_t t = 0; t < cfg->ca.templates.n; t++)
+		if (apf_ldap_attr_has(a, cfg->ca.templates.v[t]))
+			return true;
+	return false;
+}
+
+/* The certificates of the enterprise CAs issuing AMT certificates (targets), and every
+ * CA certificate AD publishes (issuers). Returns false when a container could not be
+ * read (reported as ERROR). */
 static bool load_from_ad(struct apf_ctx *ctx, struct pool *p, struct apf_ad_session *s)
 {
-	static const char *const attrs[] = {"cn", "cACertificate;binary", "cACertificate", NULL};
+	static const char *const attrs[] = {"cn", "cACertificate;binary", "cACertificate", "certificateTemplates", NULL};
 	static const struct {
 		const char *rdn;
 		bool target;
@@ -251,10 +265,12 @@ static bool load_from_ad(struct apf_ctx *ctx, struct pool *p, struct apf_ad_sess
 			for (size_t e = 0; e < res->n_entries; e++) {
 				const struct apf_ldap_attr *a = apf_ldap_entry_attr(&res->entries[e], "cACertificate");
 				char *origin = apf_xasprintf("AD %s", res->entries[e].dn);
+				bool target = containers[k].target && issues_amt(apf_cfg(ctx), &res->entries[e]);
+
 				for (size_t v = 0; a && v < a->n_vals; v++) {
 					struct apf_cert *c = NULL;
 					if (apf_cert_from_der(a->vals[v].data, a->vals[v].len, &c) == 0)
-						pool_take(p, c, origin, containers[k].target && !c->self_signed);
+						pool_take(p, c, origin, target && !c->self_signed);
 				}
 				free(origin);
 			}
@@ -314,14 +330,17 @@ static int run(struct apf_ctx *ctx)
 	struct pool *p = apf_xcalloc(1, sizeof(*p));
 	struct apf_ad_session *s = NULL;
 	struct apf_finding *f;
-	bool want_ad = (cfg->ad.domain && *cfg->ad.domain) || cfg->ad.domain_controllers.n;
+	bool have_ad = (cfg->ad.domain && *cfg->ad.domain) || cfg->ad.domain_controllers.n;
 	bool want_prov = cfg->provisioning.certificate && *cfg->provisioning.certificate;
+	/* AD holds targets only with [ca] templates; otherwise it only supplies issuers. */
+	bool want_ad = have_ad && (cfg->ca.templates.n || want_prov);
 	int leaf = -1;
 	size_t checked = 0;
 	bool reported_problem = false;
 
 	if (!want_ad && !want_prov) {
-		apf_skip(ctx, "neither [ad] (enterprise CAs) nor [provisioning] certificate is configured");
+		apf_skip(ctx, "no certificate AMT provisioning uses is configured: set [provisioning] certificate, or [ad] "
+			      "and [ca] templates (enterprise CAs issuing AMT certificates)");
 		goto out;
 	}
 	if (want_ad) {

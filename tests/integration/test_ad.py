@@ -1,8 +1,8 @@
 """ad.ldap and ca.* against the lab's Samba AD DC loaded with Microsoft-CA objects.
 
 Healthy lab: no FAIL in the AD/CA family, and PASS findings that say what was
-verified. Faults: template-pend, template-unpublished, crl-expired, dc-down and
-bad-bind-password each come out with their code, the object's DN and the
+verified. Faults: template-pend, template-unpublished, stale-ca, crl-expired, dc-down
+and bad-bind-password each come out with their code, the object's DN and the
 attribute's value as evidence. The bind password never appears in a report.
 """
 
@@ -20,6 +20,7 @@ PKS = "CN=Public Key Services,CN=Services,CN=Configuration," + BASE
 WEB_DN = "CN=AMTWebServer,CN=Certificate Templates," + PKS
 PROV_DN = "CN=AMTProvisioning,CN=Certificate Templates," + PKS
 ES_DN = "CN=CORP-Issuing-CA,CN=Enrollment Services," + PKS
+STALE_DN = "CN=OLD-Issuing-CA,CN=Enrollment Services," + PKS
 
 
 def by_code(report, check_id, code):
@@ -31,7 +32,7 @@ def statuses(report, check_id):
 
 
 class AdLabCase(LabTestCase):
-    FAULTS = ("template-pend", "template-unpublished", "crl-expired", "bad-bind-password", "dc-down")
+    FAULTS = ("template-pend", "template-unpublished", "stale-ca", "crl-expired", "bad-bind-password", "dc-down")
 
     @classmethod
     def setUpClass(cls):
@@ -178,6 +179,39 @@ class AdFaults(AdLabCase):
         self.assertNotIn("AMTWebServer", f[0]["evidence"]["enrollment_service"].split("publishes:")[1])
         # AMTProvisioning is still offered, so the CA as a whole is not "useless"
         self.assertEqual(by_code(report, "ca.enterprise", "CA_TEMPLATES_NOT_OFFERED"), [])
+
+    def test_stale_ca_does_not_decide(self):
+        # A decommissioned CA's object (expired certificate, host with no record) that
+        # publishes no AMT template cannot issue AMT certificates: INFO, nothing more.
+        with self.lab.fault("stale-ca"):
+            _, report = self.lab.run_preflight(only=["ad.ldap", "ca.enterprise", "ca.revocation"])
+        f = by_code(report, "ca.enterprise", "CA_OFFERS_NO_AMT_TEMPLATE")
+        self.assertEqual(len(f), 1, findings(report, "ca.enterprise"))
+        self.assertEqual(f[0]["status"].upper(), "INFO")
+        self.assertEqual(f[0]["evidence"]["dn"], STALE_DN)
+        self.assertEqual(f[0]["evidence"]["certificateTemplates"], "WebServer")
+        for code in ("CA_HOST_UNRESOLVED", "CA_CERT_EXPIRED"):
+            self.assertEqual(by_code(report, "ca.enterprise", code), [], code)
+        # the CA that issues the AMT certificates is still checked
+        self.assertEqual(by_code(report, "ca.enterprise", "CA_ENTERPRISE_CA_OK")[0]["evidence"]["dn"], ES_DN)
+        self.assertEqual(check_status(report, "ca.enterprise").upper(), "WARN")  # RPC 135, as when healthy
+        # nor does ca.revocation take the stale CA's certificate for one to check
+        sources = [x["evidence"].get("source", "") for x in findings(report, "ca.revocation")]
+        self.assertTrue(any(ES_DN in src for src in sources), sources)
+        self.assertFalse(any("OLD-Issuing-CA" in src for src in sources), sources)
+
+    def test_without_templates_no_ca_is_required(self):
+        # Nothing says the site requests AMT certificates from a Microsoft CA (host-based
+        # servers issue their own): ca.enterprise does not run, and with no provisioning
+        # certificate either, ca.revocation has nothing of AMT's to check.
+        conf = self.write_conf(lambda t: re.sub(r"(?m)^(templates|certificate) = .*\n", "", t))
+        with self.lab.fault("stale-ca"):
+            _, report = self.lab.run_preflight(only=["ad.ldap", "ca.enterprise", "ca.revocation"], conf=conf)
+        f = by_code(report, "ca.enterprise", "CHECK_MISSING_CONFIG")
+        self.assertEqual(len(f), 1, findings(report, "ca.enterprise"))
+        self.assertEqual(f[0]["evidence"]["missing_key"], "ca.templates")
+        self.assertEqual([x["code"] for x in findings(report, "ca.revocation")], ["CHECK_SKIPPED"])
+        self.assertEqual(check_status(report, "ca.revocation").upper(), "SKIP")
 
     def test_crl_expired(self):
         with self.lab.fault("crl-expired"):

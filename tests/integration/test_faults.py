@@ -248,9 +248,11 @@ class FaultMatrix(LabTestCase):
 
     def test_revocation_silent_resolver(self):
         """ca.revocation: the provisioning leaf's CDP and OCSP hosts meet a silent resolver;
-        the CA certificates read from AD (IP-literal URLs) are still judged."""
+        the certificate of the CA issuing the AMT templates, read from AD (IP-literal URLs),
+        is still judged."""
         ip = "127.0.1.19"
         conf = (self.ad_conf(DC, "starttls").replace("servers = 192.0.2.1", "servers = " + ip)
+                + "[ca]\ntemplates = AMTWebServer\n"
                 + "[provisioning]\ncertificate = %s\npassword_file = %s\n"
                 % (os.path.join(self.tmp, "http-chain.pfx"), os.path.join(self.tmp, "pfx.pw")))
         with FaultNet(self.lab.ns_cli, [{"kind": "dns-silent", "ip": ip, "port": 53}]):

@@ -86,6 +86,31 @@ template_publish() {
 		"$ENROLL_DN" "$op" | lab_ldap_admin ldapmodify >/dev/null
 }
 
+# Add or delete a decommissioned CA's leftover enrollment service: the expired twin of
+# the issuing CA's certificate, a host name with no record, no AMT template.
+STALE_CA_DN="CN=OLD-Issuing-CA,CN=Enrollment Services,$LAB_PKS_DN"
+stale_ca() {
+	if [ "$1" = add ]; then
+		printf 'dn: %s
+changetype: add
+objectClass: top
+objectClass: pKIEnrollmentService
+cn: OLD-Issuing-CA
+' \
+			"$STALE_CA_DN"
+		printf 'dNSHostName: old-ca.%s
+cACertificate:: %s
+certificateTemplates: WebServer
+flags: 10
+' "$LAB_DOMAIN" \
+			"$(openssl x509 -in "$LAB_DIR/pki/issuing-expired.pem" -outform DER | base64 -w0)"
+	else
+		printf 'dn: %s
+changetype: delete
+' "$STALE_CA_DN"
+	fi | lab_ldap_admin ldapmodify >/dev/null
+}
+
 # Swap the CRL the HTTP server hands out; mv keeps the replacement atomic.
 crl_use() {
 	cp "$LAB_DIR/pki/$1" "$LAB_DIR/pki/.issuing.crl.tmp"
@@ -105,6 +130,8 @@ do_fault() {
 	template-pend:revert) template_pend 0 ;;
 	template-unpublished:apply) template_publish delete ;;
 	template-unpublished:revert) template_publish add ;;
+	stale-ca:apply) stale_ca add ;;
+	stale-ca:revert) stale_ca delete ;;
 	crl-expired:apply) crl_use issuing-expired.crl ;;
 	crl-expired:revert) crl_use issuing-good.crl ;;
 	pfx-expired-int:* | pfx-nochain:* | bad-bind-password:*) lab_write_conf ;;
@@ -158,7 +185,7 @@ fi
 if lab_fault_active dc-down && { [ "$MODE" = apply ] || [[ $names != *dc-down* ]]; }; then
 	for name in $names; do
 		case $name in
-		template-pend | template-unpublished | enroll-missing)
+		template-pend | template-unpublished | stale-ca | enroll-missing)
 			# only a real change needs LDAP; a no-op is fine
 			if [ "$MODE" = apply ] && lab_fault_active "$name"; then continue; fi
 			if [ "$MODE" = revert ] && ! lab_fault_active "$name"; then continue; fi

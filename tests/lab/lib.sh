@@ -42,7 +42,7 @@ LAB_NTP_SKEW2_IP=192.0.2.125
 
 # Every fault name the lab knows (the contract with the integration tests).
 LAB_FAULTS="no-provisionserver wrong-provisionserver no-ddns no-option15 dc-down template-pend"
-LAB_FAULTS+=" template-unpublished crl-expired pfx-expired-int pfx-nochain bad-bind-password"
+LAB_FAULTS+=" template-unpublished stale-ca crl-expired pfx-expired-int pfx-nochain bad-bind-password"
 LAB_FAULTS+=" ca-pending ca-denied enroll-missing"
 LAB_FAULTS+=" rps-wrong-cert rps-no-upgrade mps-down"
 LAB_FAULTS+=" sql-down sql-noencrypt ntp-skew ntp-unsync dc-ntp-down"
