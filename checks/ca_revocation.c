@@ -94,12 +94,25 @@ static void pool_clear(struct pool *p)
 	p->n = 0;
 }
 
+/* The issuer of c in the pool. A renewed CA leaves twins with its subject and key (an
+ * expired one still in AD, say): prefer one valid now, as apf_chain_build does, because
+ * OCSP verification rejects a response checked against an expired issuer. */
 static const struct apf_cert *find_issuer(const struct pool *p, const struct apf_cert *c)
 {
-	for (size_t i = 0; i < p->n; i++)
-		if (p->v[i] != c && apf_cert_issued_by(c, p->v[i]))
-			return p->v[i];
-	return NULL;
+	const struct apf_cert *best = NULL;
+	time_t now = time(NULL);
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct apf_cert *cand = p->v[i];
+
+		if (cand == c || !apf_cert_issued_by(c, cand))
+			continue;
+		if (cand->not_before <= now && now <= cand->not_after)
+			return cand;
+		if (!best)
+			best = cand;
+	}
+	return best;
 }
 
 /* Fetches an AIA caIssuers URL into the pool. */
