@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "amt_profile.h"
 #include "check.h"
 #include "dnscheck.h"
 #include "dnsfleet.h"
@@ -33,11 +34,13 @@ static const struct apf_code codes[] = {
 	 "Hosts whose A record is not the expected address: connections by name go to another machine",
 	 "Correct the A records (stale DDNS registrations: check scavenging and the DHCP server's DDNS settings)"},
 	{"HOSTREG_NO_PTR", APF_FAIL,
-	 "Hosts whose address has no PTR: the SCS cannot map the Hello sender's address to the device's FQDN",
+	 "Hosts whose address has no PTR: the SCS cannot map the Hello sender's address to the device's FQDN "
+	 "(FAIL with a remote-config profile; WARN when no profile is declared, INFO when only host-based ones are)",
 	 "Have the DHCP server register PTR records (reverse zone DDNS) or add them statically"},
 	{"HOSTREG_PTR_MISMATCH", APF_FAIL,
 	 "Hosts whose address has a PTR naming another host (stale reverse record): the SCS provisions or "
-	 "addresses the device under the wrong name",
+	 "addresses the device under the wrong name (FAIL with a remote-config profile; WARN when no profile is "
+	 "declared, INFO when only host-based ones are)",
 	 "Delete the stale PTR records and enable scavenging of the reverse zone"},
 	{"HOSTREG_NO_ANSWER", APF_ERROR, "Hosts for which the DNS server never answered (after retries)",
 	 "Check that the DNS server is reachable from here and not rate-limiting; lower [dns] rate_limit or "
@@ -61,21 +64,50 @@ static const struct apf_code codes[] = {
 static const char *const requires_keys[] = {"dns.hosts_file", NULL};
 static const char *const after[] = {"dhcp.options", NULL};
 
-/* The verdicts reported as offenders, with their code and status. */
+/* The verdicts reported as offenders, with their code and status (PTR verdicts: see ptr_rule). */
 static const struct {
 	enum apf_fleet_verdict v;
 	const char *code;
 	enum apf_status st;
 	const char *what;
+	bool ptr;
 } offences[] = {
-	{APF_FLEET_NO_A, "HOSTREG_NO_A", APF_FAIL, "have no A/AAAA record"},
-	{APF_FLEET_A_MISMATCH, "HOSTREG_A_MISMATCH", APF_FAIL, "resolve to another address than expected"},
-	{APF_FLEET_NO_PTR, "HOSTREG_NO_PTR", APF_FAIL, "have no PTR record"},
-	{APF_FLEET_PTR_MISMATCH, "HOSTREG_PTR_MISMATCH", APF_FAIL, "have a PTR naming another host"},
-	{APF_FLEET_TIMEOUT, "HOSTREG_NO_ANSWER", APF_ERROR, "got no answer"},
-	{APF_FLEET_SERVER_ERROR, "HOSTREG_SERVER_ERROR", APF_ERROR, "got a server error"},
-	{APF_FLEET_PENDING, "HOSTREG_INCOMPLETE", APF_ERROR, "were not checked before the deadline"},
+	{APF_FLEET_NO_A, "HOSTREG_NO_A", APF_FAIL, "have no A/AAAA record", false},
+	{APF_FLEET_A_MISMATCH, "HOSTREG_A_MISMATCH", APF_FAIL, "resolve to another address than expected", false},
+	{APF_FLEET_NO_PTR, "HOSTREG_NO_PTR", APF_FAIL, "have no PTR record", true},
+	{APF_FLEET_PTR_MISMATCH, "HOSTREG_PTR_MISMATCH", APF_FAIL, "have a PTR naming another host", true},
+	{APF_FLEET_TIMEOUT, "HOSTREG_NO_ANSWER", APF_ERROR, "got no answer", false},
+	{APF_FLEET_SERVER_ERROR, "HOSTREG_SERVER_ERROR", APF_ERROR, "got a server error", false},
+	{APF_FLEET_PENDING, "HOSTREG_INCOMPLETE", APF_ERROR, "were not checked before the deadline", false},
 };
+
+/* The PTR names a device only where the setup server takes its name from the address
+ * its Hello came from (remote configuration, docs/profiles.md); host-based activation
+ * is started by an agent on the host. So a PTR problem fails only a remote-config site,
+ * and warns while the site has not said how it activates. Sets *rule (caller frees). */
+static enum apf_status ptr_rule(const struct apf_config *cfg, char **rule)
+{
+	char *declared = apf_profile_declared_str(cfg);
+	enum apf_status st;
+
+	switch (apf_profile_uses_hello(cfg)) {
+	case APF_PROFILE_YES:
+		st = APF_FAIL;
+		*rule = apf_xasprintf("needed: [amt] activation = %s (remote configuration names the device by the "
+				      "address of its Hello)", declared);
+		break;
+	case APF_PROFILE_NO:
+		st = APF_INFO;
+		*rule = apf_xasprintf("not needed for activation: [amt] activation = %s (host-based, no Hello)", declared);
+		break;
+	default:
+		st = APF_WARN;
+		*rule = apf_xstrdup("needed only by remote configuration (Hello); [amt] activation is not set");
+		break;
+	}
+	free(declared);
+	return st;
+}
 
 static const char *rcode_text(int rcode)
 {
@@ -178,14 +210,18 @@ static void audit_server(struct apf_ctx *ctx, const struct apf_dns_target *t, st
 	}
 	for (size_t k = 0; k < sizeof(offences) / sizeof(offences[0]); k++) {
 		size_t count = st.counts[offences[k].v], shown = 0;
+		char *rule = NULL;
 
 		if (!count)
 			continue;
-		f = apf_report(ctx, offences[k].st, offences[k].code, "%zu of %zu hosts %s on %s", count, l->n,
-			       offences[k].what, t->spec);
+		f = apf_report(ctx, offences[k].ptr ? ptr_rule(cfg, &rule) : offences[k].st, offences[k].code,
+			       "%zu of %zu hosts %s on %s", count, l->n, offences[k].what, t->spec);
 		apf_evidence(f, "server", "%s", t->spec);
 		apf_evidence(f, "hosts_file", "%s", path);
 		apf_evidence(f, "count", "%zu", count);
+		if (rule)
+			apf_evidence(f, "ptr_rule", "%s", rule);
+		free(rule);
 		for (size_t i = 0; i < l->n && shown < FIRST_OFFENDERS; i++) {
 			char key[16], *d;
 

@@ -38,13 +38,22 @@ static char *write_file(const char *name, const void *data, size_t len)
 	return path;
 }
 
-static char *conf(uint16_t port, const char *hosts)
+/* The remote-config path (Hello), where a PTR problem is a FAIL, unless `amt` says otherwise. */
+#define HELLO_SITE "[amt]\nactivation = remote-config\n"
+
+static char *conf_amt(uint16_t port, const char *hosts, const char *amt)
 {
 	char *s = NULL;
 
-	if (asprintf(&s, "[dns]\nservers = 127.0.0.1#%u\nhosts_file = %s\nwindow = 4\nrate_limit = 0\n", port, hosts) < 0)
+	if (asprintf(&s, "[dns]\nservers = 127.0.0.1#%u\nhosts_file = %s\nwindow = 4\nrate_limit = 0\n%s", port, hosts,
+		     amt) < 0)
 		abort();
 	return s;
+}
+
+static char *conf(uint16_t port, const char *hosts)
+{
+	return conf_amt(port, hosts, HELLO_SITE);
 }
 
 static const char hosts_text[] = "# AMT fleet\n"
@@ -66,18 +75,18 @@ static const struct apf_check_result *run_with(struct dnsr *a, const char *hosts
 	return apf_test_result(*run, ID);
 }
 
-static void check_classification(const struct apf_check_result *r)
+static void check_verdicts(const struct apf_check_result *r, enum apf_status ptr_st)
 {
 	const struct apf_finding *f;
 
 	f = apf_test_expect(r, "HOSTREG_OK", APF_PASS);
 	assert_string_equal(apf_test_evidence(f, "ok"), "2");
 	assert_string_equal(apf_test_evidence(f, "hosts"), "7");
-	f = apf_test_expect(r, "HOSTREG_PTR_MISMATCH", APF_FAIL);
+	f = apf_test_expect(r, "HOSTREG_PTR_MISMATCH", ptr_st);
 	assert_string_equal(apf_test_evidence(f, "count"), "1");
 	assert_string_equal(apf_test_evidence(f, "host_1"),
 			    "stale.fleet.example.com (line 4): PTR of 10.9.0.3 -> old-pc.fleet.example.com.");
-	f = apf_test_expect(r, "HOSTREG_NO_PTR", APF_FAIL);
+	f = apf_test_expect(r, "HOSTREG_NO_PTR", ptr_st);
 	assert_string_equal(apf_test_evidence(f, "host_1"),
 			    "noptr.fleet.example.com (line 5): PTR of 10.9.0.4 -> NXDOMAIN");
 	f = apf_test_expect(r, "HOSTREG_A_MISMATCH", APF_FAIL);
@@ -90,6 +99,11 @@ static void check_classification(const struct apf_check_result *r)
 	assert_string_equal(apf_test_evidence(f, "host_2"),
 			    "nodata.fleet.example.com. (line 8): nodata.fleet.example.com. A -> no record (NODATA)");
 	assert_int_equal(r->status, APF_FAIL);
+}
+
+static void check_classification(const struct apf_check_result *r)
+{
+	check_verdicts(r, APF_FAIL);
 }
 
 static void test_classifies_each_host(void **state)
@@ -213,8 +227,8 @@ static void test_refusing_server_ends_at_once(void **state)
 	const struct apf_finding *f;
 
 	(void)state;
-	if (asprintf(&ini, "[dns]\nservers = 127.0.0.1#%u, 127.0.0.1#%u\nhosts_file = %s\nwindow = 4\nrate_limit = 0\n",
-		     dnsr_port(a), closed, hosts) < 0)
+	if (asprintf(&ini, "[dns]\nservers = 127.0.0.1#%u, 127.0.0.1#%u\nhosts_file = %s\nwindow = 4\nrate_limit = 0\n"
+		     HELLO_SITE, dnsr_port(a), closed, hosts) < 0)
 		abort();
 	snprintf(spec, sizeof(spec), "127.0.0.1#%u", closed);
 	run = apf_test_run(ID, ini, 0);
@@ -233,6 +247,43 @@ static void test_refusing_server_ends_at_once(void **state)
 	dnsr_stop(a);
 }
 
+/* A PTR names the device only on the Hello path: a site that activates host-based gets
+ * INFO, one that has not said how it activates a WARN; the A verdicts do not change. */
+static void test_ptr_rule_follows_profile(void **state)
+{
+	static const struct {
+		const char *amt;
+		enum apf_status st;
+		const char *rule;
+	} cases[] = {
+		{"", APF_WARN, "needed only by remote configuration (Hello); [amt] activation is not set"},
+		{"[amt]\nactivation = rps, meshcentral\n", APF_INFO,
+		 "not needed for activation: [amt] activation = rps, meshcentral (host-based, no Hello)"},
+		{"[amt]\nactivation = rps, remote-config\n", APF_FAIL, NULL},
+	};
+	struct dnsr *a = dnsr_start(zone, sizeof(zone) / sizeof(zone[0]), 0, true);
+	char *hosts = write_file("hosts.txt", hosts_text, strlen(hosts_text));
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *ini = conf_amt(dnsr_port(a), hosts, cases[i].amt);
+		struct apf_run *run = apf_test_run(ID, ini, 0);
+		const struct apf_check_result *r = apf_test_result(run, ID);
+		const char *rule = apf_test_evidence(apf_test_find(r, "HOSTREG_NO_PTR"), "ptr_rule");
+
+		check_verdicts(r, cases[i].st);
+		assert_string_equal(rule, apf_test_evidence(apf_test_find(r, "HOSTREG_PTR_MISMATCH"), "ptr_rule"));
+		if (cases[i].rule)
+			assert_string_equal(rule, cases[i].rule);
+		else
+			assert_non_null(strstr(rule, "needed: [amt] activation = "));
+		apf_run_free(run);
+		free(ini);
+	}
+	free(hosts);
+	dnsr_stop(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_server_errors_are_errors_without_waiting),
 		cmocka_unit_test(test_hostile_files_rejected),
 		cmocka_unit_test(test_refusing_server_ends_at_once),
+		cmocka_unit_test(test_ptr_rule_follows_profile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

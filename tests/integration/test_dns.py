@@ -7,7 +7,9 @@ lab declares [amt] activation = remote-config); without a remote-config profile
 a missing record is SKIP (host-based profiles) or INFO (none declared).
 """
 
+import os
 import re
+import tempfile
 import unittest
 
 from labtest import LabTestCase, check_status, findings
@@ -63,6 +65,28 @@ class DnsHealthy(LabTestCase):
         # The lab has one DC: that is a warning, not a failure.
         self.assertEqual(check_status(report, "dns.ad-records"), "WARN")
         self.assertTrue(by_code(report, "dns.ad-records", "ADR_SINGLE_DC"))
+
+    def test_ptr_rule_follows_activation_profile(self):
+        # ca1's address is the DC's, whose PTR names dc1: a PTR naming another host.
+        # Only the Hello path names a device by its address, so only there is it a FAIL.
+        fd, hosts = tempfile.mkstemp(prefix="hosts-", suffix=".txt", dir=self.lab.dir)
+        with os.fdopen(fd, "w") as f:
+            f.write("ca1.corp.example.test 198.51.100.10\n")
+        self.addCleanup(os.unlink, hosts)
+        want = {"remote-config": "FAIL", "rps": "INFO", None: "WARN"}
+        for activation, status in want.items():
+            line = "" if activation is None else "activation = %s\n" % activation
+            conf = self.lab_conf_copy(lambda t: re.sub(r"(?m)^activation = .*\n", line,
+                                                       re.sub(r"(?m)^hosts_file = .*$", "hosts_file = " + hosts, t)))
+            _, report = self.lab.run_preflight(only=["dns.host-registration"], conf=conf)
+            f = by_code(report, "dns.host-registration", "HOSTREG_PTR_MISMATCH")
+            self.assertEqual(len(f), 1, findings(report, "dns.host-registration"))
+            self.assertEqual(f[0]["status"].upper(), status, activation)
+            self.assertEqual(f[0]["evidence"]["host_1"],
+                             "ca1.corp.example.test (line 1): PTR of 198.51.100.10 -> dc1.corp.example.test.")
+            self.assertIn("needed: " if status == "FAIL" else "needed only" if activation is None else "not needed",
+                          f[0]["evidence"]["ptr_rule"])
+            self.assertEqual(check_status(report, "dns.host-registration"), status)
 
     def test_tsig_secret_never_in_report(self):
         with open(self.lab.path("bind", "ddns-key.conf")) as f:
