@@ -70,6 +70,12 @@ static const struct apf_code codes[] = {
 	 "uses a self-signed one; it does not carry the DNS name, so its name is evidence, not a failure",
 	 "None before provisioning. rpc-go validates it against Intel's on-die CA root (or needs "
 	 "-skipamtcertcheck on versions that cannot); provisioning replaces it with a certificate for the host's FQDN"},
+	{"TLS_RPS_ISSUED", APF_INFO,
+	 "Hosts presenting the certificate Open AMT's RPS gives AMT when it configures TLS itself (subject CN=AMT, "
+	 "O=None, issued by a CA named after the device's UUID): it carries no DNS name by design, and RPS and its MPS "
+	 "do not compare one, so its name is evidence, not a failure",
+	 "None for devices RPS manages. When consoles must reach them over TLS by name, have RPS issue the TLS "
+	 "certificates from the enterprise CA (Enterprise Assistant)"},
 	{"TLS_LEGACY_ONLY", APF_WARN,
 	 "Hosts that complete a handshake only with legacy settings: TLS 1.0/1.1, or TLS 1.2 with a weak key, SHA-1 "
 	 "signatures or old ciphers (OpenSSL security level 0). AMT 11 and older may need this; current SCS and "
@@ -125,6 +131,7 @@ enum verdict {
 	V_NOT_YET_VALID,
 	V_SELF_SIGNED,
 	V_ODCA,
+	V_RPS,
 	V_LEGACY,
 	V_HANDSHAKE,
 	V_CONNECT,
@@ -150,6 +157,7 @@ static const struct {
 			   "present a self-signed certificate (expected before provisioning)", true},
 	[V_ODCA] = {"TLS_ODCA_ISSUED", APF_INFO,
 		    "present a certificate from the CSME on-die CA (expected before provisioning on AMT 19+)", true},
+	[V_RPS] = {"TLS_RPS_ISSUED", APF_INFO, "present the certificate RPS issues when it configures TLS", true},
 	[V_LEGACY] = {"TLS_LEGACY_ONLY", APF_WARN, "complete a handshake only with legacy TLS settings", true},
 	[V_HANDSHAKE] = {"TLS_HANDSHAKE_FAILED", APF_ERROR, "accepted TCP but completed no TLS handshake", true},
 	[V_CONNECT] = {"TLS_CONNECT_FAILED", APF_ERROR, "could not be connected to", true},
@@ -369,12 +377,15 @@ static void judge(struct host *h, const struct apf_tls_probe *p, time_t now)
 		return;
 	}
 	/* A self-signed certificate, or on AMT 19+ one from the CSME on-die CA, is
-	 * the device's own, from before provisioning: nobody compares it with DNS,
-	 * so its name is evidence, not a failure. */
+	 * the device's own, from before provisioning; RPS's own TLS certificate names
+	 * no host by design. Nobody compares these with DNS, so their names are
+	 * evidence, not failures. */
 	if (p->leaf_self_signed)
 		h->flags |= 1u << V_SELF_SIGNED;
 	else if (apf_amt_odca_issued(p->leaf_issuer))
 		h->flags |= 1u << V_ODCA;
+	else if (apf_amt_rps_issued(p->leaf_subject))
+		h->flags |= 1u << V_RPS;
 	else if (p->name_match == 0)
 		h->flags |= 1u << V_NAME_MISMATCH;
 	if (now > p->leaf_not_after)

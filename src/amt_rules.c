@@ -322,6 +322,28 @@ bool apf_amt_odca_issued(const char *issuer)
 	return cn && strncmp(cn, "ODCA ", 5) == 0 && strstr(cn, " CSME ") != NULL;
 }
 
+/* Whether an RFC 2253 name holds the attribute `rdn` ("CN=AMT") as a whole component. */
+static bool name_has(const char *dn, const char *rdn)
+{
+	size_t n = strlen(rdn);
+
+	for (const char *p = dn; p && *p;) {
+		const char *end = p;
+
+		while (*end && *end != ',' && *end != '+')
+			end += *end == '\\' && end[1] ? 2 : 1;
+		if ((size_t)(end - p) == n && strncmp(p, rdn, n) == 0)
+			return true;
+		p = *end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+bool apf_amt_rps_issued(const char *subject)
+{
+	return subject && name_has(subject, "CN=AMT") && name_has(subject, "O=None");
+}
+
 /* ---- MEBx hash form ------------------------------------------------------ */
 
 char *apf_amt_mebx_hash_new(const char *hex)

@@ -122,6 +122,15 @@ extern const size_t apf_amt_gen_rows_count;
  */
 bool apf_amt_odca_issued(const char *issuer);
 
+/*
+ * Whether a certificate with this subject (RFC 2253) is the one Open AMT's RPS
+ * gives AMT when it configures TLS itself (no Enterprise Assistant): subject
+ * CN "AMT", O "None" (ST and C "None" too), issued by a throwaway CA named after
+ * the device's UUID (device-management-toolkit/rps, TLS state machine,
+ * `amtCertSignWithCAKey`). It carries no DNS name by design.
+ */
+bool apf_amt_rps_issued(const char *subject);
+
 /* ---- MEBx hash form ------------------------------------------------------ */
 
 /*

@@ -237,21 +237,28 @@ static bool asn1_time(const ASN1_TIME *a, time_t *out)
 	return true;
 }
 
-/* Dates, issuer and self-signedness of the leaf, read from the certificate the handshake already parsed. */
-static bool leaf_facts(X509 *leaf, struct apf_tls_probe *p)
+/* A name in the form src/pki.c gives certificate names (RFC 2253, UTF-8 kept), or NULL. */
+static char *name_text_new(const X509_NAME *name)
 {
 	BIO *b = BIO_new(BIO_s_mem());
-	char *text = NULL;
+	char *text = NULL, *out = NULL;
 	long n;
 
-	/* The issuer in the form src/pki.c gives certificate names (RFC 2253, UTF-8 kept). */
-	if (b && X509_NAME_print_ex(b, X509_get_issuer_name(leaf), 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0 &&
+	if (b && X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0 &&
 	    (n = BIO_get_mem_data(b, &text)) >= 0) {
-		p->leaf_issuer = apf_xmalloc((size_t)n + 1);
-		memcpy(p->leaf_issuer, text, (size_t)n);
-		p->leaf_issuer[n] = '\0';
+		out = apf_xmalloc((size_t)n + 1);
+		memcpy(out, text, (size_t)n);
+		out[n] = '\0';
 	}
 	BIO_free(b);
+	return out;
+}
+
+/* Dates, names and self-signedness of the leaf, read from the certificate the handshake already parsed. */
+static bool leaf_facts(X509 *leaf, struct apf_tls_probe *p)
+{
+	p->leaf_issuer = name_text_new(X509_get_issuer_name(leaf));
+	p->leaf_subject = name_text_new(X509_get_subject_name(leaf));
 	p->leaf_self_signed = X509_self_signed(leaf, 1) == 1;
 	return asn1_time(X509_get0_notBefore(leaf), &p->leaf_not_before) &&
 	       asn1_time(X509_get0_notAfter(leaf), &p->leaf_not_after);
@@ -546,6 +553,8 @@ void apf_tls_probe_clear(struct apf_tls_probe *p)
 	p->leaf_self_signed = false;
 	free(p->leaf_issuer);
 	p->leaf_issuer = NULL;
+	free(p->leaf_subject);
+	p->leaf_subject = NULL;
 	p->leaf_not_before = p->leaf_not_after = 0;
 	memset(p->der, 0, sizeof(p->der));
 	memset(p->der_len, 0, sizeof(p->der_len));

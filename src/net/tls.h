@@ -62,6 +62,7 @@ struct apf_tls_probe {
 	bool leaf_read;
 	bool leaf_self_signed; /* subject == issuer and its own key verifies the signature */
 	char *leaf_issuer;      /* RFC 2253, as src/pki.c writes it; NULL when it could not be printed */
+	char *leaf_subject;     /* the same for the subject */
 	time_t leaf_not_before, leaf_not_after;
 	unsigned char *der[APF_TLS_MAX_CHAIN]; /* certificates the peer sent, leaf first */
 	size_t der_len[APF_TLS_MAX_CHAIN];

@@ -43,6 +43,7 @@ static const struct dnsr_rule zone[] = {
 	{"nodata.amt.test.", 28, 0, {"nodata.amt.test. 60 IN AAAA 2001:db8::1"}, 0},
 	{"refused.amt.test.", 1, 5, {NULL}, 0},
 	{"odca.amt.test.", 1, 0, {"odca.amt.test. 60 IN A 127.0.0.11"}, 0},
+	{"rps.amt.test.", 1, 0, {"rps.amt.test. 60 IN A 127.0.0.12"}, 0},
 };
 
 /* One s_server per address: the certificate it serves and extra options. */
@@ -63,6 +64,8 @@ static const struct {
 	{"127.0.0.8", "legacy.pem", true, {"-tls1", "-cipher", "DEFAULT:@SECLEVEL=0", NULL}, NULL, NULL},
 	/* What AMT 19+ presents before provisioning: an on-die CA (ODCA) certificate, P-384. */
 	{"127.0.0.11", "odca-leaf.pem", true, {NULL}, "odca-leaf.key", "odca-ca.pem"},
+	/* What RPS gives AMT when it configures TLS itself: CN=AMT, from a CA named after the UUID. */
+	{"127.0.0.12", "rps-leaf.pem", true, {NULL}, NULL, "rps-ca.pem"},
 };
 #define N_SERVERS (sizeof(servers) / sizeof(servers[0]))
 
@@ -196,6 +199,13 @@ static int make_pki(void)
 	RUN("openssl", "req", "-config", "ca.cnf", "-x509", "-new", "-key", "odca-leaf.key", "-subj", "/CN=AMT RCFG",
 	    "-CA", "odca-ca.pem", "-CAkey", "odca-ca.key", "-addext", "extendedKeyUsage=serverAuth", "-addext",
 	    "basicConstraints=critical,CA:false", "-days", "30", "-out", "odca-leaf.pem");
+	/* Shaped like RPS's (its TLS state machine): subject CN=AMT with ST and O "None" (RPS
+	 * also sets C=None, which OpenSSL will not write), issuer CN = the device's UUID. */
+	RUN("openssl", "req", "-config", "ca.cnf", "-x509", "-new", "-key", "ca.key", "-subj",
+	    "/CN=4c4c4544-0035-5910-8031-b2c04f4e3732", "-extensions", "v3_ca", "-days", "30", "-out", "rps-ca.pem");
+	RUN("openssl", "req", "-config", "ca.cnf", "-x509", "-new", "-key", "leaf.key", "-subj", "/CN=AMT/ST=None/O=None",
+	    "-CA", "rps-ca.pem", "-CAkey", "ca.key", "-addext", "extendedKeyUsage=serverAuth", "-days", "30", "-out",
+	    "rps-leaf.pem");
 	return 0;
 }
 
@@ -512,6 +522,28 @@ static void test_odca_certificate(void **state)
 	apf_run_free(run);
 }
 
+/* A device whose TLS RPS configured: its CN=AMT certificate is INFO, never a name FAIL. */
+static void test_rps_certificate(void **state)
+{
+	struct apf_run *run;
+	const struct apf_check_result *r = run_hosts("rps.amt.test, mismatch.amt.test", 0, &run);
+	const struct apf_finding *f;
+
+	(void)state;
+	f = apf_test_expect(r, "TLS_RPS_ISSUED", APF_INFO);
+	expect_ev(f, "count", "1");
+	expect_ev_prefix(f, "host_1", "rps.amt.test -> 127.0.0.12:");
+	expect_ev(f, "host_1_subject", "O=None,ST=None,CN=AMT");
+	expect_ev(f, "host_1_issuer", "CN=4c4c4544-0035-5910-8031-b2c04f4e3732");
+	expect_ev(f, "host_1_name_match", "no");
+	/* a CA-issued certificate for another name is still a FAIL */
+	f = apf_test_expect(r, "TLS_NAME_MISMATCH", APF_FAIL);
+	expect_ev(f, "count", "1");
+	expect_ev_prefix(f, "host_1", "mismatch.amt.test -> ");
+	assert_int_equal(r->status, APF_FAIL);
+	apf_run_free(run);
+}
+
 static void test_silent_peer_times_out(void **state)
 {
 	struct apf_run *run;
@@ -752,6 +784,7 @@ int main(void)
 		cmocka_unit_test(test_fleet_verdicts),
 		cmocka_unit_test(test_all_good_passes),
 		cmocka_unit_test(test_odca_certificate),
+		cmocka_unit_test(test_rps_certificate),
 		cmocka_unit_test(test_silent_peer_times_out),
 		cmocka_unit_test(test_address_entry_needs_no_dns),
 		cmocka_unit_test(test_hosts_file_fallback_and_cap),

@@ -136,6 +136,20 @@ static void test_odca(void **state)
 	assert_false(apf_amt_odca_issued(NULL));
 }
 
+static void test_rps_issued(void **state)
+{
+	(void)state;
+	/* RPS's subject (CN, C, ST, O in that order) as RFC 2253 prints it */
+	assert_true(apf_amt_rps_issued("O=None,ST=None,C=None,CN=AMT"));
+	assert_true(apf_amt_rps_issued("CN=AMT,O=None"));
+	assert_false(apf_amt_rps_issued("CN=AMT RCFG"));
+	assert_false(apf_amt_rps_issued("CN=AMT,O=Lab Corp"));
+	assert_false(apf_amt_rps_issued("CN=AMT\\,O=None"));   /* one escaped CN value */
+	assert_false(apf_amt_rps_issued("CN=amt1.corp.example.test,O=None"));
+	assert_false(apf_amt_rps_issued(""));
+	assert_false(apf_amt_rps_issued(NULL));
+}
+
 static void test_tables_have_sources(void **state)
 {
 	(void)state;
@@ -174,6 +188,7 @@ int main(void)
 		cmocka_unit_test(test_gen_rules),
 		cmocka_unit_test(test_target_rules),
 		cmocka_unit_test(test_odca),
+		cmocka_unit_test(test_rps_issued),
 		cmocka_unit_test(test_tables_have_sources),
 		cmocka_unit_test(test_mebx_form),
 	};
