@@ -54,7 +54,7 @@ LAB_SCRIPTS = os.path.join(REPO, "tests", "lab")
 
 FAULTS = (
     "no-provisionserver", "wrong-provisionserver", "no-ddns", "no-option15", "dc-down",
-    "template-pend", "template-unpublished", "crl-expired", "pfx-expired-int", "pfx-nochain",
+    "template-pend", "template-unpublished", "stale-ca", "crl-expired", "pfx-expired-int", "pfx-nochain",
     "bad-bind-password", "ca-pending", "ca-denied", "enroll-missing", "rps-wrong-cert", "rps-no-upgrade", "mps-down",
     "sql-down", "sql-noencrypt", "ntp-skew", "ntp-unsync", "dc-ntp-down",
 )

@@ -411,8 +411,8 @@ class TestFaults(LabMixin, LabTestCase):
 
     def test_every_fault_has_a_test(self):
         tested = {"no-provisionserver", "wrong-provisionserver", "no-ddns", "no-option15", "dc-down",
-                  "template-pend", "template-unpublished", "crl-expired", "pfx-expired-int", "pfx-nochain",
-                  "bad-bind-password"}
+                  "template-pend", "template-unpublished", "stale-ca", "crl-expired", "pfx-expired-int",
+                  "pfx-nochain", "bad-bind-password"}
         tested |= {"ca-pending", "ca-denied", "enroll-missing"}  # test_ca.py
         tested |= {"rps-wrong-cert", "rps-no-upgrade", "mps-down"}  # test_activation.py
         tested |= {"sql-down", "sql-noencrypt", "ntp-skew", "ntp-unsync", "dc-ntp-down"}
