@@ -343,10 +343,11 @@ static int run(struct apf_ctx *ctx)
 	struct pool *p = apf_xcalloc(1, sizeof(*p));
 	struct apf_ad_session *s = NULL;
 	struct apf_finding *f;
-	bool have_ad = (cfg->ad.domain && *cfg->ad.domain) || cfg->ad.domain_controllers.n;
+	/* AD is read for the enterprise CAs that issue AMT certificates, so only with [ca]
+	 * templates: without them, a DC that cannot be read must not make the provisioning
+	 * chain's result incomplete. */
+	bool want_ad = ((cfg->ad.domain && *cfg->ad.domain) || cfg->ad.domain_controllers.n) && cfg->ca.templates.n;
 	bool want_prov = cfg->provisioning.certificate && *cfg->provisioning.certificate;
-	/* AD holds targets only with [ca] templates; otherwise it only supplies issuers. */
-	bool want_ad = have_ad && (cfg->ca.templates.n || want_prov);
 	int leaf = -1;
 	size_t checked = 0;
 	bool reported_problem = false;

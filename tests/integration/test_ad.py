@@ -215,6 +215,17 @@ class AdFaults(AdLabCase):
         self.assertEqual([x["code"] for x in findings(report, "ca.revocation")], ["CHECK_SKIPPED"])
         self.assertEqual(check_status(report, "ca.revocation").upper(), "SKIP")
 
+    def test_without_templates_revocation_does_not_need_ad(self):
+        # With the provisioning certificate and no [ca] templates, ca.revocation judges the
+        # chain alone: AD is not read, so a DC that refuses the bind cannot make it ERROR.
+        conf = self.write_conf(lambda t: re.sub(r"(?m)^templates = .*\n", "", t).replace(
+            "secrets/bind.pw", "secrets/bind-wrong.pw"))
+        _, report = self.lab.run_preflight(only=["ca.revocation"], conf=conf)
+        self.assertEqual(check_status(report, "ca.revocation").upper(), "PASS", findings(report, "ca.revocation"))
+        sources = {x["evidence"].get("source", "") for x in findings(report, "ca.revocation")}
+        self.assertIn("provisioning certificate", sources)
+        self.assertFalse([src for src in sources if src.startswith("AD ")], sources)
+
     def test_crl_expired(self):
         with self.lab.fault("crl-expired"):
             _, report = self.lab.run_preflight(only=["ca.revocation"])
@@ -230,7 +241,7 @@ class AdFaults(AdLabCase):
         with self.lab.fault("dc-down"):
             code, report = self.lab.run_preflight(only=AD_CHECKS)
         f = by_code(report, "ad.ldap", "AD_DC_UNREACHABLE")
-        self.assertEqual(len(f), 1)
+        self.assertEqual(len(f), 1, findings(report, "ad.ldap"))
         self.assertEqual(f[0]["status"].upper(), "ERROR")
         self.assertEqual(f[0]["evidence"]["address"], "198.51.100.10")
         self.assertEqual(f[0]["evidence"]["port"], "389")
