@@ -417,7 +417,7 @@ static const char *const after[] = {"ad.ldap", "dns.ad-records", "dhcp.options",
 const struct apf_check apf_check_ca_revocation = {
 	.id = "ca.revocation",
 	.title = "CRL and OCSP for the CA and provisioning chain",
-	.summary = "Fetches the CRLs named by the enterprise CA certificates and by the provisioning chain (HTTP, or "
+	.summary = "Fetches the CRLs named by the provisioning chain and by the enterprise CAs publishing [ca] templates (HTTP, or "
 		   "LDAP for ldap:// CDPs), verifies each CRL's signature against its issuer and its nextUpdate, and asks "
 		   "the OCSP responder about the provisioning certificate: an expired CRL makes the chain's revocation "
 		   "status unknown and the setup server's TLS to AMT fails.",
