@@ -111,6 +111,8 @@ changetype: delete
 	fi | lab_ldap_admin ldapmodify >/dev/null
 }
 
+lab_samba_down() { ! lab_listening "$NS_AD" 389; }
+
 # Swap the CRL the HTTP server hands out; mv keeps the replacement atomic.
 crl_use() {
 	cp "$LAB_DIR/pki/$1" "$LAB_DIR/pki/.issuing.crl.tmp"
@@ -124,7 +126,10 @@ do_fault() {
 	wrong-provisionserver:apply) dns_set_provisionserver 192.0.2.99 ;;
 	no-provisionserver:revert | wrong-provisionserver:revert) dns_set_provisionserver "$LAB_PROV_IP" ;;
 	no-ddns:* | no-option15:*) kea_reload ;;
-	dc-down:apply) lab_stop samba ;;
+	dc-down:apply)
+		lab_stop samba
+		# Samba's task processes can outlive the master a moment: down means 389 is closed.
+		lab_wait "Samba's LDAP port to close" 10 lab_samba_down ;;
 	dc-down:revert) lab_start_samba; lab_wait_samba ;;
 	template-pend:apply) template_pend 1 ;;
 	template-pend:revert) template_pend 0 ;;
