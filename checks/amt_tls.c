@@ -70,12 +70,13 @@ static const struct apf_code codes[] = {
 	 "uses a self-signed one; it does not carry the DNS name, so its name is evidence, not a failure",
 	 "None before provisioning. rpc-go validates it against Intel's on-die CA root (or needs "
 	 "-skipamtcertcheck on versions that cannot); provisioning replaces it with a certificate for the host's FQDN"},
-	{"TLS_RPS_ISSUED", APF_INFO,
-	 "Hosts presenting the certificate Open AMT's RPS gives AMT when it configures TLS itself (subject CN=AMT, "
-	 "O=None, issued by a CA named after the device's UUID): it carries no DNS name by design, and RPS and its MPS "
-	 "do not compare one, so its name is evidence, not a failure",
-	 "None for devices RPS manages. When consoles must reach them over TLS by name, have RPS issue the TLS "
-	 "certificates from the enterprise CA (Enterprise Assistant)"},
+	{"TLS_SERVER_ISSUED", APF_INFO,
+	 "Hosts presenting the certificate their management server issues when it configures AMT's TLS itself (Open "
+	 "AMT's RPS: subject CN=AMT, O=None; MeshCentral: CN=IntelAMT-<hex>, ST=MC, C=MC): it carries no DNS name by "
+	 "design, and the server reaches the device without comparing one (through its agent or CIRA, or by the "
+	 "certificate's recorded hash), so its name is evidence, not a failure",
+	 "None for devices that server manages. When other consoles must reach them over TLS by name, have the server "
+	 "issue the TLS certificates from the enterprise CA (RPS: Enterprise Assistant)"},
 	{"TLS_LEGACY_ONLY", APF_WARN,
 	 "Hosts that complete a handshake only with legacy settings: TLS 1.0/1.1, or TLS 1.2 with a weak key, SHA-1 "
 	 "signatures or old ciphers (OpenSSL security level 0). AMT 11 and older may need this; current SCS and "
@@ -131,7 +132,7 @@ enum verdict {
 	V_NOT_YET_VALID,
 	V_SELF_SIGNED,
 	V_ODCA,
-	V_RPS,
+	V_SERVER,
 	V_LEGACY,
 	V_HANDSHAKE,
 	V_CONNECT,
@@ -157,7 +158,8 @@ static const struct {
 			   "present a self-signed certificate (expected before provisioning)", true},
 	[V_ODCA] = {"TLS_ODCA_ISSUED", APF_INFO,
 		    "present a certificate from the CSME on-die CA (expected before provisioning on AMT 19+)", true},
-	[V_RPS] = {"TLS_RPS_ISSUED", APF_INFO, "present the certificate RPS issues when it configures TLS", true},
+	[V_SERVER] = {"TLS_SERVER_ISSUED", APF_INFO,
+		      "present the certificate their management server (RPS, MeshCentral) issues for AMT's TLS", true},
 	[V_LEGACY] = {"TLS_LEGACY_ONLY", APF_WARN, "complete a handshake only with legacy TLS settings", true},
 	[V_HANDSHAKE] = {"TLS_HANDSHAKE_FAILED", APF_ERROR, "accepted TCP but completed no TLS handshake", true},
 	[V_CONNECT] = {"TLS_CONNECT_FAILED", APF_ERROR, "could not be connected to", true},
@@ -377,15 +379,15 @@ static void judge(struct host *h, const struct apf_tls_probe *p, time_t now)
 		return;
 	}
 	/* A self-signed certificate, or on AMT 19+ one from the CSME on-die CA, is
-	 * the device's own, from before provisioning; RPS's own TLS certificate names
-	 * no host by design. Nobody compares these with DNS, so their names are
-	 * evidence, not failures. */
+	 * the device's own, from before provisioning; the one RPS or MeshCentral
+	 * issues for AMT's TLS names no host by design. Nobody compares these with
+	 * DNS, so their names are evidence, not failures. */
 	if (p->leaf_self_signed)
 		h->flags |= 1u << V_SELF_SIGNED;
 	else if (apf_amt_odca_issued(p->leaf_issuer))
 		h->flags |= 1u << V_ODCA;
-	else if (apf_amt_rps_issued(p->leaf_subject))
-		h->flags |= 1u << V_RPS;
+	else if (apf_amt_server_issued(p->leaf_subject))
+		h->flags |= 1u << V_SERVER;
 	else if (p->name_match == 0)
 		h->flags |= 1u << V_NAME_MISMATCH;
 	if (now > p->leaf_not_after)
@@ -487,6 +489,8 @@ static void describe(struct apf_finding *f, size_t i, const struct host *h, unsi
 	if (!p->n_der || apf_cert_from_der(p->der[0], p->der_len[0], &leaf) < 0)
 		return;
 	ev(f, i, "subject", leaf->subject ? leaf->subject : "");
+	if (apf_amt_server_issued(leaf->subject))
+		ev(f, i, "issued_by", apf_amt_server_issued(leaf->subject));
 	ev(f, i, "issuer", leaf->issuer ? leaf->issuer : "");
 	ev(f, i, "serial", leaf->serial_hex ? leaf->serial_hex : "");
 	ev(f, i, "sha1", leaf->sha1_hex);

@@ -322,26 +322,47 @@ bool apf_amt_odca_issued(const char *issuer)
 	return cn && strncmp(cn, "ODCA ", 5) == 0 && strstr(cn, " CSME ") != NULL;
 }
 
-/* Whether an RFC 2253 name holds the attribute `rdn` ("CN=AMT") as a whole component. */
-static bool name_has(const char *dn, const char *rdn)
+/* Whether `match` holds for an attribute ("CN=AMT") of an RFC 2253 name, split at
+ * unescaped ',' and '+'. */
+static bool name_any(const char *dn, bool (*match)(const char *a, size_t n, const char *arg), const char *arg)
 {
-	size_t n = strlen(rdn);
-
-	for (const char *p = dn; p && *p;) {
+	for (const char *p = dn; *p;) {
 		const char *end = p;
 
 		while (*end && *end != ',' && *end != '+')
 			end += *end == '\\' && end[1] ? 2 : 1;
-		if ((size_t)(end - p) == n && strncmp(p, rdn, n) == 0)
+		if (match(p, (size_t)(end - p), arg))
 			return true;
-		p = *end ? end + 1 : NULL;
+		if (!*end)
+			break;
+		p = end + 1;
 	}
 	return false;
 }
 
-bool apf_amt_rps_issued(const char *subject)
+static bool attr_is(const char *a, size_t n, const char *want)
 {
-	return subject && name_has(subject, "CN=AMT") && name_has(subject, "O=None");
+	return n == strlen(want) && strncmp(a, want, n) == 0;
+}
+
+/* `prefix` and 12 lowercase hex digits: MeshCentral's CN. */
+static bool attr_is_prefix_hex12(const char *a, size_t n, const char *prefix)
+{
+	size_t k = strlen(prefix);
+
+	return n == k + 12 && strncmp(a, prefix, k) == 0 && strspn(a + k, "0123456789abcdef") >= 12;
+}
+
+const char *apf_amt_server_issued(const char *subject)
+{
+	if (!subject)
+		return NULL;
+	if (name_any(subject, attr_is, "CN=AMT") && name_any(subject, attr_is, "O=None"))
+		return "Open AMT RPS";
+	if (name_any(subject, attr_is_prefix_hex12, "CN=IntelAMT-") && name_any(subject, attr_is, "ST=MC") &&
+	    name_any(subject, attr_is, "C=MC"))
+		return "MeshCentral";
+	return NULL;
 }
 
 /* ---- MEBx hash form ------------------------------------------------------ */

@@ -123,13 +123,17 @@ extern const size_t apf_amt_gen_rows_count;
 bool apf_amt_odca_issued(const char *issuer);
 
 /*
- * Whether a certificate with this subject (RFC 2253) is the one Open AMT's RPS
- * gives AMT when it configures TLS itself (no Enterprise Assistant): subject
- * CN "AMT", O "None" (ST and C "None" too), issued by a throwaway CA named after
- * the device's UUID (device-management-toolkit/rps, TLS state machine,
- * `amtCertSignWithCAKey`). It carries no DNS name by design.
+ * The management server that issued a device certificate with this subject
+ * (RFC 2253) when it configured AMT's TLS itself, or NULL. Such certificates
+ * carry no DNS name by design:
+ *  - Open AMT's RPS without Enterprise Assistant: CN "AMT", O "None" (ST and C
+ *    "None" too), from a throwaway CA named after the device's UUID
+ *    (device-management-toolkit/rps: src/stateMachines/tls.ts, src/certManager.ts);
+ *  - MeshCentral: CN "IntelAMT-" and 12 hex digits, ST and C "MC", O the server's
+ *    title, from MeshCentral's root; it then pins the certificate by hash
+ *    (Ylianst/MeshCentral: amtmanager.js, attemptTlsSyncEx).
  */
-bool apf_amt_rps_issued(const char *subject);
+const char *apf_amt_server_issued(const char *subject);
 
 /* ---- MEBx hash form ------------------------------------------------------ */
 

@@ -44,6 +44,7 @@ static const struct dnsr_rule zone[] = {
 	{"refused.amt.test.", 1, 5, {NULL}, 0},
 	{"odca.amt.test.", 1, 0, {"odca.amt.test. 60 IN A 127.0.0.11"}, 0},
 	{"rps.amt.test.", 1, 0, {"rps.amt.test. 60 IN A 127.0.0.12"}, 0},
+	{"mesh.amt.test.", 1, 0, {"mesh.amt.test. 60 IN A 127.0.0.13"}, 0},
 };
 
 /* One s_server per address: the certificate it serves and extra options. */
@@ -66,6 +67,8 @@ static const struct {
 	{"127.0.0.11", "odca-leaf.pem", true, {NULL}, "odca-leaf.key", "odca-ca.pem"},
 	/* What RPS gives AMT when it configures TLS itself: CN=AMT, from a CA named after the UUID. */
 	{"127.0.0.12", "rps-leaf.pem", true, {NULL}, NULL, "rps-ca.pem"},
+	/* What MeshCentral gives AMT: CN=IntelAMT-<12 hex>, O = its title, ST and C "MC". */
+	{"127.0.0.13", "mesh-leaf.pem", true, {NULL}, NULL, "mesh-ca.pem"},
 };
 #define N_SERVERS (sizeof(servers) / sizeof(servers[0]))
 
@@ -206,6 +209,11 @@ static int make_pki(void)
 	RUN("openssl", "req", "-config", "ca.cnf", "-x509", "-new", "-key", "leaf.key", "-subj", "/CN=AMT/ST=None/O=None",
 	    "-CA", "rps-ca.pem", "-CAkey", "ca.key", "-addext", "extendedKeyUsage=serverAuth", "-days", "30", "-out",
 	    "rps-leaf.pem");
+	RUN("openssl", "req", "-config", "ca.cnf", "-x509", "-new", "-key", "ca.key", "-subj", "/CN=MeshCentralRoot-0a1b2c",
+	    "-extensions", "v3_ca", "-days", "30", "-out", "mesh-ca.pem");
+	RUN("openssl", "req", "-config", "ca.cnf", "-x509", "-new", "-key", "leaf.key", "-subj",
+	    "/CN=IntelAMT-0a1b2c3d4e5f/O=MeshCentral/ST=MC/C=MC", "-CA", "mesh-ca.pem", "-CAkey", "ca.key", "-addext",
+	    "extendedKeyUsage=serverAuth,clientAuth", "-days", "30", "-out", "mesh-leaf.pem");
 	return 0;
 }
 
@@ -522,24 +530,30 @@ static void test_odca_certificate(void **state)
 	apf_run_free(run);
 }
 
-/* A device whose TLS RPS configured: its CN=AMT certificate is INFO, never a name FAIL. */
-static void test_rps_certificate(void **state)
+/* Devices whose TLS RPS or MeshCentral configured: their certificates name no host by
+ * design, INFO, never a name FAIL. */
+static void test_server_issued_certificates(void **state)
 {
 	struct apf_run *run;
-	const struct apf_check_result *r = run_hosts("rps.amt.test, mismatch.amt.test", 0, &run);
+	const struct apf_check_result *r = run_hosts("rps.amt.test, mesh.amt.test, mismatch.amt.test", 0, &run);
 	const struct apf_finding *f;
 
 	(void)state;
-	f = apf_test_expect(r, "TLS_RPS_ISSUED", APF_INFO);
-	expect_ev(f, "count", "1");
+	f = apf_test_expect(r, "TLS_SERVER_ISSUED", APF_INFO);
+	expect_ev(f, "count", "2");
 	expect_ev_prefix(f, "host_1", "rps.amt.test -> 127.0.0.12:");
 	expect_ev(f, "host_1_subject", "O=None,ST=None,CN=AMT");
 	expect_ev(f, "host_1_issuer", "CN=4c4c4544-0035-5910-8031-b2c04f4e3732");
+	expect_ev(f, "host_1_issued_by", "Open AMT RPS");
 	expect_ev(f, "host_1_name_match", "no");
+	expect_ev_prefix(f, "host_2", "mesh.amt.test -> 127.0.0.13:");
+	expect_ev(f, "host_2_subject", "C=MC,ST=MC,O=MeshCentral,CN=IntelAMT-0a1b2c3d4e5f");
+	expect_ev(f, "host_2_issued_by", "MeshCentral");
 	/* a CA-issued certificate for another name is still a FAIL */
 	f = apf_test_expect(r, "TLS_NAME_MISMATCH", APF_FAIL);
 	expect_ev(f, "count", "1");
 	expect_ev_prefix(f, "host_1", "mismatch.amt.test -> ");
+	assert_null(apf_test_evidence(f, "host_1_issued_by"));
 	assert_int_equal(r->status, APF_FAIL);
 	apf_run_free(run);
 }
@@ -784,7 +798,7 @@ int main(void)
 		cmocka_unit_test(test_fleet_verdicts),
 		cmocka_unit_test(test_all_good_passes),
 		cmocka_unit_test(test_odca_certificate),
-		cmocka_unit_test(test_rps_certificate),
+		cmocka_unit_test(test_server_issued_certificates),
 		cmocka_unit_test(test_silent_peer_times_out),
 		cmocka_unit_test(test_address_entry_needs_no_dns),
 		cmocka_unit_test(test_hosts_file_fallback_and_cap),

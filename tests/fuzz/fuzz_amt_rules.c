@@ -30,6 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)apf_amt_suffix_match(text, suffix, (enum apf_suffix_rule)r);
 	(void)apf_amt_private_tld(text);
 	(void)apf_amt_odca_issued(text);
+	(void)apf_amt_server_issued(text);
 	(void)apf_amt_hash_is_weak(text);
 	free(apf_amt_mebx_hash_new(text));
 	{

@@ -136,18 +136,27 @@ static void test_odca(void **state)
 	assert_false(apf_amt_odca_issued(NULL));
 }
 
-static void test_rps_issued(void **state)
+static void test_server_issued(void **state)
 {
 	(void)state;
 	/* RPS's subject (CN, C, ST, O in that order) as RFC 2253 prints it */
-	assert_true(apf_amt_rps_issued("O=None,ST=None,C=None,CN=AMT"));
-	assert_true(apf_amt_rps_issued("CN=AMT,O=None"));
-	assert_false(apf_amt_rps_issued("CN=AMT RCFG"));
-	assert_false(apf_amt_rps_issued("CN=AMT,O=Lab Corp"));
-	assert_false(apf_amt_rps_issued("CN=AMT\\,O=None"));   /* one escaped CN value */
-	assert_false(apf_amt_rps_issued("CN=amt1.corp.example.test,O=None"));
-	assert_false(apf_amt_rps_issued(""));
-	assert_false(apf_amt_rps_issued(NULL));
+	assert_string_equal(apf_amt_server_issued("O=None,ST=None,C=None,CN=AMT"), "Open AMT RPS");
+	assert_string_equal(apf_amt_server_issued("CN=AMT,O=None"), "Open AMT RPS");
+	/* MeshCentral's: CN, O (the server's title), ST, C */
+	assert_string_equal(apf_amt_server_issued("C=MC,ST=MC,O=MeshCentral,CN=IntelAMT-0a1b2c3d4e5f"), "MeshCentral");
+	assert_string_equal(apf_amt_server_issued("C=MC,ST=MC,O=Corp Mesh\\, Inc.,CN=IntelAMT-0a1b2c3d4e5f"),
+			    "MeshCentral");
+	assert_null(apf_amt_server_issued("C=MC,ST=MC,CN=IntelAMT-0a1b2c3d4e"));    /* 10 digits */
+	assert_null(apf_amt_server_issued("C=MC,ST=MC,CN=IntelAMT-0a1b2c3d4e5f00")); /* 14 */
+	assert_null(apf_amt_server_issued("C=US,ST=MC,CN=IntelAMT-0a1b2c3d4e5f"));
+	assert_null(apf_amt_server_issued("C=MC,ST=MC,CN=xIntelAMT-0a1b2c3d4e5f"));
+	assert_null(apf_amt_server_issued("C=MC,ST=MC,O=x\\,CN=IntelAMT-0a1b2c3d4e5f")); /* inside O */
+	assert_null(apf_amt_server_issued("CN=AMT RCFG"));
+	assert_null(apf_amt_server_issued("CN=AMT,O=Lab Corp"));
+	assert_null(apf_amt_server_issued("CN=AMT\\,O=None")); /* one escaped CN value */
+	assert_null(apf_amt_server_issued("CN=amt1.corp.example.test,O=None"));
+	assert_null(apf_amt_server_issued(""));
+	assert_null(apf_amt_server_issued(NULL));
 }
 
 static void test_tables_have_sources(void **state)
@@ -188,7 +197,7 @@ int main(void)
 		cmocka_unit_test(test_gen_rules),
 		cmocka_unit_test(test_target_rules),
 		cmocka_unit_test(test_odca),
-		cmocka_unit_test(test_rps_issued),
+		cmocka_unit_test(test_server_issued),
 		cmocka_unit_test(test_tables_have_sources),
 		cmocka_unit_test(test_mebx_form),
 	};
