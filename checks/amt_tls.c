@@ -457,6 +457,7 @@ static void describe(struct apf_finding *f, size_t i, const struct host *h, unsi
 {
 	const struct apf_tls_probe *p = h->probe;
 	struct apf_cert *leaf = NULL;
+	const char *server;
 	char key[24], t[32];
 
 	snprintf(key, sizeof(key), "host_%zu", i);
@@ -489,8 +490,9 @@ static void describe(struct apf_finding *f, size_t i, const struct host *h, unsi
 	if (!p->n_der || apf_cert_from_der(p->der[0], p->der_len[0], &leaf) < 0)
 		return;
 	ev(f, i, "subject", leaf->subject ? leaf->subject : "");
-	if (apf_amt_server_issued(leaf->subject))
-		ev(f, i, "issued_by", apf_amt_server_issued(leaf->subject));
+	server = apf_amt_server_issued(leaf->subject);
+	if (server)
+		ev(f, i, "issued_by", server);
 	ev(f, i, "issuer", leaf->issuer ? leaf->issuer : "");
 	ev(f, i, "serial", leaf->serial_hex ? leaf->serial_hex : "");
 	ev(f, i, "sha1", leaf->sha1_hex);

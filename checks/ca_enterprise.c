@@ -69,20 +69,6 @@ static const struct apf_code codes[] = {
 static const char *const es_attrs[] = {"cn", "displayName", "dNSHostName", "cACertificate;binary", "cACertificate",
 				       "certificateTemplates", NULL};
 
-/* The templates an enrollment service publishes, ", "-joined and capped. Caller frees. */
-static char *published(const struct apf_ldap_entry *e)
-{
-	const struct apf_ldap_attr *a = apf_ldap_entry_attr(e, "certificateTemplates");
-	char *v = apf_xstrdup("");
-
-	for (size_t j = 0; a && j < a->n_vals && strlen(v) < 2048; j++) {
-		char *n = apf_xasprintf("%s%s%s", v, j ? ", " : "", (const char *)a->vals[j].data);
-		free(v);
-		v = n;
-	}
-	return v;
-}
-
 static bool sha1_in(const struct apf_ldap_attr *a, const char *sha1)
 {
 	for (size_t i = 0; a && i < a->n_vals; i++) {
@@ -296,7 +282,7 @@ static int run(struct apf_ctx *ctx)
 		 * publishes no AMT template (often a decommissioned CA's leftover object) has no
 		 * part in provisioning, and its health must not decide the verdict. */
 		if (!offered) {
-			char *all = published(e);
+			char *all = apf_ldap_attr_join(tmpl);
 
 			f = apf_report(ctx, APF_INFO, "CA_OFFERS_NO_AMT_TEMPLATE", "CA %s publishes none of the AMT templates", cn);
 			apf_evidence(f, "dn", "%s", e->dn);
@@ -337,7 +323,7 @@ static int run(struct apf_ctx *ctx)
 		apf_evidence(f, "templates", "%zu configured in [ca] templates", cfg->ca.templates.n);
 		for (size_t i = 0; i < cas->n_entries; i++) {
 			char key[48];
-			char *v = published(&cas->entries[i]);
+			char *v = apf_ldap_attr_join(apf_ldap_entry_attr(&cas->entries[i], "certificateTemplates"));
 
 			snprintf(key, sizeof(key), i ? "enrollment_service_%zu" : "enrollment_service", i + 1);
 			apf_evidence(f, key, "%s publishes: %s", cas->entries[i].dn, *v ? v : "(none)");

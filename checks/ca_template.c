@@ -71,18 +71,6 @@ static bool attr_u32(const struct apf_ldap_entry *e, const char *name, uint32_t 
 	return s && apf_adcs_parse_u32(s, out) == 0;
 }
 
-static char *join_values(const struct apf_ldap_attr *a)
-{
-	char *r = apf_xstrdup("");
-
-	for (size_t i = 0; a && i < a->n_vals && strlen(r) < 2048; i++) {
-		char *n = apf_xasprintf("%s%s%s", r, i ? ", " : "", (const char *)a->vals[i].data);
-		free(r);
-		r = n;
-	}
-	return r;
-}
-
 /* Which CAs publish `cn`; returns a comma-separated list (caller frees) or NULL. */
 static char *publishers(const struct apf_ldap_result *cas, const char *cn)
 {
@@ -140,7 +128,7 @@ static void check_template(struct apf_ctx *ctx, const struct apf_ldap_entry *t, 
 		}
 	}
 	provisioning = apf_adcs_is_provisioning_template(cn, oids, policies ? policies->n_vals : 0);
-	list = join_values(policies);
+	list = apf_ldap_attr_join(policies);
 
 	/* published? */
 	pub = publishers(cas, cn);
@@ -150,7 +138,7 @@ static void check_template(struct apf_ctx *ctx, const struct apf_ldap_entry *t, 
 		apf_evidence(f, "searched", "%s, certificateTemplates of %zu enrollment service(s)", es_dn,
 			     cas ? cas->n_entries : 0);
 		for (size_t i = 0; cas && i < cas->n_entries; i++) {
-			char *v = join_values(apf_ldap_entry_attr(&cas->entries[i], "certificateTemplates"));
+			char *v = apf_ldap_attr_join(apf_ldap_entry_attr(&cas->entries[i], "certificateTemplates"));
 			char key[48];
 			snprintf(key, sizeof(key), i ? "enrollment_service_%zu" : "enrollment_service", i + 1);
 			apf_evidence(f, key, "%s publishes: %s", cas->entries[i].dn, *v ? v : "(none)");

@@ -858,6 +858,18 @@ bool apf_ldap_attr_has(const struct apf_ldap_attr *a, const char *value)
 	return false;
 }
 
+char *apf_ldap_attr_join(const struct apf_ldap_attr *a)
+{
+	char *r = apf_xstrdup("");
+
+	for (size_t i = 0; a && i < a->n_vals && strlen(r) < 2048; i++) {
+		char *n = apf_xasprintf("%s%s%s", r, i ? ", " : "", (const char *)a->vals[i].data);
+		free(r);
+		r = n;
+	}
+	return r;
+}
+
 /* ---- ldap:// URLs (CRL and AIA distribution points) ------------------------ */
 
 /* Takes the first value of the first attribute of the first entry, capped. */

@@ -139,6 +139,8 @@ const struct apf_ldap_attr *apf_ldap_entry_attr(const struct apf_ldap_entry *e, 
 const char *apf_ldap_entry_str(const struct apf_ldap_entry *e, const char *name);
 /* True when the attribute has `value` among its values (case-insensitive). */
 bool apf_ldap_attr_has(const struct apf_ldap_attr *a, const char *value);
+/* The attribute's values ", "-joined for evidence, stopping past 2 KiB; "" when absent. Caller frees. */
+char *apf_ldap_attr_join(const struct apf_ldap_attr *a);
 
 /* The host (NULL for "ldap:///..."; caller frees), port (default 389 or 636)
  * and scheme of an ldap:// or ldaps:// URL. -EINVAL when it does not parse. */
