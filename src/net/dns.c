@@ -24,6 +24,7 @@
 #include <ldns/ldns.h>
 
 #include "net/dns.h"
+#include "net/dnsparse.h"
 #include "alloc.h"
 #include "util.h"
 
@@ -414,7 +415,7 @@ int apf_dns_answer_from_wire(const uint8_t *wire, size_t len, uint16_t type, con
 	ldns_pkt *p = NULL;
 
 	*out = NULL;
-	if (ldns_wire2pkt(&p, wire, len) != LDNS_STATUS_OK)
+	if (apf_dns_wire2pkt(&p, wire, len) < 0)
 		return -EPROTO;
 	*out = answer_from(p, type, server);
 	ldns_pkt_free(p);
@@ -508,7 +509,7 @@ int apf_dns_query(const struct apf_dns_query_opts *o, const char *name, uint16_t
 			goto out;
 		}
 	}
-	if (ldns_wire2pkt(&resp, rwire, rlen) != LDNS_STATUS_OK) {
+	if (apf_dns_wire2pkt(&resp, rwire, rlen) < 0) {
 		rc = -EPROTO;
 		apf_err_set(err_out, "malformed answer (%zu bytes)", rlen);
 		goto out;

@@ -1,15 +1,65 @@
 /* SPDX-License-Identifier: MIT */
 /* DNS message parsing through ldns for callers that do their own I/O (see dnswire.h). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <ldns/ldns.h>
 
 #include "alloc.h"
+#include "net/dnsparse.h"
 #include "net/dnswire.h"
 
 _Static_assert(APF_DNS_MSG_MAX == LDNS_MAX_PACKETLEN, "APF_DNS_MSG_MAX is ldns' largest message");
+
+/* Whether ldns_wire2pkt would read two TSIG records from the message. Walks it
+ * with ldns_wire2rr, the way ldns_wire2pkt does (including its lowering of the
+ * additional count after each TSIG), so that both agree on where every record
+ * starts. Only messages holding the TSIG type (00 FA) twice are walked. */
+static bool duplicate_tsig(const uint8_t *w, size_t len)
+{
+	static const uint8_t tsig_type[2] = {0, LDNS_RR_TYPE_TSIG};
+	const uint8_t *first;
+	size_t pos = LDNS_HEADER_SIZE, qd, an, before_ar, arcount;
+	unsigned int tsig = 0;
+
+	if (len < LDNS_HEADER_SIZE || !(first = memmem(w, len, tsig_type, 2)) ||
+	    !memmem(first + 1, len - (size_t)(first + 1 - w), tsig_type, 2))
+		return false;
+	qd = LDNS_QDCOUNT(w);
+	an = qd + LDNS_ANCOUNT(w);
+	before_ar = an + LDNS_NSCOUNT(w);
+	arcount = LDNS_ARCOUNT(w);
+	for (size_t i = 0; i < before_ar + arcount; i++) {
+		ldns_pkt_section sec = i < qd ? LDNS_SECTION_QUESTION
+				       : i < an ? LDNS_SECTION_ANSWER
+				       : i < before_ar ? LDNS_SECTION_AUTHORITY
+						       : LDNS_SECTION_ADDITIONAL;
+		ldns_rr *rr = NULL;
+		bool is_tsig;
+
+		if (ldns_wire2rr(&rr, w, len, &pos, sec) != LDNS_STATUS_OK)
+			return false; /* ldns_wire2pkt refuses it too */
+		is_tsig = sec == LDNS_SECTION_ADDITIONAL && ldns_rr_get_type(rr) == LDNS_RR_TYPE_TSIG;
+		ldns_rr_free(rr);
+		if (is_tsig && ++tsig > 1)
+			return true;
+		if (is_tsig)
+			arcount--;
+	}
+	return false;
+}
+
+int apf_dns_wire2pkt(ldns_pkt **out, const uint8_t *wire, size_t len)
+{
+	*out = NULL;
+	if (duplicate_tsig(wire, len) || ldns_wire2pkt(out, wire, len) != LDNS_STATUS_OK) {
+		*out = NULL;
+		return -EPROTO;
+	}
+	return 0;
+}
 
 int apf_dns_wire_answers(const uint8_t *wire, size_t len, uint16_t type, struct apf_dns_rdata **out, size_t *n)
 {
@@ -20,10 +70,9 @@ int apf_dns_wire_answers(const uint8_t *wire, size_t len, uint16_t type, struct 
 
 	*out = NULL;
 	*n = 0;
-	if (ldns_wire2pkt(&p, wire, len) != LDNS_STATUS_OK) {
-		rc = -EPROTO;
+	rc = apf_dns_wire2pkt(&p, wire, len);
+	if (rc < 0)
 		goto out;
-	}
 	an = ldns_pkt_answer(p);
 	count = an ? ldns_rr_list_rr_count(an) : 0;
 	for (size_t i = 0; i < count; i++) {
